@@ -1,0 +1,60 @@
+// Package event turns whatever a trigger delivers (one CloudEvent, an FC
+// batch, an AWS EventBridge envelope, SQS records) into Task values: what
+// happened to which PAI job. It knows PAI's status vocabulary; it knows
+// nothing of rules, messages or targets.
+package event
+
+import "time"
+
+// Source is the PAI product an event is about.
+type Source string
+
+// The sources pai-notifier understands.
+const (
+	DLC     Source = "dlc"     // DLC training jobs
+	PAIFlow Source = "paiflow" // PAIFlow (Designer) pipeline runs
+)
+
+// Sources lists every known source, in a stable order.
+var Sources = []Source{DLC, PAIFlow}
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool { return s == DLC || s == PAIFlow }
+
+// Task is one state change of one DLC job or PAIFlow pipeline run.
+// Text fields are empty when the event did not carry them; time fields are
+// zero when absent or unreadable.
+type Task struct {
+	// Envelope.
+	EventID     string    // CloudEvents id (AWS: id); dedupe key together with EventSource
+	EventSource string    // CloudEvents source, e.g. "acs.pai"
+	EventType   string    // CloudEvents type / AWS detail-type
+	EventTime   time.Time // envelope time; the receive time when unreadable
+
+	Source  Source // dlc or paiflow
+	JobID   string // DLC job id, or PAIFlow pipeline run id
+	JobName string // display name
+	JobType string // DLC job type, e.g. PyTorchJob
+	Status  string // status as PAI sent it, e.g. "Failed"
+
+	WorkspaceID   string
+	WorkspaceName string
+	Region        string
+	CreatorID     string // creator's UID
+	CreatorName   string
+
+	PipelineID   string // PAIFlow only
+	PipelineName string // PAIFlow only
+
+	ReasonCode    string
+	ReasonMessage string
+	EventLabel    string // PAI's 相关事件, e.g. 任务失败
+	EventMessage  string // PAI's 消息内容, e.g. 任务已失败
+
+	Created  time.Time
+	Started  time.Time
+	Finished time.Time
+	Duration time.Duration // from the event, else Finished-Started (or -Created)
+
+	ConsoleURL string // from the event, else built from region, workspace and id
+}
