@@ -1,0 +1,184 @@
+package event
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// field is one thing a Task is read from. Its lowerCamel name (FieldNames)
+// is what a rules document's `fields:` section remaps.
+type field uint8
+
+const (
+	fJobID field = iota
+	fRunID
+	fJobName
+	fJobType
+	fStatus
+	fWorkspaceID
+	fWorkspaceName
+	fRegion
+	fCreatorID
+	fCreatorName
+	fPipelineID
+	fPipelineName
+	fReasonCode
+	fReasonMessage
+	fEventLabel
+	fEventMessage
+	fCreated
+	fStarted
+	fFinished
+	fDuration
+	fConsoleURL
+	numFields
+)
+
+// fieldSpec names a field and lists the data keys it is read from, best
+// first. PAI's real keys are unpublished (shared reference pai-events.md
+// §1.2), so the lists take the DLC GetJob API names (§1.3), the names PAI
+// shows in its own notifications (§3.3) and the obvious variants. Keys are
+// matched after normalisation (lowercase, no '_' or '-'), so "JobId",
+// "jobId", "job_id" and "JobID" are one key.
+//
+// Message is PAI's 消息内容 text ("任务已失败"), read into eventMessage; it
+// becomes the reason only when the event carries no reason key and no
+// Event label beside it (see finish in parse.go).
+var fieldSpecs = [numFields]struct {
+	name string
+	keys []string
+}{
+	fJobID:         {"jobId", []string{"JobId", "Id"}},
+	fRunID:         {"runId", []string{"PipelineRunId", "RunId", "FlowRunId"}},
+	fJobName:       {"jobName", []string{"DisplayName", "JobName", "RunName", "PipelineRunName", "Name"}},
+	fJobType:       {"jobType", []string{"JobType"}},
+	fStatus:        {"status", []string{"Status", "JobStatus", "RunStatus", "PipelineRunStatus", "NewStatus", "State"}},
+	fWorkspaceID:   {"workspaceId", []string{"WorkspaceId"}},
+	fWorkspaceName: {"workspaceName", []string{"WorkspaceName"}},
+	fRegion:        {"region", []string{"RegionId", "Region"}},
+	fCreatorID:     {"creatorId", []string{"UserId", "CreatorId", "Creator", "OwnerId"}},
+	fCreatorName:   {"creatorName", []string{"UserName", "CreatorName", "Nickname"}},
+	fPipelineID:    {"pipelineId", []string{"PipelineId", "FlowId"}},
+	fPipelineName:  {"pipelineName", []string{"PipelineName", "FlowName"}},
+	fReasonCode:    {"reasonCode", []string{"ReasonCode", "ErrorCode"}},
+	fReasonMessage: {"reasonMessage", []string{"ReasonMessage", "FailedReason", "FailureReason", "ErrorMessage", "Reason"}},
+	fEventLabel:    {"eventLabel", []string{"Event", "EventName"}},
+	fEventMessage:  {"eventMessage", []string{"Message"}},
+	fCreated:       {"created", []string{"GmtCreateTime", "CreateTime", "CreatedAt", "CreationTime"}},
+	fStarted:       {"started", []string{"GmtRunningTime", "GmtStartTime", "StartTime", "StartedAt"}},
+	fFinished: {"finished", []string{"GmtFinishTime", "GmtFailedTime", "GmtStoppedTime", "GmtSuccessedTime",
+		"GmtSucceededTime", "GmtEndTime", "EndTime", "FinishTime", "FinishedAt"}},
+	fDuration:   {"duration", []string{"Duration"}},
+	fConsoleURL: {"consoleUrl", []string{"ConsoleUrl", "JobUrl", "Url"}},
+}
+
+// FieldNames lists the field names a `fields:` override may remap, in a
+// stable order.
+var FieldNames = func() []string {
+	names := make([]string, numFields)
+	for f := range numFields {
+		names[f] = fieldSpecs[f].name
+	}
+	return names
+}()
+
+// slot says which field a normalised data key fills and how strongly:
+// a lower prio wins, whatever order the keys come in.
+type slot struct {
+	f    field
+	prio uint8
+}
+
+var (
+	keyIndex    = map[string]slot{}
+	fieldByName = map[string]field{}
+)
+
+func init() {
+	for f := range numFields {
+		fieldByName[fieldSpecs[f].name] = f
+		for i, k := range fieldSpecs[f].keys {
+			keyIndex[strings.ToLower(k)] = slot{f, uint8(i)}
+		}
+	}
+}
+
+// maxKey bounds the keys worth normalising: no synonym is longer.
+const maxKey = 32
+
+// record holds the best value seen so far for each field. Values are gjson
+// results, so text stays a substring of the body until a Task is built.
+type record struct {
+	val  [numFields]gjson.Result
+	rank [numFields]uint8 // 0: unset; else prio+1 of the key that set it
+}
+
+// see offers one data key and its value to the record.
+func (r *record) see(key string, v gjson.Result) {
+	if !usable(v) || len(key) > 2*maxKey {
+		return
+	}
+	var buf [maxKey]byte
+	n := 0
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c == '_' || c == '-':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if n == len(buf) {
+			return
+		}
+		buf[n] = c
+		n++
+	}
+	s, ok := keyIndex[string(buf[:n])] // no allocation: the compiler reads buf in place
+	if !ok {
+		return
+	}
+	if r.rank[s.f] == 0 || s.prio+1 < r.rank[s.f] {
+		r.val[s.f] = v
+		r.rank[s.f] = s.prio + 1
+	}
+}
+
+// set stores v for f when usable, ahead of anything seen before (used for
+// overrides and for the fixed SageMaker keys).
+func (r *record) set(f field, v gjson.Result) bool {
+	if !usable(v) {
+		return false
+	}
+	r.val[f] = v
+	r.rank[f] = 1
+	return true
+}
+
+func (r *record) has(f field) bool { return r.rank[f] != 0 }
+
+// str is the text of field f: a string's contents, a number's literal
+// (so that big numeric ids keep every digit).
+func (r *record) str(f field) string {
+	if r.rank[f] == 0 {
+		return ""
+	}
+	return text(r.val[f])
+}
+
+func text(v gjson.Result) string {
+	switch v.Type {
+	case gjson.String:
+		return v.Str
+	case gjson.Number:
+		return v.Raw
+	}
+	return ""
+}
+
+// usable reports whether v can fill a field: null, empty strings, booleans,
+// objects and arrays never do.
+func usable(v gjson.Result) bool {
+	return (v.Type == gjson.String && v.Str != "") || v.Type == gjson.Number
+}

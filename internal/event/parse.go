@@ -1,0 +1,579 @@
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// Batch is what one delivery held.
+type Batch struct {
+	Tasks   []Task
+	Skipped []Skip // events from other sources or unreadable elements, counted, not errors
+}
+
+// Skip is one event or element that gave no Task, and why.
+type Skip struct {
+	Index   int    // position in the delivery, counting events and elements in reading order from 0
+	EventID string // the event's id when it could be read (for an SQS record: its messageId)
+	Reason  string
+}
+
+// Parser reads deliveries into Tasks. The zero Parser reads with the default
+// keys only. A Parser is immutable and safe for concurrent use.
+type Parser struct {
+	overrides [2][]override // by srcIndex
+}
+
+type override struct {
+	f    field
+	path string
+}
+
+func srcIndex(s Source) int {
+	if s == PAIFlow {
+		return 1
+	}
+	return 0
+}
+
+// NewParser builds a parser. overrides maps source -> field name -> gjson
+// path evaluated against the event object (the CloudEvent envelope, or the
+// AWS envelope), e.g. {"dlc": {"jobId": "data.detail.JobId"}}. Field names
+// are the lowerCamel names in FieldNames. An unknown source or field name,
+// or an empty path, is an error naming it. An override wins over the default
+// keys when its path finds a value and leaves them in place when it does not.
+func NewParser(overrides map[Source]map[string]string) (*Parser, error) {
+	p := &Parser{}
+	var errs []error
+	for _, src := range slices.Sorted(mapKeys(overrides)) {
+		if !src.Valid() {
+			errs = append(errs, fmt.Errorf("fields.%s: unknown source (want dlc or paiflow)", src))
+			continue
+		}
+		fields := overrides[src]
+		for _, name := range slices.Sorted(mapKeys(fields)) {
+			f, ok := fieldByName[name]
+			if !ok {
+				errs = append(errs, fmt.Errorf("fields.%s.%s: unknown field (known: %s)", src, name, strings.Join(FieldNames, ", ")))
+				continue
+			}
+			path := strings.TrimSpace(fields[name])
+			if path == "" {
+				errs = append(errs, fmt.Errorf("fields.%s.%s: empty path", src, name))
+				continue
+			}
+			p.overrides[srcIndex(src)] = append(p.overrides[srcIndex(src)], override{f, path})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return p, nil
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+var defaultParser Parser
+
+// Parse reads one delivery: a CloudEvent object, a JSON array of objects or
+// of JSON-encoded strings (FC batches), an AWS EventBridge envelope, or SQS
+// records whose bodies are any of those. The error is non-nil only when the
+// body is empty or not JSON; anything else that gives no Task is a Skip.
+// EventTime falls back to received when the event's own time is unreadable.
+func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
+	if p == nil {
+		p = &defaultParser
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Batch{}, errors.New("event: body is empty")
+	}
+	if !gjson.ValidBytes(body) {
+		return Batch{}, notJSON(body)
+	}
+	// One copy: every string in the Tasks is a substring of it.
+	s := string(body)
+	var b Batch
+	st := state{p: p, b: &b, received: received}
+	root := gjson.Parse(s)
+	switch {
+	case root.IsArray():
+		st.array(root)
+	case root.IsObject():
+		st.object(root, true)
+	case root.Type == gjson.String: // a JSON-encoded event, as some invokers send
+		st.element(root)
+	default:
+		st.skip("", "body is a JSON "+kind(root)+", not an event object")
+	}
+	return b, nil
+}
+
+// notJSON says where the body stops being JSON. gjson only says whether it
+// is valid; encoding/json's scanner, run on this error path only, gives the
+// byte offset and what it found there.
+func notJSON(body []byte) error {
+	var raw json.RawMessage
+	var se *json.SyntaxError
+	if err := json.Unmarshal(body, &raw); errors.As(err, &se) {
+		return fmt.Errorf("event: body is not JSON: %s (at byte %d of %d)", se.Error(), se.Offset, len(body))
+	}
+	return fmt.Errorf("event: body is not JSON (%d bytes)", len(body))
+}
+
+func kind(v gjson.Result) string {
+	switch v.Type {
+	case gjson.Null:
+		return "null"
+	case gjson.False, gjson.True:
+		return "boolean"
+	case gjson.Number:
+		return "number"
+	case gjson.String:
+		return "string"
+	}
+	if v.IsArray() {
+		return "array"
+	}
+	return "object"
+}
+
+// state is one Parse call's progress.
+type state struct {
+	p        *Parser
+	b        *Batch
+	received time.Time
+	n        int // index of the next event or element
+}
+
+func (st *state) skip(id, reason string) {
+	st.b.Skipped = append(st.b.Skipped, Skip{Index: st.n, EventID: id, Reason: reason})
+	st.n++
+}
+
+func (st *state) array(v gjson.Result) {
+	v.ForEach(func(_, el gjson.Result) bool {
+		st.element(el)
+		return true
+	})
+}
+
+// element reads one batch element: an event object or a JSON-encoded one.
+// It never unwraps further, so nesting is bounded.
+func (st *state) element(el gjson.Result) {
+	switch {
+	case el.IsObject():
+		st.object(el, false)
+	case el.Type == gjson.String:
+		if !gjson.Valid(el.Str) {
+			st.skip("", "element is a string that is not JSON")
+			return
+		}
+		inner := gjson.Parse(el.Str)
+		if !inner.IsObject() {
+			st.skip("", "element is a JSON-encoded "+kind(inner)+", not an event object")
+			return
+		}
+		st.object(inner, false)
+	default:
+		st.skip("", "element is a JSON "+kind(el)+", not an event object")
+	}
+}
+
+// envelope holds the top-level keys of one event object, read in one pass.
+type envelope struct {
+	id, source, typ, subject  string
+	time, publishTime, bus    string
+	region, awsRegion, spec   string
+	data, detail, records     gjson.Result
+	hasData, aws, hasEnvelope bool
+}
+
+func (e *envelope) see(key string, v gjson.Result) {
+	switch key {
+	case "id":
+		e.id = text(v)
+	case "source":
+		e.source = text(v)
+	case "type":
+		e.typ = text(v)
+	case "subject":
+		e.subject = text(v)
+	case "time":
+		e.time = text(v)
+	case "specversion":
+		e.spec = text(v)
+	case "aliyunpublishtime":
+		e.publishTime = text(v)
+	case "aliyuneventbusname":
+		e.bus = text(v)
+	case "aliyunregionid":
+		e.region = text(v)
+	case "region":
+		e.awsRegion = text(v)
+	case "data":
+		e.data, e.hasData = v, true
+	case "detail-type":
+		e.typ, e.aws = text(v), true
+	case "detail":
+		e.detail, e.aws = v, true
+	case "Records":
+		e.records = v
+	}
+}
+
+// object reads one event object, or with sqs set, possibly SQS records.
+func (st *state) object(v gjson.Result, sqs bool) {
+	var env envelope
+	v.ForEach(func(k, val gjson.Result) bool {
+		env.see(k.Str, val)
+		return true
+	})
+	if sqs && env.records.IsArray() && !env.hasData && !env.aws {
+		st.sqs(env.records)
+		return
+	}
+	if env.region == "" {
+		env.region = env.awsRegion
+	}
+	if env.aws {
+		if env.source == "aws.sagemaker" {
+			st.sagemaker(v, &env)
+			return
+		}
+		st.pai(v, &env, env.detail)
+		return
+	}
+	data := env.data
+	if data.Type == gjson.String && gjson.Valid(data.Str) {
+		data = gjson.Parse(data.Str) // data sent as a JSON-encoded string
+	}
+	if !env.hasData && env.source == "" && env.spec == "" {
+		data = v // a RawData trigger delivers only the data object
+	}
+	st.pai(v, &env, data)
+}
+
+// sqs reads SQS records; each body is an event, an array of events, or an
+// AWS envelope, and is not unwrapped further.
+func (st *state) sqs(records gjson.Result) {
+	records.ForEach(func(_, rec gjson.Result) bool {
+		if !rec.IsObject() {
+			st.skip("", "SQS record is a JSON "+kind(rec)+", not an object")
+			return true
+		}
+		id := rec.Get("messageId").Str
+		body := rec.Get("body")
+		switch {
+		case body.Type == gjson.String:
+			if !gjson.Valid(body.Str) {
+				st.skip(id, "SQS record body is not JSON")
+				return true
+			}
+			inner := gjson.Parse(body.Str)
+			switch {
+			case inner.IsArray():
+				st.array(inner)
+			case inner.IsObject():
+				st.object(inner, false)
+			default:
+				st.skip(id, "SQS record body is a JSON "+kind(inner)+", not an event")
+			}
+		case body.IsObject():
+			st.object(body, false)
+		default:
+			st.skip(id, "SQS record has no body")
+		}
+		return true
+	})
+}
+
+// pai reads a PAI event (or anything claiming to be one) whose payload is data.
+func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result) {
+	var r record
+	if data.IsObject() {
+		data.ForEach(func(k, val gjson.Result) bool {
+			r.see(k.Str, val)
+			return true
+		})
+	}
+	jobID := r.str(fJobID)
+	strongID := r.rank[fJobID] == 1 || r.has(fRunID) || hasPrefixFold(jobID, "dlc")
+	isPAI := strongID || containsFold(env.source, "pai") || containsFold(env.typ, "pai") || containsFold(env.bus, "pai")
+
+	// Which product: the envelope's words first, then the shape of the data.
+	src := productOf(env.typ)
+	if src == "" {
+		src = productOf(env.source)
+	}
+	if src == "" {
+		src = productOf(env.subject)
+	}
+	if src == "" {
+		switch {
+		case hasPrefixFold(jobID, "dlc"):
+			src = DLC
+		case r.has(fRunID), r.has(fPipelineID), hasPrefixFold(jobID, "flow"):
+			src = PAIFlow
+		case r.rank[fJobID] == 1:
+			src = DLC
+		}
+	}
+	if src == "" || !isPAI {
+		// A deployment that remapped the id knows where it is: trust that.
+		for _, s := range Sources {
+			if st.p.idOverrideFinds(s, v) {
+				src, isPAI = s, true
+				break
+			}
+		}
+	}
+	switch {
+	case !isPAI && env.source == "":
+		st.skip(env.id, "event has no source and no PAI job or run id")
+		return
+	case !isPAI:
+		st.skip(env.id, fmt.Sprintf("source %q is not PAI", env.source))
+		return
+	case src == "":
+		st.skip(env.id, fmt.Sprintf("PAI event is neither DLC nor PAIFlow (type %q)", env.typ))
+		return
+	}
+	st.finish(v, env, &r, src, notSageMaker)
+}
+
+// idOverrideFinds reports whether s's jobId or runId override finds a value in v.
+func (p *Parser) idOverrideFinds(s Source, v gjson.Result) bool {
+	for _, o := range p.overrides[srcIndex(s)] {
+		if (o.f == fJobID || o.f == fRunID) && usable(gjson.Get(v.Raw, o.path)) {
+			return true
+		}
+	}
+	return false
+}
+
+// productOf tells DLC from PAIFlow by the words in an envelope string.
+func productOf(s string) Source {
+	switch {
+	case containsFold(s, "dlc"):
+		return DLC
+	case containsFold(s, "flow"), containsFold(s, "pipeline"):
+		return PAIFlow
+	}
+	return ""
+}
+
+// finish applies overrides, checks the status and appends the Task.
+func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm smKind) {
+	var overridden [numFields]bool
+	for _, o := range st.p.overrides[srcIndex(src)] {
+		overridden[o.f] = r.set(o.f, gjson.Get(v.Raw, o.path))
+	}
+	status := r.str(fStatus)
+	if status == "" {
+		st.skip(env.id, "no status field")
+		return
+	}
+	if sm != notSageMaker {
+		status = sm.status(status)
+	}
+	if c, ok := CanonicalStatus(src, status); ok {
+		status = c
+	}
+
+	t := Task{
+		EventID:       env.id,
+		EventSource:   env.source,
+		EventType:     env.typ,
+		Source:        src,
+		JobType:       r.str(fJobType),
+		Status:        status,
+		JobName:       r.str(fJobName),
+		WorkspaceID:   r.str(fWorkspaceID),
+		WorkspaceName: r.str(fWorkspaceName),
+		Region:        r.str(fRegion),
+		CreatorID:     r.str(fCreatorID),
+		CreatorName:   r.str(fCreatorName),
+		PipelineID:    r.str(fPipelineID),
+		PipelineName:  r.str(fPipelineName),
+		ReasonCode:    r.str(fReasonCode),
+		ReasonMessage: r.str(fReasonMessage),
+		EventLabel:    r.str(fEventLabel),
+		EventMessage:  r.str(fEventMessage),
+		Created:       timeOf(r.val[fCreated]),
+		Started:       timeOf(r.val[fStarted]),
+		Finished:      timeOf(r.val[fFinished]),
+		ConsoleURL:    r.str(fConsoleURL),
+	}
+	// A DLC job id or a PAIFlow run id; each falls back to the other key.
+	if src == PAIFlow {
+		t.JobID = firstNonEmpty(r.str(fRunID), r.str(fJobID))
+	} else {
+		t.JobID = firstNonEmpty(r.str(fJobID), r.str(fRunID))
+	}
+
+	// PAI's notifications pair 相关事件 (Event) with 消息内容 (Message), and
+	// then Message is a label ("任务已失败"), not a reason. A Message without
+	// that pair and without any reason key (PAIFlow's "node 'SQL Script-1'
+	// failed") is the best reason the event has.
+	if t.ReasonMessage == "" && t.EventLabel == "" && t.EventMessage != "" && !overridden[fEventMessage] {
+		t.ReasonMessage, t.EventMessage = t.EventMessage, ""
+	}
+
+	t.EventTime = parseTime(env.time)
+	if t.EventTime.IsZero() {
+		t.EventTime = parseTime(env.publishTime)
+	}
+	if t.EventTime.IsZero() {
+		t.EventTime = st.received
+	}
+	if t.Region == "" {
+		t.Region = firstNonEmpty(env.region, subjectRegion(env.subject))
+	}
+	if t.WorkspaceName == "" {
+		t.WorkspaceName, _ = strings.CutPrefix(env.bus, "pai-system-")
+		if t.WorkspaceName == env.bus {
+			t.WorkspaceName = ""
+		}
+	}
+	if sm == smPipeline && t.PipelineName == "" {
+		// arn:aws:sagemaker:<region>:<account>:pipeline/<name>
+		if _, name, ok := strings.Cut(t.PipelineID, ":pipeline/"); ok {
+			t.PipelineName = name
+		}
+	}
+
+	t.Duration = seconds(r.val[fDuration])
+	if t.Duration == 0 && !t.Finished.IsZero() {
+		switch {
+		case !t.Started.IsZero() && t.Finished.After(t.Started):
+			t.Duration = t.Finished.Sub(t.Started)
+		case !t.Created.IsZero() && t.Finished.After(t.Created):
+			t.Duration = t.Finished.Sub(t.Created)
+		}
+	}
+
+	if t.ConsoleURL == "" && sm == notSageMaker {
+		t.ConsoleURL = consoleURL(&t)
+	}
+	st.b.Tasks = append(st.b.Tasks, t)
+	st.n++
+}
+
+// seconds reads a duration in seconds, as a number or numeric string.
+func seconds(v gjson.Result) time.Duration {
+	n := v.Num
+	if v.Type == gjson.String {
+		if !numeric(v.Str) {
+			return 0
+		}
+		n = gjson.Parse(v.Str).Num
+	} else if v.Type != gjson.Number {
+		return 0
+	}
+	if !(n > 0) || n > 100*365*24*3600 { // beyond a century is garbage
+		return 0
+	}
+	return time.Duration(n * float64(time.Second))
+}
+
+const consoleBase = "https://pai.console.aliyun.com/?regionId="
+
+// consoleURL builds a PAI console link from region, workspace and id.
+// DLC uses the form PAI's own notifications carry (pai-events.md §3.3).
+// No PAIFlow run URL is verified anywhere public (§4), so a PAIFlow event
+// links to its workspace's overview rather than to a guessed page.
+func consoleURL(t *Task) string {
+	if t.Region == "" || t.WorkspaceID == "" {
+		return ""
+	}
+	q := url.QueryEscape
+	switch t.Source {
+	case DLC:
+		if t.JobID == "" {
+			return ""
+		}
+		return consoleBase + q(t.Region) + "&workspaceId=" + q(t.WorkspaceID) + "#/job/detail?jobId=" + q(t.JobID) + "&page=jobs"
+	case PAIFlow:
+		return consoleBase + q(t.Region) + "&workspaceId=" + q(t.WorkspaceID) + "#/workspace/overview"
+	}
+	return ""
+}
+
+// subjectRegion takes the region out of an Alibaba subject such as
+// "acs.pai:ap-southeast-1:<account>:workspace/...".
+func subjectRegion(subject string) string {
+	_, rest, ok := strings.Cut(subject, ":")
+	if !ok {
+		return ""
+	}
+	region, _, _ := strings.Cut(rest, ":")
+	if !regionLike(region) {
+		return ""
+	}
+	return region
+}
+
+// regionLike accepts "cn-hangzhou", "ap-southeast-1", "us-east-1".
+func regionLike(s string) bool {
+	if len(s) < 4 || len(s) > 32 || !strings.Contains(s, "-") || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z') && !('0' <= c && c <= '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// containsFold reports whether s contains sub, ignoring ASCII case; sub
+// must be lower case. It does not allocate, unlike strings.ToLower.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if hasPrefixFold(s[i:], sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s starts with the lower-case prefix, ignoring ASCII case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}

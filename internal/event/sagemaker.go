@@ -1,0 +1,88 @@
+package event
+
+import (
+	"fmt"
+
+	"github.com/tidwall/gjson"
+)
+
+// smKind says which SageMaker event a Task came from, so that its status is
+// translated into PAI's vocabulary and no PAI console link is built for it
+// (no SageMaker console URL format is in our references).
+type smKind uint8
+
+const (
+	notSageMaker smKind = iota
+	smTraining
+	smPipeline
+)
+
+// The SageMaker detail-types read, and how they map onto PAI sources
+// (pai-events.md §5): a training job is the DLC of AWS, a model building
+// pipeline execution the PAIFlow run.
+const (
+	smTrainingType = "SageMaker Training Job State Change"
+	smPipelineType = "SageMaker Model Building Pipeline Execution Status Change"
+)
+
+var (
+	smTrainingStatus = map[string]string{
+		"Completed": "Succeeded", "Failed": "Failed", "Stopped": "Stopped",
+		"InProgress": "Running", "Stopping": "Stopping",
+	}
+	smPipelineStatus = map[string]string{
+		"Executing": "Running", "Succeeded": "Succeeded", "Failed": "Failed",
+		"Stopped": "Terminated", "Stopping": "Terminating",
+	}
+)
+
+// status translates a SageMaker status; one it does not know is kept as sent.
+func (k smKind) status(s string) string {
+	m := smTrainingStatus
+	if k == smPipeline {
+		m = smPipelineStatus
+	}
+	if pai, ok := m[s]; ok {
+		return pai
+	}
+	return s
+}
+
+// sagemaker reads a native aws.sagemaker event. Its detail keys are
+// documented and fixed, so they are read by name, not by synonym.
+func (st *state) sagemaker(v gjson.Result, env *envelope) {
+	d := env.detail
+	var r record
+	var (
+		src  Source
+		kind smKind
+	)
+	switch env.typ {
+	case smTrainingType:
+		src, kind = DLC, smTraining
+		got := gjson.GetMany(d.Raw, "TrainingJobName", "TrainingJobStatus", "FailureReason",
+			"CreationTime", "TrainingStartTime", "TrainingEndTime")
+		r.set(fJobID, got[0])
+		r.set(fJobName, got[0])
+		r.set(fStatus, got[1])
+		r.set(fReasonMessage, got[2])
+		r.set(fCreated, got[3])
+		r.set(fStarted, got[4])
+		r.set(fFinished, got[5])
+	case smPipelineType:
+		src, kind = PAIFlow, smPipeline
+		got := gjson.GetMany(d.Raw, "pipelineExecutionArn", "pipelineExecutionDisplayName",
+			"currentPipelineExecutionStatus", "pipelineArn", "executionStartTime", "executionEndTime", "failureReason")
+		r.set(fRunID, got[0])
+		r.set(fJobName, got[1])
+		r.set(fStatus, got[2])
+		r.set(fPipelineID, got[3])
+		r.set(fStarted, got[4])
+		r.set(fFinished, got[5])
+		r.set(fReasonMessage, got[6])
+	default:
+		st.skip(env.id, fmt.Sprintf("SageMaker detail-type %q is not a training job or pipeline execution", env.typ))
+		return
+	}
+	st.finish(v, env, &r, src, kind)
+}

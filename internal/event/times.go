@@ -1,0 +1,202 @@
+package event
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tidwall/gjson"
+)
+
+// timeOf reads a time in any form PAI, EventBridge or SageMaker is known to
+// send. A value it cannot read gives the zero time, never an error: a bad
+// timestamp must not cost a notification.
+func timeOf(v gjson.Result) time.Time {
+	switch v.Type {
+	case gjson.Number:
+		return epoch(v.Num)
+	case gjson.String:
+		return parseTime(v.Str)
+	}
+	return time.Time{}
+}
+
+// maxEpochMs is 9999-12-31T23:59:59.999Z; anything later is garbage.
+const maxEpochMs = 253402300799999
+
+// epoch reads Unix milliseconds or seconds. Values from 1e11 up are taken as
+// milliseconds: as seconds they would be past the year 5000, as milliseconds
+// they start in 1973.
+func epoch(n float64) time.Time {
+	if !(n > 0) || n > maxEpochMs { // !(n > 0) also catches NaN
+		return time.Time{}
+	}
+	if n >= 1e11 {
+		return time.UnixMilli(int64(n)).UTC()
+	}
+	sec, frac := math.Modf(n)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC()
+}
+
+// parseTime reads RFC 3339 (with or without a fraction), the zone-name forms
+// EventBridge really sends ("2020-11-19T21:04:42.179PRC",
+// "2020-08-17T16:04:46.149Asia/Shanghai"), "2006-01-02 15:04:05" and epoch
+// numbers written as strings. A time without a zone is UTC: PAI's Gmt*
+// fields are documented as UTC.
+func parseTime(s string) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}
+	}
+	if numeric(s) {
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return time.Time{}
+		}
+		return epoch(n)
+	}
+	if len(s) < 19 || (s[10] != 'T' && s[10] != ' ') {
+		return time.Time{}
+	}
+	// The zone starts after the seconds and an optional fraction; looking at
+	// it first avoids trying layouts that fail (a failed time.Parse allocates).
+	i := 19
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	}
+	base := "2006-01-02T15:04:05"
+	if s[10] == ' ' {
+		base = "2006-01-02 15:04:05"
+	}
+	zone := s[i:]
+	var (
+		t   time.Time
+		err error
+	)
+	switch {
+	case zone == "":
+		t, err = time.ParseInLocation(base, s, time.UTC)
+	case zone[0] == 'Z' && len(zone) == 1:
+		t, err = time.Parse(base+"Z07:00", s)
+	case zone[0] == '+' || zone[0] == '-':
+		switch len(zone) {
+		case 6: // +08:00
+			t, err = time.Parse(base+"Z07:00", s)
+		case 5: // +0800
+			t, err = time.Parse(base+"Z0700", s)
+		case 3: // +08
+			t, err = time.Parse(base+"Z07", s)
+		default:
+			return time.Time{}
+		}
+	default:
+		loc := zoneByName(zone)
+		if loc == nil {
+			return time.Time{}
+		}
+		t, err = time.ParseInLocation(base, s[:i], loc)
+	}
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// numeric reports whether s is digits with at most one '.'.
+func numeric(s string) bool {
+	dot := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9':
+		case c == '.' && !dot && i > 0:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Zone names in timestamps. We do not embed time/tzdata (about 450 KB of
+// binary) for a handful of names: time.LoadLocation reads the system zone
+// database (or $ZONEINFO) once per name, and when that is missing, as on
+// minimal Lambda images, fixedZones covers the zones of Alibaba Cloud
+// regions that have no daylight saving. PRC is mapped to Asia/Shanghai
+// because newer tzdata packages moved PRC to "tzdata-legacy".
+var (
+	zoneAliases = map[string]string{"PRC": "Asia/Shanghai"}
+	fixedZones  = map[string]int{ // seconds east of UTC
+		"Asia/Shanghai": 8 * 3600, "Asia/Chongqing": 8 * 3600, "Asia/Hong_Kong": 8 * 3600,
+		"Asia/Singapore": 8 * 3600, "Asia/Kuala_Lumpur": 8 * 3600, "Asia/Manila": 8 * 3600,
+		"Asia/Jakarta": 7 * 3600, "Asia/Bangkok": 7 * 3600, "Asia/Tokyo": 9 * 3600,
+		"Asia/Seoul": 9 * 3600, "Asia/Kolkata": 5*3600 + 1800, "Asia/Dubai": 4 * 3600,
+		"Asia/Riyadh": 3 * 3600, "Etc/UTC": 0,
+	}
+	zones = struct {
+		sync.RWMutex
+		m map[string]*time.Location
+	}{m: map[string]*time.Location{}}
+)
+
+// maxZones bounds the zone cache: names come from outside input.
+const maxZones = 64
+
+// zoneByName returns the location named in a timestamp, or nil when unknown.
+func zoneByName(name string) *time.Location {
+	if name == "UTC" || name == "GMT" {
+		return time.UTC
+	}
+	zones.RLock()
+	loc, ok := zones.m[name]
+	zones.RUnlock()
+	if ok {
+		return loc
+	}
+	if !zoneNameOK(name) {
+		return nil
+	}
+	loc = loadZone(name, time.LoadLocation)
+	zones.Lock()
+	if len(zones.m) < maxZones {
+		zones.m[name] = loc // unknown names too (nil), so they cost one disk lookup
+	}
+	zones.Unlock()
+	return loc
+}
+
+// loadZone resolves name with load, falling back to fixedZones.
+func loadZone(name string, load func(string) (*time.Location, error)) *time.Location {
+	iana := name
+	if a, ok := zoneAliases[name]; ok {
+		iana = a
+	}
+	if loc, err := load(iana); err == nil {
+		return loc
+	}
+	if off, ok := fixedZones[iana]; ok {
+		return time.FixedZone(iana, off)
+	}
+	return nil
+}
+
+// zoneNameOK accepts what an IANA name can look like and nothing that could
+// wander the file system.
+func zoneNameOK(s string) bool {
+	if len(s) == 0 || len(s) > 40 || !isLetter(s[0]) || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !isLetter(c) && !('0' <= c && c <= '9') && c != '/' && c != '_' && c != '-' && c != '+' {
+			return false
+		}
+	}
+	return true
+}
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
