@@ -1,0 +1,95 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// The environment variables Load reads.
+const (
+	EnvRules        = "NOTIFY_RULES"      // the document itself
+	EnvRulesFile    = "NOTIFY_RULES_FILE" // a path to it
+	EnvWebhook      = "DINGTALK_WEBHOOK"  // no document: one default rule to this robot
+	EnvSecret       = "DINGTALK_SECRET"
+	EnvKeyword      = "DINGTALK_KEYWORD"
+	DefaultRuleName = "default"
+)
+
+const (
+	errNothingToLoad   = "no notification rules: set NOTIFY_RULES (a YAML or JSON rules document), NOTIFY_RULES_FILE (the path of one), or DINGTALK_WEBHOOK (with DINGTALK_SECRET for a signed robot) to send every failed job to one robot"
+	errBothRuleSources = "NOTIFY_RULES and NOTIFY_RULES_FILE are both set; set only one"
+)
+
+// Load builds the rule set from the environment (nil getenv means
+// os.Getenv): the document in NOTIFY_RULES or in the file NOTIFY_RULES_FILE,
+// or else, from DINGTALK_WEBHOOK, DINGTALK_SECRET and DINGTALK_KEYWORD, one
+// rule named "default" sending every failed DLC job or PAIFlow run.
+func Load(getenv func(string) string) (*Set, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	get := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	doc, file := get(EnvRules), get(EnvRulesFile)
+	switch {
+	case doc != "" && file != "":
+		return nil, errors.New(errBothRuleSources)
+	case doc != "":
+		s, err := Parse([]byte(doc), getenv)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvRules, err)
+		}
+		return s, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("%s: cannot read %s: %w", EnvRulesFile, file, err)
+		}
+		s, err := Parse(b, getenv)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", EnvRulesFile, file, err)
+		}
+		return s, nil
+	case get(EnvWebhook) != "":
+		return defaultRule(getenv)
+	}
+	return nil, errors.New(errNothingToLoad)
+}
+
+// defaultRule is the no-document setup: every failed task to one robot. It
+// goes through the same target checks as a document's rules, with messages
+// naming the variables.
+func defaultRule(getenv func(string) string) (*Set, error) {
+	ps := &problems{}
+	v := &validator{ps: ps, envNames: map[string]string{
+		"target.webhook": EnvWebhook,
+		"target.secret":  EnvSecret,
+		"target.keyword": EnvKeyword,
+	}}
+	env := func(k string) *scalar {
+		val := strings.TrimSpace(getenv(k))
+		if val == "" {
+			return nil
+		}
+		return &scalar{raw: val, val: val, tag: "!!str"}
+	}
+	t := v.target(&rawTarget{webhook: env(EnvWebhook), secret: env(EnvSecret), keyword: env(EnvKeyword)})
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	r := &Rule{
+		Name:   DefaultRuleName,
+		Scope:  ScopeWorkspace,
+		Events: []string{"Failed"},
+		Lang:   LangZh,
+		Format: FormatMarkdown,
+		Target: t,
+	}
+	return newSet([]*Rule{r}, nil, v.warnings), nil
+}

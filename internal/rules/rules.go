@@ -1,0 +1,126 @@
+// Package rules reads the notification rules document (which events go to
+// which DingTalk robot), validates all of it at once, and answers, for each
+// task event, which rules match and why the others do not.
+package rules
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/pai-notifier/pai-notifier/internal/event"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
+)
+
+// Scope says whose tasks a rule covers, as in PAI's own notification rules.
+type Scope string
+
+// The scopes.
+const (
+	ScopeMine      Scope = "mine"      // tasks created by Owner
+	ScopeWorkspace Scope = "workspace" // every task (of WorkspaceID, when set)
+	ScopePipelines Scope = "pipelines" // runs of the named PAIFlow pipelines
+)
+
+// Languages and formats a rule may ask for.
+const (
+	LangZh           = "zh"
+	LangEn           = "en"
+	FormatMarkdown   = "markdown"
+	FormatActionCard = "actionCard"
+	TargetDingTalk   = "dingtalk"
+)
+
+// Rule is one validated rule: which events (source, scope, statuses) go to
+// which target, and how the message reads. Treat it as read-only.
+type Rule struct {
+	Name        string
+	Source      event.Source // "" = every source (the env default rule)
+	Scope       Scope
+	WorkspaceID string   // "" = any workspace
+	Owner       string   // creator UID, for ScopeMine
+	Pipelines   []string // pipeline ids or names, for ScopePipelines
+	Events      []string // canonical statuses this rule fires on
+	Lang        string   // "zh" (default) | "en"
+	Format      string   // "markdown" (default) | "actionCard"
+	Target      Target
+}
+
+// Target is a DingTalk group robot.
+type Target struct {
+	Type      string        // "dingtalk"
+	Webhook   secret.String // full https URL with access_token
+	Secret    secret.String // SEC... signing secret; may be empty (keyword/IP-protected robots)
+	Keyword   string        // robot keyword, put into every message when set
+	AtMobiles []string
+	AtUserIDs []string
+	AtAll     bool
+}
+
+// Verdict is whether one rule matches a task, and if not, the first reason.
+type Verdict struct {
+	Rule    string
+	Matched bool
+	Reason  string // first failing check, worded for a human; "" when matched
+}
+
+// Set is a validated, indexed rules document. It is immutable and safe for
+// concurrent use.
+type Set struct {
+	rules    []*Rule
+	byName   map[string]*Rule
+	fields   map[event.Source]map[string]string
+	warnings []string
+	index    map[indexKey][]int32
+}
+
+// Parse reads a rules document, JSON or YAML, expanding ${VAR} and
+// ${VAR:-default} in every value with getenv (nil means an empty
+// environment). The error, when not nil, is an *Error listing every problem.
+func Parse(doc []byte, getenv func(string) string) (*Set, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	ps := &problems{}
+	raw := read(doc, getenv, ps)
+	if raw == nil {
+		return nil, ps.err()
+	}
+	s := build(raw, ps)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSet indexes validated rules.
+func newSet(rules []*Rule, fields map[event.Source]map[string]string, warnings []string) *Set {
+	s := &Set{rules: rules, byName: make(map[string]*Rule, len(rules)), fields: fields, warnings: warnings}
+	for _, r := range rules {
+		s.byName[r.Name] = r
+	}
+	s.index = buildIndex(rules)
+	return s
+}
+
+// Rules returns the rules in document order.
+func (s *Set) Rules() []*Rule { return slices.Clone(s.rules) }
+
+// Rule returns the rule with that name, or nil.
+func (s *Set) Rule(name string) *Rule { return s.byName[name] }
+
+// Fields returns the document's `fields:` overrides (source -> field name ->
+// gjson path) for event.NewParser; nil when there are none.
+func (s *Set) Fields() map[event.Source]map[string]string {
+	if len(s.fields) == 0 {
+		return nil
+	}
+	out := make(map[event.Source]map[string]string, len(s.fields))
+	for k, v := range s.fields {
+		out[k] = maps.Clone(v)
+	}
+	return out
+}
+
+// Warnings returns doubts about a valid document (a signing secret that does
+// not look like DingTalk's, say), worth logging once at start-up.
+func (s *Set) Warnings() []string { return slices.Clone(s.warnings) }

@@ -1,0 +1,385 @@
+package rules
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/pai-notifier/pai-notifier/internal/event"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
+)
+
+// build validates a read document into a Set, recording every problem.
+func build(raw *rawDoc, ps *problems) *Set {
+	var warnings []string
+	fields := buildFields(raw, ps)
+	if len(raw.rules) == 0 {
+		if raw.rulesSeen {
+			ps.add(0, "", "rules: the list is empty; add at least one rule")
+		} else {
+			ps.add(0, "", "the document has no rules: add a rules: list")
+		}
+	}
+	rules := make([]*Rule, 0, len(raw.rules))
+	firstUse := map[string]int{}
+	for i, rr := range raw.rules {
+		v := &validator{ps: ps, where: rr.where}
+		r := v.rule(rr)
+		if r.Name != "" {
+			if j, dup := firstUse[r.Name]; dup {
+				ps.add(0, rr.where, "name %q is already used by rules[%d]", r.Name, j)
+			} else {
+				firstUse[r.Name] = i
+			}
+		}
+		warnings = append(warnings, v.warnings...)
+		rules = append(rules, r)
+	}
+	return newSet(rules, fields, warnings)
+}
+
+func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
+	if len(raw.fields) == 0 {
+		return nil
+	}
+	out := map[event.Source]map[string]string{}
+	for _, src := range sortedKeys(raw.fields) {
+		s := event.Source(src)
+		if !s.Valid() {
+			ps.add(raw.fieldsLine, "", "fields: unknown source %q (want dlc or paiflow)", src)
+			continue
+		}
+		m := map[string]string{}
+		fs := raw.fields[src]
+		for _, name := range sortedKeys(fs) {
+			v := &validator{ps: ps}
+			if path, ok := v.str(fs[name], "fields."+src+"."+name); ok {
+				if path == "" {
+					ps.add(fs[name].line, "", "fields.%s.%s: empty path", src, name)
+					continue
+				}
+				m[name] = path
+			}
+		}
+		out[s] = m
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+type validator struct {
+	ps       *problems
+	where    string
+	warnings []string
+	// envNames renames target fields in messages, for the env default rule.
+	envNames map[string]string
+}
+
+func (v *validator) add(format string, args ...any) { v.ps.add(0, v.where, format, args...) }
+
+func (v *validator) name(field string) string {
+	if n, ok := v.envNames[field]; ok {
+		return n
+	}
+	return field
+}
+
+// str returns the expanded value of s, or ok=false after reporting an unset
+// variable or a malformed reference. A nil s (field absent) is "", true.
+func (v *validator) str(s *scalar, field string) (string, bool) {
+	if s == nil {
+		return "", true
+	}
+	field = v.name(field)
+	if s.bad != "" {
+		v.ps.add(s.line, v.where, "%s: %s", field, s.bad)
+		return "", false
+	}
+	if len(s.unset) > 0 {
+		refs := make([]string, len(s.unset))
+		for i, n := range s.unset {
+			refs[i] = "${" + n + "}"
+		}
+		verb := "is"
+		if len(refs) > 1 {
+			verb = "are"
+		}
+		v.add("%s: %s %s not set", field, strings.Join(refs, ", "), verb)
+		return "", false
+	}
+	return s.val, true
+}
+
+// enum matches s case-insensitively against choices, returning the canonical
+// spelling, def when s is absent or empty, or ok=false after reporting.
+func (v *validator) enum(s *scalar, field, what, def string, choices ...string) (string, bool) {
+	val, ok := v.str(s, field)
+	if !ok {
+		return "", false
+	}
+	if val == "" {
+		return def, true
+	}
+	for _, c := range choices {
+		if strings.EqualFold(c, val) {
+			return c, true
+		}
+	}
+	v.add("%s: unknown %s %s (want %s)", field, what, show(s), orList(choices))
+	return "", false
+}
+
+func orList(choices []string) string {
+	if len(choices) == 1 {
+		return choices[0]
+	}
+	return strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
+}
+
+func (v *validator) rule(rr *rawRule) *Rule {
+	r := &Rule{}
+	r.Name, _ = v.str(rr.name, "name")
+	if rr.name == nil || (r.Name == "" && len(rr.name.unset) == 0 && rr.name.bad == "") {
+		v.add("name is required")
+	}
+
+	srcOK := false
+	if rr.source == nil || (rr.source.val == "" && len(rr.source.unset) == 0) {
+		v.add("source is required (want dlc or paiflow)")
+	} else if src, ok := v.enum(rr.source, "source", "source", "", string(event.DLC), string(event.PAIFlow)); ok {
+		r.Source, srcOK = event.Source(src), true
+	}
+
+	scopeOK := false
+	if sc, ok := v.enum(rr.scope, "scope", "scope", string(ScopeWorkspace), string(ScopeMine), string(ScopeWorkspace), string(ScopePipelines)); ok {
+		r.Scope, scopeOK = Scope(sc), true
+	}
+
+	r.WorkspaceID, _ = v.str(rr.workspace, "workspaceId")
+	owner, ownerOK := v.str(rr.owner, "owner")
+	r.Owner = owner
+	if scopeOK {
+		switch {
+		case r.Scope == ScopeMine && owner == "" && ownerOK:
+			v.add("scope mine needs owner (the creator's UID)")
+		case r.Scope != ScopeMine && rr.owner != nil:
+			v.add("owner is only for scope mine")
+		}
+	}
+
+	for i, p := range rr.pipelines {
+		if val, ok := v.str(p, fmt.Sprintf("pipelines[%d]", i)); ok {
+			if val == "" {
+				v.add("pipelines[%d]: empty", i)
+				continue
+			}
+			if !slices.Contains(r.Pipelines, val) {
+				r.Pipelines = append(r.Pipelines, val)
+			}
+		}
+	}
+	if scopeOK {
+		switch {
+		case r.Scope == ScopePipelines && !rr.hasPipes:
+			v.add("scope pipelines needs pipelines (pipeline ids or names)")
+		case r.Scope == ScopePipelines && len(rr.pipelines) == 0:
+			v.add("pipelines: empty list; scope pipelines needs pipeline ids or names")
+		case r.Scope != ScopePipelines && rr.hasPipes:
+			v.add("pipelines is only for scope pipelines")
+		}
+		if r.Scope == ScopePipelines && srcOK && r.Source != event.PAIFlow {
+			v.add("scope pipelines needs source paiflow")
+		}
+	}
+
+	if srcOK || rr.source == nil {
+		r.Events = v.events(rr, r.Source)
+	} else {
+		// The source is wrong; still check the statuses against every source
+		// so that all problems come out in one round.
+		v.events(rr, "")
+	}
+
+	r.Lang, _ = v.enum(rr.lang, "lang", "language", LangZh, LangZh, LangEn)
+	r.Format, _ = v.enum(rr.format, "format", "format", FormatMarkdown, FormatMarkdown, FormatActionCard)
+
+	if rr.target == nil {
+		v.add("target is required (a DingTalk robot: target.webhook, target.secret)")
+	} else {
+		r.Target = v.target(rr.target)
+	}
+	return r
+}
+
+// events canonicalises the events field: failed, ended, or statuses.
+func (v *validator) events(rr *rawRule, src event.Source) []string {
+	if !rr.eventsSet {
+		return []string{"Failed"}
+	}
+	if len(rr.events) == 0 {
+		v.add("events: empty list (want failed, ended or a list of statuses)")
+		return nil
+	}
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for i, s := range rr.events {
+		field := "events"
+		if len(rr.events) > 1 {
+			field = fmt.Sprintf("events[%d]", i)
+		}
+		val, ok := v.str(s, field)
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.EqualFold(val, "failed"):
+			add("Failed")
+		case strings.EqualFold(val, "ended"):
+			if src == "" {
+				for _, s := range event.Sources {
+					for _, st := range event.EndedStatuses(s) {
+						add(st)
+					}
+				}
+				continue
+			}
+			for _, st := range event.EndedStatuses(src) {
+				add(st)
+			}
+		case val == "":
+			v.add("%s: empty (want failed, ended or a status)", field)
+		default:
+			c, known := event.CanonicalStatus(src, val)
+			if !known {
+				if src == "" {
+					v.add("%s: unknown status %s (want failed, ended or a status of dlc or paiflow)", field, show(s))
+				} else {
+					v.add("%s: unknown status %s for %s%s (known: failed, ended, %s)", field, show(s), src,
+						suggest(val, event.Statuses(src)), strings.Join(event.Statuses(src), ", "))
+				}
+				continue
+			}
+			add(c)
+		}
+	}
+	return out
+}
+
+func (v *validator) target(rt *rawTarget) Target {
+	var t Target
+	t.Type, _ = v.enum(rt.typ, "target.type", "type", TargetDingTalk, TargetDingTalk)
+
+	webhookField := v.name("target.webhook")
+	if rt.webhook == nil || (rt.webhook.val == "" && len(rt.webhook.unset) == 0 && rt.webhook.bad == "") {
+		v.add("%s is required (the robot's webhook URL, https://oapi.dingtalk.com/robot/send?access_token=...)", webhookField)
+	} else if hook, ok := v.str(rt.webhook, "target.webhook"); ok {
+		v.ps.secret(hook)
+		if msg := checkWebhook(hook, v.ps); msg != "" {
+			v.add("%s: %s", webhookField, msg)
+		} else {
+			t.Webhook = secret.String(hook)
+		}
+	}
+
+	if sec, ok := v.str(rt.secret, "target.secret"); ok && sec != "" {
+		v.ps.secret(sec)
+		t.Secret = secret.String(sec)
+		if !strings.HasPrefix(sec, "SEC") {
+			w := v.name("target.secret") + " does not start with SEC; DingTalk signing secrets do, so check it was copied whole"
+			if v.where != "" {
+				w = v.where + ": " + w
+			}
+			v.warnings = append(v.warnings, w)
+		}
+	}
+	t.Keyword, _ = v.str(rt.keyword, "target.keyword")
+	t.AtMobiles = v.strings(rt.atMobiles, "target.atMobiles")
+	t.AtUserIDs = v.strings(rt.atUserIDs, "target.atUserIds")
+	if all, ok := v.str(rt.atAll, "target.atAll"); ok && rt.atAll != nil {
+		switch strings.ToLower(all) {
+		case "true":
+			t.AtAll = true
+		case "false", "":
+		default:
+			v.add("target.atAll: want true or false")
+		}
+	}
+	return t
+}
+
+func (v *validator) strings(list []*scalar, field string) []string {
+	var out []string
+	for i, s := range list {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if val, ok := v.str(s, f); ok {
+			if val == "" {
+				v.add("%s: empty", f)
+				continue
+			}
+			out = append(out, val)
+		}
+	}
+	return out
+}
+
+const pasteHint = "paste the whole webhook URL (https://oapi.dingtalk.com/robot/send?access_token=...)"
+
+// checkWebhook returns what is wrong with a webhook URL, never quoting it.
+func checkWebhook(hook string, ps *problems) string {
+	if strings.TrimSpace(hook) != hook {
+		return "has spaces around it; remove them"
+	}
+	if !strings.Contains(hook, "://") {
+		if !strings.ContainsAny(hook, "/?=&") {
+			ps.secret(hook)
+			return "looks like a bare access token; " + pasteHint
+		}
+		return "not a URL; " + pasteHint
+	}
+	u, err := url.Parse(hook)
+	if err != nil {
+		// url.Parse's error quotes the URL, token and all; say it in our words.
+		return "not a valid URL; " + pasteHint
+	}
+	if tok := u.Query().Get("access_token"); tok != "" {
+		ps.secret(tok)
+	}
+	if u.Host == "" {
+		return "has no host; " + pasteHint
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !loopback(u.Hostname()) {
+			return "must use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
+		}
+	default:
+		return "must use https"
+	}
+	if u.Query().Get("access_token") == "" {
+		return "has no access_token query parameter; " + pasteHint
+	}
+	return ""
+}
+
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
