@@ -1,0 +1,259 @@
+package dingtalk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/secret"
+)
+
+// MaxAnswerBytes bounds how much of DingTalk's answer is read; real answers
+// are well under 1 KiB.
+const MaxAnswerBytes = 64 << 10
+
+// Client sends messages to DingTalk robots. It keeps one http.Client whose
+// connections survive between warm function invocations, so a burst of
+// notifications pays for one TLS handshake. Safe for concurrent use.
+type Client struct {
+	hc      *http.Client
+	timeout time.Duration
+	now     func() time.Time
+}
+
+// Option changes a Client built by NewClient.
+type Option func(*Client)
+
+// WithHTTPClient makes the Client send through hc (tests, proxies). Its
+// redirect policy and timeouts are the caller's.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.hc = hc
+		}
+	}
+}
+
+// WithTransport keeps the Client's own http.Client but sends through rt.
+func WithTransport(rt http.RoundTripper) Option {
+	return func(c *Client) {
+		if rt != nil {
+			c.hc.Transport = rt
+		}
+	}
+}
+
+// WithClock sets the clock used for signature timestamps (tests).
+func WithClock(now func() time.Time) Option {
+	return func(c *Client) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+// NewTransport returns the transport NewClient uses: connection reuse across
+// invocations, bounded handshakes and a response-header timeout so a stuck
+// peer cannot hold a function until its own deadline.
+func NewTransport(responseHeaderTimeout time.Duration) *http.Transport {
+	if responseHeaderTimeout <= 0 {
+		responseHeaderTimeout = 10 * time.Second
+	}
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          32,
+		MaxIdleConnsPerHost:   8, // one DingTalk host; a few parallel sends
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   5 * time.Second,
+		ResponseHeaderTimeout: responseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// NewClient returns a Client whose sends each take at most timeout (0 means
+// only the caller's context bounds them).
+func NewClient(timeout time.Duration, opts ...Option) *Client {
+	c := &Client{
+		hc: &http.Client{
+			Transport: NewTransport(timeout),
+			// DingTalk never redirects a send; following one would turn the
+			// POST into a GET and carry the token to another URL.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		timeout: timeout,
+		now:     time.Now,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// answer is DingTalk's reply; pointers tell "absent" from zero.
+type answer struct {
+	ErrCode *int   `json:"errcode"`
+	ErrMsg  string `json:"errmsg"`
+}
+
+// Send posts m to the robot behind webhook, signed with secret when it is
+// not empty. It succeeds only when DingTalk answers errcode 0. Every failure
+// is an *Error that holds neither the access_token, the secret nor the sign.
+func (c *Client) Send(ctx context.Context, webhook, secretKey secret.String, m Message) error {
+	body, err := Body(m)
+	if err != nil {
+		return &Error{Class: ClassBadRequest, Msg: err.Error()}
+	}
+	if len(body) > MaxBodyBytes {
+		return &Error{Class: ClassTooLarge, Msg: fmt.Sprintf("message body is %d bytes, over DingTalk's %d-byte limit; not sent", len(body), MaxBodyBytes)}
+	}
+	target, err := SignedURL(webhook.Reveal(), secretKey.Reveal(), c.now())
+	if err != nil {
+		return &Error{Class: ClassAuth, Msg: err.Error()}
+	}
+	red := newRedactor(webhook.Reveal(), secretKey.Reveal(), target)
+
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return &Error{Class: ClassBadRequest, Msg: "cannot build request", Err: red.wrap(err)}
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("User-Agent", "pai-notifier")
+
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		e := red.wrap(err)
+		return &Error{Class: ClassNetwork, Msg: NetworkKind(err), Err: e}
+	}
+	defer func() {
+		// Drain what is left (bounded) so the connection goes back to the pool.
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxAnswerBytes))
+		_ = resp.Body.Close()
+	}()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes))
+	if err != nil {
+		return &Error{Class: ClassNetwork, HTTPStatus: resp.StatusCode, Msg: "reading answer: " + NetworkKind(err), Err: red.wrap(err)}
+	}
+	if e := judge(resp.StatusCode, raw); e != nil {
+		e.Msg = red.scrub(e.Msg)
+		return e
+	}
+	return nil
+}
+
+// judge turns an HTTP status and answer body into nil (delivered) or an
+// *Error. Only a JSON answer with errcode 0 counts as delivered.
+func judge(status int, raw []byte) *Error {
+	var a answer
+	parsed := json.Unmarshal(raw, &a) == nil && a.ErrCode != nil
+	switch {
+	case status >= 500 || status == http.StatusTooManyRequests:
+		return &Error{Class: ClassServer, HTTPStatus: status, Msg: snippet(raw)}
+	case status < 200 || status > 299:
+		if parsed && *a.ErrCode != 0 {
+			return &Error{Code: *a.ErrCode, Msg: a.ErrMsg, HTTPStatus: status, Class: Classify(*a.ErrCode)}
+		}
+		return &Error{Class: ClassBadRequest, HTTPStatus: status, Msg: snippet(raw)}
+	case !parsed:
+		return &Error{Class: ClassUnknown, HTTPStatus: status, Msg: "answer is not DingTalk JSON: " + snippet(raw)}
+	case *a.ErrCode != 0:
+		return &Error{Code: *a.ErrCode, Msg: a.ErrMsg, HTTPStatus: status, Class: Classify(*a.ErrCode)}
+	}
+	return nil
+}
+
+// snippet quotes the start of an unexpected answer for the error message.
+func snippet(raw []byte) string {
+	const max = 120
+	s := strings.ToValidUTF8(string(raw[:min(len(raw), max)]), "?")
+	if len(raw) > max {
+		s += "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// redactor removes the secret parts of one request from error text. The
+// transport's *url.Error carries the full signed URL; its URL field is
+// rewritten, and as a second line of defence every known secret spelling is
+// replaced in whatever text ends up in an Error (answers may echo the URL).
+type redactor struct{ secrets []string }
+
+func newRedactor(webhook, secretKey, signed string) redactor {
+	var r redactor
+	add := func(s string) {
+		if len(s) >= 4 { // a shorter "secret" would redact ordinary words
+			r.secrets = append(r.secrets, s, url.QueryEscape(s), url.PathEscape(s))
+		}
+	}
+	add(secretKey)
+	if u, err := url.Parse(signed); err == nil {
+		q := u.Query()
+		add(q.Get("access_token"))
+		add(q.Get("sign"))
+		add(u.RawQuery)
+	}
+	if u, err := url.Parse(webhook); err == nil {
+		add(u.Query().Get("access_token"))
+	}
+	return r
+}
+
+func (r redactor) scrub(s string) string {
+	for _, v := range r.secrets {
+		if v != "" && strings.Contains(s, v) {
+			s = strings.ReplaceAll(s, v, "<secret>")
+		}
+	}
+	return s
+}
+
+// wrap redacts err in place where it holds a URL and returns an error whose
+// text is scrubbed but which still unwraps to the original chain, so
+// errors.Is(err, context.DeadlineExceeded) and friends keep working.
+func (r redactor) wrap(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactURL(ue.URL)
+	}
+	return &redacted{msg: r.scrub(err.Error()), err: err}
+}
+
+type redacted struct {
+	msg string
+	err error
+}
+
+func (e *redacted) Error() string { return e.msg }
+func (e *redacted) Unwrap() error { return e.err }
+
+// redactURL keeps scheme, host and path (useful in an error) and replaces the
+// query, which holds access_token, timestamp and sign.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "<webhook>"
+	}
+	if u.RawQuery == "" && u.User == nil {
+		return s
+	}
+	out := u.Scheme + "://" + u.Host + u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?access_token=<secret>"
+	}
+	return out
+}

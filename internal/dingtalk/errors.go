@@ -1,0 +1,354 @@
+package dingtalk
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+)
+
+// Class groups failures by what the caller should do about them. The split
+// that matters is Retryable: a retryable failure may succeed if sent again
+// later; a permanent one needs a person to change something.
+type Class int
+
+const (
+	ClassUnknown     Class = iota // an errcode we do not know: permanent, not retried
+	ClassNetwork                  // no answer: refused, DNS, TLS, timeout (retryable)
+	ClassServer                   // HTTP 5xx or 429 (retryable)
+	ClassBusy                     // errcode -1, system busy (retryable)
+	ClassRateLimited              // 130101, 410100, 41xxxx, 90030 (retryable after back-off)
+	ClassAuth                     // token, signature, keyword, timestamp, IP allow-list (3xxxxx)
+	ClassTargetGone               // group dissolved, robot disabled or removed (4001xx)
+	ClassContent                  // content rejected by DingTalk's review (43xxxx)
+	ClassBadRequest               // malformed request: a bug or a wrong URL
+	ClassTooLarge                 // body over 20000 bytes (460101, 101002, 46xxxx)
+)
+
+var classNames = [...]string{
+	ClassUnknown:     "unknown",
+	ClassNetwork:     "network",
+	ClassServer:      "server",
+	ClassBusy:        "busy",
+	ClassRateLimited: "rate-limited",
+	ClassAuth:        "auth",
+	ClassTargetGone:  "target-gone",
+	ClassContent:     "content",
+	ClassBadRequest:  "bad-request",
+	ClassTooLarge:    "too-large",
+}
+
+func (c Class) String() string {
+	if c >= 0 && int(c) < len(classNames) {
+		return classNames[c]
+	}
+	return fmt.Sprintf("Class(%d)", int(c))
+}
+
+// Retryable reports whether a failure of this class may succeed later
+// without anyone changing the configuration or the message.
+func (c Class) Retryable() bool {
+	switch c {
+	case ClassNetwork, ClassServer, ClassBusy, ClassRateLimited:
+		return true
+	}
+	return false
+}
+
+// Classify maps a DingTalk errcode to its Class: the exact codes first, then
+// the code family, because DingTalk's tables have drifted (one client lists
+// the same meanings shifted by one). Unknown codes are ClassUnknown, which is
+// permanent: retrying an answer we do not understand would only repeat it.
+// Classify(0) is ClassUnknown too; 0 is success and not a failure class.
+func Classify(code int) Class {
+	switch code {
+	case -1:
+		return ClassBusy
+	case 130101, 410100, 90030:
+		return ClassRateLimited
+	case 300001, 300005, 310000, 400101:
+		return ClassAuth
+	case 400013, 400102, 400106:
+		return ClassTargetGone
+	case 430101, 430102, 430103, 430104:
+		return ClassContent
+	case 40035, 43002, 43004, 400105:
+		return ClassBadRequest
+	case 460101, 101002:
+		return ClassTooLarge
+	}
+	switch {
+	case code >= 410000 && code <= 419999:
+		return ClassRateLimited
+	case code >= 400100 && code <= 400199:
+		return ClassTargetGone
+	case code >= 430000 && code <= 439999:
+		return ClassContent
+	case code >= 460000 && code <= 469999:
+		return ClassTooLarge
+	case code >= 300000 && code <= 399999:
+		return ClassAuth
+	}
+	return ClassUnknown
+}
+
+// Error is a failed send. It never holds the webhook's access_token, the
+// robot secret or the signature: transport errors are redacted before they
+// are wrapped here.
+type Error struct {
+	Code       int    // DingTalk errcode; 0 when there was no DingTalk answer
+	Msg        string // DingTalk errmsg, or what went wrong locally
+	HTTPStatus int    // 0 when there was no HTTP answer
+	Class      Class
+	Err        error // underlying transport error, redacted
+}
+
+// Retryable reports whether sending the same message again later may work.
+func (e *Error) Retryable() bool { return e != nil && e.Class.Retryable() }
+
+func (e *Error) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	var b strings.Builder
+	b.WriteString("dingtalk: ")
+	b.WriteString(e.Class.String())
+	if e.Class.Retryable() {
+		b.WriteString(" (retryable)")
+	} else {
+		b.WriteString(" (permanent)")
+	}
+	if e.Code != 0 {
+		fmt.Fprintf(&b, ": errcode %d", e.Code)
+	}
+	if e.HTTPStatus != 0 && e.HTTPStatus != 200 {
+		fmt.Fprintf(&b, ": HTTP %d", e.HTTPStatus)
+	}
+	if e.Msg != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Msg)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// GoString keeps %#v from walking into the wrapped error's fields.
+func (e *Error) GoString() string {
+	if e == nil {
+		return "(*dingtalk.Error)(nil)"
+	}
+	return fmt.Sprintf("&dingtalk.Error{Code:%d, Msg:%q, HTTPStatus:%d, Class:%s, Err:%q}", e.Code, e.Msg, e.HTTPStatus, e.Class, errString(e.Err))
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsTargetGone reports whether err says the robot or its group is gone for
+// good (dissolved, disabled, removed), so the target can be marked unhealthy.
+func IsTargetGone(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Class == ClassTargetGone
+}
+
+// Hint says, in Chinese and then English, what the user should do.
+func (e *Error) Hint() string {
+	if e == nil {
+		return ""
+	}
+	switch {
+	case e.Class == ClassNetwork:
+		return networkHint(e.Err)
+	case e.Code != 0:
+		return HintFor(e.Code, e.Msg)
+	case e.Class == ClassServer:
+		return fmt.Sprintf("钉钉服务端返回 HTTP %d,稍后会自动重试。DingTalk answered HTTP %d: a server-side problem; the send will be retried later.", e.HTTPStatus, e.HTTPStatus)
+	case e.Class == ClassTooLarge:
+		return hintTooLarge
+	case e.Class == ClassBadRequest && e.HTTPStatus != 0:
+		return fmt.Sprintf("钉钉返回 HTTP %d:请检查 webhook 地址是否为 https://oapi.dingtalk.com/robot/send?access_token=...。DingTalk answered HTTP %d: check that the webhook is https://oapi.dingtalk.com/robot/send?access_token=....", e.HTTPStatus, e.HTTPStatus)
+	case e.Class == ClassBadRequest:
+		return "消息无法编码,这是 pai-notifier 的缺陷,请报告。The message could not be encoded: a pai-notifier bug, please report it."
+	case e.Class == ClassAuth:
+		return hintToken
+	case e.Class == ClassUnknown && e.HTTPStatus != 0:
+		return "收到的应答不是钉钉的 JSON:webhook 可能指向了别的地址,或中间有代理。按永久失败处理,不会重试。The answer was not DingTalk JSON: the webhook may point elsewhere, or a proxy answered. Treated as permanent, not retried."
+	}
+	return HintFor(e.Code, e.Msg)
+}
+
+const (
+	hintToken = "access_token 不存在:webhook 应是完整地址 https://oapi.dingtalk.com/robot/send?access_token=<token>;只要 token 的地方不要填整个 URL(反之亦然),并确认机器人未被删除。" +
+		"Token not found: the webhook must be the full https://oapi.dingtalk.com/robot/send?access_token=<token>; do not paste the whole URL where only the token goes (or the reverse), and check the robot still exists."
+	hintExternal = "若机器人在外部群(跨组织群)中,钉钉也返回此码,外部群不支持自定义机器人。DingTalk also answers this when the robot is in an external (cross-organization) group, where custom robots do not work."
+	hintTooLarge = "消息超过钉钉 20000 字节上限:缩短内容或拆成多条(汇总消息会自动拆分)。The message is over DingTalk's 20000-byte limit: shorten it or split it."
+	hintRate     = "发送太快被限流:每个机器人每分钟最多 20 条,超出后约 10 分钟内被拒绝;请合并通知(汇总)或把规则分到多个机器人。" +
+		"Rate limited: a robot takes at most 20 messages per minute and is throttled for about 10 minutes past that; group notifications into digests or spread rules over several robots."
+	hintSign = "签名不匹配:检查规则里的加签密钥(SEC 开头)与机器人安全设置中的一致;若机器人未开启加签,请删除密钥。" +
+		"Signature mismatch: check the 加签 secret (starting with SEC) equals the one in the robot's security settings; if the robot does not use signing, remove the secret."
+	hintKeyword = "消息不含机器人的自定义关键词:把机器人的关键词填到规则的 keyword 中。" +
+		"Keyword missing: the message does not contain the robot's custom keyword; add the robot's keyword to the rule (target keyword)."
+	hintTimestamp = "时间戳无效:服务器时钟必须与钉钉相差不超过 1 小时,请校准函数所在环境的时钟(NTP)。" +
+		"Clock skew: the server clock must be within 1 hour of DingTalk's; fix the clock of the machine that sends."
+	hintIP = "IP 不在白名单:把函数的出口公网 IP(或网段)加入机器人的 IP 白名单。" +
+		"IP allow-list: add the function's egress public IP (or CIDR) to the robot's IP allow-list."
+	hintSecurity = "安全设置校验失败:规则里的关键词、加签密钥与机器人的安全设置(关键词/加签/IP 白名单)必须一致。" +
+		"Security check failed: the rule's keyword and secret must match the robot's security settings (keyword / 加签 / IP allow-list)."
+)
+
+// HintFor says what to do about a raw DingTalk answer (errcode, errmsg).
+// The errmsg is only read to tell apart the causes DingTalk folds into one
+// code (310000); classification itself never depends on it.
+func HintFor(code int, errmsg string) string {
+	switch code {
+	case 0:
+		return ""
+	case 310000:
+		return securityHint(errmsg)
+	case 300005:
+		return hintToken + " " + hintExternal
+	case 300001, 400101:
+		return hintToken
+	case 400013:
+		return "群已被解散:这个机器人不再能发消息,请在规则中更换 webhook。The group was dissolved: this robot cannot post any more; replace the webhook in the rule."
+	case 400102:
+		return "机器人已停用:请群管理员在群设置中重新启用机器人,或更换 webhook。The robot is disabled: ask a group admin to enable it again, or replace the webhook."
+	case 400106:
+		return "机器人不存在(已被移出群):请重新添加机器人并更新 webhook。The robot no longer exists (removed from the group): add a robot again and update the webhook."
+	case 90030:
+		return "webhook 用量超出配额:请稍后重试,并检查钉钉的机器人用量。Webhook over its quota: retry later and check the robot's usage quota in DingTalk."
+	case 430101:
+		return "消息含有钉钉认为不安全的外链:检查消息里的链接。DingTalk flagged an unsafe external link: check the links in the message."
+	case 40035:
+		return "请求体为空或不是 JSON:这是 pai-notifier 的缺陷,请报告。The body was empty or not JSON: a pai-notifier bug, please report it."
+	case 43002, 43004:
+		return "请求方法或 Content-Type 不被接受(需要 POST 和 application/json):这是 pai-notifier 的缺陷,或有代理改写了请求。The method or Content-Type was refused (POST with application/json is required): a pai-notifier bug, or a proxy rewrote the request."
+	case 400105:
+		return "钉钉不支持该消息类型:请把规则的 format 改为 markdown。DingTalk does not support this message type: set the rule's format to markdown."
+	case -1:
+		return "钉钉系统繁忙,稍后会自动重试。DingTalk is busy; the send will be retried later."
+	}
+	switch Classify(code) {
+	case ClassRateLimited:
+		return hintRate
+	case ClassTooLarge:
+		return hintTooLarge
+	case ClassContent:
+		return "消息内容未通过钉钉审核:修改消息中的文字、图片或链接。DingTalk rejected the content: change the text, images or links in the message."
+	case ClassTargetGone:
+		return "机器人或群的状态不允许发送(已停用、已移除或群已解散):检查机器人并更新 webhook。The robot or its group cannot receive messages (disabled, removed or dissolved): check the robot and update the webhook."
+	case ClassAuth:
+		if msg := strings.ToLower(errmsg); strings.Contains(msg, "token") {
+			return hintToken
+		}
+		return hintSecurity
+	case ClassBadRequest:
+		return "请求格式错误:这是 pai-notifier 的缺陷,请报告。The request was malformed: a pai-notifier bug, please report it."
+	}
+	return fmt.Sprintf("未知的钉钉错误码 %d(%s):按永久失败处理,不会重试;请对照钉钉错误码文档。Unknown DingTalk errcode %d: treated as permanent and not retried; look it up in DingTalk's error-code table.", code, errmsg, code)
+}
+
+// securityHint tells apart the four causes of 310000 by errmsg. Old answers
+// are short English ("sign not match"), new ones long Chinese
+// ("description:机器人发送签名不匹配;solution:请确认签名和生成签名的时间戳..."),
+// so the mismatch wording is tested before the mere mention of a timestamp.
+func securityHint(errmsg string) string {
+	msg := strings.ToLower(errmsg)
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(msg, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("keyword", "关键词", "关键字"):
+		return hintKeyword
+	case has("sign not match", "签名不匹配"):
+		return hintSign
+	case has("timestamp", "时间戳"):
+		return hintTimestamp
+	case has("whitelist", "白名单") || hasWord(msg, "ip"):
+		return hintIP
+	case has("sign", "签名"):
+		return hintSign
+	}
+	return hintSecurity
+}
+
+// hasWord reports whether w occurs in s not as part of a longer ASCII word
+// ("ip" in "ip 1.2.3.4 not allowed", not in "description").
+func hasWord(s, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if (j == 0 || !isASCIILetter(s[j-1])) && (end == len(s) || !isASCIILetter(s[end])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// NetworkKind names the way a request failed without an answer: "timeout",
+// "dns", "refused", "tls", "reset" or "network".
+func NetworkKind(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidErr x509.CertificateInvalidError
+	var recordErr tls.RecordHeaderError
+	var alertErr tls.AlertError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &dnsErr):
+		return "dns"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr),
+		errors.As(err, &invalidErr), errors.As(err, &recordErr), errors.As(err, &alertErr):
+		return "tls"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "reset"
+	}
+	return "network"
+}
+
+func networkHint(err error) string {
+	switch NetworkKind(err) {
+	case "timeout":
+		return "请求超时:钉钉在时限内没有应答,稍后会自动重试;若反复出现,检查函数的公网出口(NAT/VPC)与超时设置。The request timed out: DingTalk did not answer in time; it will be retried. If it keeps happening, check the function's internet egress (NAT/VPC) and timeout."
+	case "dns":
+		return "域名解析失败:检查 webhook 的主机名,以及函数所在 VPC 的 DNS 与公网访问。DNS lookup failed: check the webhook's host name and the function's DNS and internet access."
+	case "refused":
+		return "连接被拒绝:检查 webhook 的主机和端口,以及代理设置。The connection was refused: check the webhook's host and port, and any proxy settings."
+	case "tls":
+		return "TLS 握手失败:证书不被信任或主机名不符;检查 webhook 是否为 https://oapi.dingtalk.com,以及是否有中间代理。TLS failed: the certificate is untrusted or the host name does not match; check the webhook is https://oapi.dingtalk.com and whether a proxy intercepts it."
+	case "reset":
+		return "连接被重置,稍后会自动重试。The connection was reset; the send will be retried."
+	}
+	return "网络错误:无法连到钉钉,稍后会自动重试;检查函数的公网访问。Network failure: DingTalk could not be reached; it will be retried. Check the function's internet access."
+}

@@ -1,0 +1,5 @@
+package dingtalk
+
+import "encoding/json"
+
+var jsonUnmarshal = json.Unmarshal
