@@ -1,0 +1,115 @@
+package message
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// wire is the pretty-printed request body DingTalk would receive.
+func wire(t *testing.T, m dingtalk.Message) []byte {
+	t.Helper()
+	b, err := dingtalk.Body(m)
+	if err != nil {
+		t.Fatalf("dingtalk.Body(%q): %v", m.Title, err)
+	}
+	if len(b) > dingtalk.MaxBodyBytes {
+		t.Errorf("%q: body is %d bytes, over %d", m.Title, len(b), dingtalk.MaxBodyBytes)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		t.Fatalf("body of %q is not JSON: %v", m.Title, err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes()
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+var (
+	zhMD   = Options{}
+	enMD   = Options{Lang: "en"}
+	zhCard = Options{Format: "actionCard"}
+	enCard = Options{Lang: "en", Format: "actionCard", AtMobiles: []string{"13800000000"}, AtUserIDs: []string{"manager01"}}
+	zhAll  = Options{Keyword: "PAI", AtMobiles: []string{"13800000000", "+852-12345678"}, AtUserIDs: []string{"user123"}, AtAll: true}
+	enKW   = Options{Lang: "en", Keyword: "alert", AtUserIDs: []string{"user123"}}
+)
+
+func TestRenderGolden(t *testing.T) {
+	giant := sampleC()
+	giant.ReasonMessage = strings.Repeat("Traceback: 显存不足 CUDA out of memory; ", 1200)
+	for _, c := range []struct {
+		name string
+		m    dingtalk.Message
+	}{
+		{"dlc-failed-zh", Render(sampleC(), zhMD)},
+		{"dlc-failed-en", Render(sampleC(), enMD)},
+		{"dlc-failed-zh-actioncard", Render(sampleC(), zhCard)},
+		{"dlc-failed-en-actioncard-mentions", Render(sampleC(), enCard)},
+		{"dlc-failed-zh-keyword-mentions", Render(sampleC(), zhAll)},
+		{"dlc-succeeded-zh", Render(sampleD(), zhMD)},
+		{"dlc-succeeded-en-keyword", Render(sampleD(), enKW)},
+		{"dlc-stopped-zh", Render(sampleE(), zhMD)},
+		{"dlc-stopped-en", Render(sampleE(), enMD)},
+		{"paiflow-failed-zh", Render(sampleF(), zhMD)},
+		{"paiflow-failed-en-actioncard", Render(sampleF(), Options{Lang: "en", Format: "actionCard"})},
+		{"paiflow-succeeded-zh", Render(sampleG(), zhMD)},
+		{"paiflow-succeeded-en", Render(sampleG(), enMD)},
+		{"batch-h-zh", Render(sampleH()[0], zhMD)},
+		{"sagemaker-training-en", Render(sampleI(), enMD)},
+		{"sagemaker-training-zh-actioncard-fallback", Render(sampleI(), zhCard)},
+		{"sagemaker-pipeline-zh", Render(sampleJ(), zhMD)},
+		{"truncated-reason-zh", Render(giant, zhAll)},
+		{"truncated-reason-en", Render(giant, enMD)},
+		{"test-zh", Test(zhMD, "", at("2026-01-06T07:18:21Z"))},
+		{"test-en-keyword-mentions", Test(enKW, "", at("2026-01-06T07:18:21Z"))},
+		{"test-zh-custom-text", Test(zhAll, "来自运维：请忽略 @all [x](http://evil)", at("2026-01-06T07:18:21Z"))},
+	} {
+		t.Run(c.name, func(t *testing.T) { golden(t, c.name, wire(t, c.m)) })
+	}
+}
+
+func TestDigestGolden(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ms   []dingtalk.Message
+	}{
+		{"digest-5-zh", Digest(fiveTasks(), zhMD)},
+		{"digest-5-en-keyword-mentions", Digest(fiveTasks(), enKW)},
+		{"digest-batch-h-zh", Digest(sampleH(), zhAll)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if len(c.ms) != 1 {
+				t.Fatalf("got %d messages, want 1", len(c.ms))
+			}
+			golden(t, c.name, wire(t, c.ms[0]))
+		})
+	}
+}

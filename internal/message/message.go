@@ -1,0 +1,324 @@
+// Package message decides how a PAI task event reads in a DingTalk group:
+// the title, the markdown, the console link and the @mentions, in Chinese
+// (as PAI writes it) or English. It also folds many events into digests and
+// guarantees that every message's whole request body fits DingTalk's 20000
+// bytes. It sends nothing.
+package message
+
+import (
+	"strings"
+
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/event"
+)
+
+// Options are the per-target choices a rule makes about its messages.
+type Options struct {
+	Lang    string // "zh" (default) or "en"
+	Format  string // "markdown" (default) or "actionCard"
+	Keyword string // the robot's security keyword; put into every title and text when set
+
+	// Mentions. Each one is also written into the text as @..., because
+	// DingTalk notifies only mentions that appear there.
+	AtMobiles, AtUserIDs []string
+	AtAll                bool
+}
+
+// Caps on single fields, in runes. Names and ids this long are already
+// useless to a reader, and the caps keep the fixed part of a message far
+// below MaxBodyBytes, so only the free-text fields (reason, event message)
+// ever need cutting to fit.
+const (
+	maxTitleName = 64  // the name in a title: the chat list shows little more
+	maxField     = 256 // any single-line field other than the free texts
+)
+
+// field is one "label: value" line. pre and post are our own markup around
+// the value; only body (already sanitised) is ever cut.
+type field struct {
+	label     string
+	pre, post string
+	body      string
+	cut       bool // body was shortened; show the truncation marker
+}
+
+// Render returns the message for one task event. The message always fits
+// dingtalk.MaxBodyBytes: when a field is too long the reason is cut first,
+// then the longest remaining field, on a UTF-8 boundary, marked …(已截断).
+// A nil task renders as an empty one rather than panicking.
+func Render(t *event.Task, o Options) dingtalk.Message {
+	if t == nil {
+		t = &event.Task{}
+	}
+	l := pickLang(o.Lang)
+	r := render{l: l, o: &o, t: t}
+	r.fields, r.reason = taskFields(t, l)
+	r.link = consoleLink(t.ConsoleURL)
+	r.mentions, r.mobiles, r.users = mentions(&o)
+	return r.fit()
+}
+
+type render struct {
+	l *lang
+	o *Options
+	t *event.Task
+
+	fields   []field
+	reason   int // index of the reason field in fields, -1 when none
+	link     string
+	mentions string
+	mobiles  []string
+	users    []string
+}
+
+func taskFields(t *event.Task, l *lang) ([]field, int) {
+	fs := make([]field, 0, 16)
+	add := func(label, value string) {
+		if v := inline(value); v != "" {
+			fs = append(fs, field{label: label, body: shorten(v, maxField)})
+		}
+	}
+	// freeText fields are the long ones; they are not capped up front but
+	// cut to whatever room the message has left.
+	freeText := func(label, value string) {
+		if v := inline(value); v != "" {
+			fs = append(fs, field{label: label, body: v})
+		}
+	}
+	add(l.jobName, t.JobName)
+	add(l.jobID, t.JobID)
+	add(l.jobType, t.JobType)
+	if s := inline(t.Status); s != "" {
+		word := inline(l.statusWord(t.Status))
+		f := field{label: l.status, pre: `<font color="` + colour(t.Status) + `">`, post: "</font>", body: shorten(word, maxField)}
+		if word != s && !strings.EqualFold(word, s) {
+			f.post += " (" + s + ")" // known status: keep PAI's spelling, rules are written in it
+		}
+		fs = append(fs, f)
+	}
+	add(l.workspace, pair(t.WorkspaceName, t.WorkspaceID))
+	add(l.region, t.Region)
+	add(l.creator, pair(t.CreatorName, t.CreatorID))
+	add(l.pipeline, pair(t.PipelineName, t.PipelineID))
+	if !t.Created.IsZero() {
+		add(l.created, l.fmtTime(t.Created))
+	}
+	if !t.Started.IsZero() {
+		add(l.started, l.fmtTime(t.Started))
+	}
+	if !t.Finished.IsZero() {
+		add(l.finished, l.fmtTime(t.Finished))
+	}
+	if t.Duration > 0 {
+		add(l.duration, l.fmtDuration(t.Duration))
+	}
+	reason := -1
+	if !event.Succeeded(t.Status) {
+		code, msg := strings.TrimSpace(t.ReasonCode), strings.TrimSpace(t.ReasonMessage)
+		text := code
+		if code != "" && msg != "" && code != msg {
+			text = code + ": " + msg
+		} else if code == "" {
+			text = msg
+		}
+		label := l.reason
+		if event.Failed(t.Status) {
+			label = l.failReason
+		}
+		if v := inline(text); v != "" {
+			reason = len(fs)
+			fs = append(fs, field{label: label, body: v})
+		}
+	}
+	freeText(l.eventLabel, t.EventLabel)
+	freeText(l.eventMessage, t.EventMessage)
+	return fs, reason
+}
+
+// pair writes "name (id)", or whichever of the two is known.
+func pair(name, id string) string {
+	name, id = strings.TrimSpace(name), strings.TrimSpace(id)
+	switch {
+	case name == "":
+		return id
+	case id == "" || id == name:
+		return name
+	default:
+		return name + " (" + id + ")"
+	}
+}
+
+// mentions returns the "@a @b" line and the cleaned lists for Message.At*.
+func mentions(o *Options) (line string, mobiles, users []string) {
+	var b strings.Builder
+	add := func(list []string) []string {
+		var out []string
+		for _, s := range list {
+			s = mention(s)
+			if s == "" {
+				continue
+			}
+			out = append(out, s)
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteByte('@')
+			b.WriteString(s)
+		}
+		return out
+	}
+	mobiles = add(o.AtMobiles)
+	users = add(o.AtUserIDs)
+	return b.String(), mobiles, users
+}
+
+// titlePrefix is the keyword as it opens titles and headings. The keyword is
+// written verbatim: DingTalk compares it byte for byte, so escaping it would
+// make every message fail the robot's keyword check. It goes into both the
+// title and the text because which of the two DingTalk checks is not
+// documented for markdown.
+func titlePrefix(kw string) string {
+	if kw == "" {
+		return ""
+	}
+	return "[" + kw + "] "
+}
+
+func (r *render) title() string {
+	l, t := r.l, r.t
+	name := shorten(inline(t.JobName), maxTitleName)
+	if name == "" {
+		name = shorten(inline(t.JobID), maxTitleName)
+	}
+	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
+	var b strings.Builder
+	b.WriteString(titlePrefix(r.o.Keyword))
+	if l.en {
+		b.WriteString(product(t.Source) + " " + noun(t.Source))
+		for _, s := range []string{name, word} {
+			if s != "" {
+				b.WriteString(" " + s)
+			}
+		}
+		return b.String()
+	}
+	b.WriteString(product(t.Source) + "任务通知")
+	if name != "" || word != "" {
+		b.WriteString("：" + strings.TrimSpace(name+" "+word))
+	}
+	return b.String()
+}
+
+func (r *render) heading(b *strings.Builder) {
+	l, t := r.l, r.t
+	b.WriteString("#### ")
+	b.WriteString(titlePrefix(r.o.Keyword))
+	b.WriteString(`<font color="` + colour(t.Status) + `">`)
+	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
+	if l.en {
+		b.WriteString(product(t.Source) + " " + noun(t.Source))
+		if word != "" {
+			b.WriteString(" " + word)
+		}
+	} else {
+		b.WriteString(product(t.Source) + "任务通知")
+		if word != "" {
+			b.WriteString("：" + word)
+		}
+	}
+	b.WriteString("</font>")
+}
+
+// message builds the message from the current (possibly cut) fields.
+func (r *render) message() dingtalk.Message {
+	l := r.l
+	card := strings.EqualFold(r.o.Format, dingtalk.TypeActionCard) && r.link != ""
+	var b strings.Builder
+	b.Grow(1024)
+	r.heading(&b)
+	b.WriteString("\n\n")
+	for i, f := range r.fields {
+		if i > 0 {
+			b.WriteString("  \n") // two spaces: DingTalk renders the break
+		}
+		b.WriteString("**" + f.label + "**" + l.sep)
+		b.WriteString(f.pre)
+		b.WriteString(f.body)
+		if f.cut {
+			b.WriteString(l.truncated)
+		}
+		b.WriteString(f.post)
+	}
+	if r.link != "" && !card { // a card's button already is the link
+		b.WriteString("\n\n[" + l.console + "](" + r.link + ")")
+	}
+	if r.mentions != "" {
+		b.WriteString("\n\n" + r.mentions)
+	}
+	m := dingtalk.Message{
+		Type:      dingtalk.TypeMarkdown,
+		Title:     r.title(),
+		Text:      b.String(),
+		AtMobiles: r.mobiles,
+		AtUserIDs: r.users,
+		AtAll:     r.o.AtAll,
+	}
+	if card {
+		m.Type = dingtalk.TypeActionCard
+		m.ButtonTitle = l.button
+		m.ButtonURL = r.link
+	}
+	return m
+}
+
+// fit renders, measures the real wire body, and cuts fields until it fits.
+// Each round cuts exactly the excess (in JSON bytes) from one field, so it
+// ends after at most one round per field.
+func (r *render) fit() dingtalk.Message {
+	marker := jsonLen(r.l.truncated)
+	for range len(r.fields) + 2 {
+		m := r.message()
+		excess := bodySize(m) - dingtalk.MaxBodyBytes
+		if excess <= 0 {
+			return m
+		}
+		v := r.victim(excess)
+		if v < 0 {
+			return m // nothing left to cut: only a huge keyword or mention list can get here
+		}
+		f := &r.fields[v]
+		budget := jsonLen(f.body) - excess
+		if !f.cut {
+			budget -= marker
+		}
+		f.body, f.cut = cutJSON(f.body, budget), true
+	}
+	return r.message()
+}
+
+// victim picks the field to cut: the reason when cutting it alone makes the
+// message fit (it is the usual giant: a stack trace or a log tail), else the
+// longest field, so a short reason survives a giant event message.
+func (r *render) victim(excess int) int {
+	if r.reason >= 0 && jsonLen(r.fields[r.reason].body) > excess+jsonLen(r.l.truncated) {
+		return r.reason
+	}
+	best, bestLen := -1, 0
+	for i, f := range r.fields {
+		if n := jsonLen(f.body); n > bestLen {
+			best, bestLen = i, n
+		}
+	}
+	return best
+}
+
+// bodySize is the size of the request DingTalk will receive for m. Body
+// fails only for a malformed message, which this package never builds; an
+// error counts as "too large" so it can never pass as fitting.
+func bodySize(m dingtalk.Message) int {
+	b, err := dingtalk.Body(m)
+	if err != nil {
+		return dingtalk.MaxBodyBytes + 1
+	}
+	return len(b)
+}
