@@ -1,0 +1,172 @@
+package platform
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// EventHandler handles one event invocation. The payload is the raw bytes the platform delivered;
+// the result is marshalled as JSON (a []byte or json.RawMessage result is taken as JSON text, never
+// base64). On FC invocations run concurrently, so a handler must be safe for concurrent use.
+type EventHandler func(ctx context.Context, payload []byte) (any, error)
+
+// PanicError is what a handler's panic becomes: an invocation error, so that one malformed
+// invocation fails alone instead of killing the process (Lambda's SDK would exit on it).
+type PanicError struct {
+	Value any    // the value passed to panic
+	Stack string // the panicking goroutine's stack
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("handler panicked: %v", e.Value) }
+
+// maxLocalEvent bounds what local mode reads from one file or stdin: FC's synchronous limit
+// (32 MB) is the largest payload either platform delivers.
+const maxLocalEvent = 32 << 20
+
+// RunEvents runs h as an event function. With FC_RUNTIME_API set it serves FC's runtime API, with
+// AWS_LAMBDA_RUNTIME_API set Lambda's; neither returns. Otherwise (local mode) each path in args is
+// one invocation ("-" or no args at all: stdin), each result is printed to stdout as one JSON line,
+// an error as {"error": "..."}; RunEvents returns when all succeeded and exits with status 1 when
+// any failed.
+func RunEvents(h EventHandler, args []string) {
+	switch detect(os.Getenv) {
+	case modeFC:
+		fc.Start(fcEventHandler(h))
+	case modeLambda:
+		lambda.StartWithOptions(lambdaEventHandler(h))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	failed := runLocalEvents(ctx, h, args, os.Stdin, os.Stdout)
+	stop()
+	if failed {
+		os.Exit(1)
+	}
+}
+
+// fcEventHandler has the one signature the FC SDK passes raw bytes to ([]byte input) and returns
+// json.RawMessage, because a []byte result would be marshalled to a base64 string.
+func fcEventHandler(h EventHandler) func(context.Context, []byte) (json.RawMessage, error) {
+	return func(ctx context.Context, payload []byte) (json.RawMessage, error) {
+		var id, fn string
+		if fcc, ok := fccontext.FromContext(ctx); ok && fcc != nil {
+			id, fn = fcc.RequestID, fcc.Function.Name
+		}
+		return invokeEvent(withInvocation(ctx, id, fn), h, payload)
+	}
+}
+
+// lambdaEventHandler takes json.RawMessage: aws-lambda-go JSON-decodes the payload into the input
+// type, and a []byte input would be decoded as base64.
+func lambdaEventHandler(h EventHandler) func(context.Context, json.RawMessage) (json.RawMessage, error) {
+	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+		var id string
+		if lc, ok := lambdacontext.FromContext(ctx); ok && lc != nil {
+			id = lc.AwsRequestID
+		}
+		return invokeEvent(withInvocation(ctx, id, lambdacontext.FunctionName), h, payload)
+	}
+}
+
+// invokeEvent calls h, turning a panic into *PanicError and the result into JSON text.
+func invokeEvent(ctx context.Context, h EventHandler, payload []byte) (out json.RawMessage, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			out, err = nil, &PanicError{Value: v, Stack: string(debug.Stack())}
+		}
+	}()
+	res, err := h(ctx, payload)
+	if err != nil {
+		return nil, err
+	}
+	return resultJSON(res)
+}
+
+// resultJSON marshals a handler result. Byte slices are JSON text already: marshalling them again
+// would give a base64 string, which is never what a handler meant.
+func resultJSON(v any) (json.RawMessage, error) {
+	var raw []byte
+	switch v := v.(type) {
+	case nil:
+		return json.RawMessage("null"), nil
+	case json.RawMessage:
+		raw = v
+	case []byte:
+		raw = v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("platform: handler result %T is not JSON-encodable: %w", v, err)
+		}
+		return b, nil
+	}
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("platform: handler returned %d bytes that are not JSON", len(raw))
+	}
+	return raw, nil
+}
+
+// runLocalEvents is local mode: one invocation per path (stdin when there are none), one JSON line
+// per invocation on out. It reports whether any invocation failed.
+func runLocalEvents(ctx context.Context, h EventHandler, args []string, stdin io.Reader, out io.Writer) (failed bool) {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	w := bufio.NewWriter(out)
+	defer w.Flush()
+	for _, path := range args {
+		line, err := localInvoke(ctx, h, path, stdin)
+		if err != nil {
+			failed = true
+			line, _ = json.Marshal(struct {
+				Error string `json:"error"`
+			}{err.Error()})
+		}
+		w.Write(line)
+		w.WriteByte('\n')
+		w.Flush() // one line per invocation as it happens, not all at the end
+	}
+	return failed
+}
+
+func localInvoke(ctx context.Context, h EventHandler, path string, stdin io.Reader) (json.RawMessage, error) {
+	payload, err := readLocal(path, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return invokeEvent(withInvocation(ctx, nextLocalID(), ""), h, payload)
+}
+
+func readLocal(path string, stdin io.Reader) ([]byte, error) {
+	name := path
+	var r io.Reader = stdin
+	if path == "-" {
+		name = "stdin"
+	} else {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("read event: %w", err) // *PathError names the file
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxLocalEvent+1))
+	if err != nil {
+		return nil, fmt.Errorf("read event from %s: %w", name, err)
+	}
+	if len(b) > maxLocalEvent {
+		return nil, fmt.Errorf("read event from %s: larger than %d bytes", name, maxLocalEvent)
+	}
+	return b, nil
+}

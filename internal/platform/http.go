@@ -1,0 +1,332 @@
+package platform
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+	"unicode/utf8"
+
+	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
+	"github.com/aliyun/fc-runtime-go-sdk/fc"
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+// HTTPRequest is one HTTP request, whichever way it arrived.
+type HTTPRequest struct {
+	Method   string
+	Path     string            // decoded path, e.g. "/connectivity"
+	RawQuery string            // encoded query, without "?"
+	Headers  map[string]string // lower-case keys; repeated headers comma-joined
+	Body     []byte            // decoded (never base64)
+	SourceIP string
+}
+
+// HTTPResponse is the handler's answer. Status 0 means 200.
+type HTTPResponse struct {
+	Status  int
+	Headers map[string]string
+	Body    []byte
+}
+
+// HTTPHandler answers one HTTP request. It must enforce its own body limit; the adapters only cap
+// local-mode bodies at MaxLocalBody.
+type HTTPHandler func(ctx context.Context, r HTTPRequest) HTTPResponse
+
+// MaxLocalBody caps request bodies in local mode. The cloud platforms cap theirs (FC 32 MB, Lambda
+// 6 MB) before the function runs.
+const MaxLocalBody = 1 << 20
+
+// RunHTTP runs h as an HTTP function: an FC 3.0 HTTP trigger (an event invoke carrying
+// events.HTTPTriggerEvent), a Lambda function URL or HttpApi route (payload format 2.0), or, locally,
+// a net/http server on 127.0.0.1:${PORT:-9000} until SIGINT/SIGTERM. It never returns; a local
+// server that cannot start exits with status 1.
+func RunHTTP(h HTTPHandler) {
+	switch detect(os.Getenv) {
+	case modeFC:
+		fc.Start(fcHTTPHandler(h))
+	case modeLambda:
+		lambda.StartWithOptions(lambdaHTTPHandler(h))
+	}
+	port := os.Getenv(envPort)
+	if port == "" {
+		port = "9000"
+	}
+	logger := Logger(os.Stderr, slog.LevelInfo)
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		logger.Error("local HTTP server cannot listen", "port", port, "error", err.Error())
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger.Info("local HTTP server listening", "url", "http://"+ln.Addr().String())
+	if err := serveLocal(ctx, ln, h, logger); err != nil {
+		logger.Error("local HTTP server stopped", "error", err.Error())
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// errNotHTTPEvent is the invocation error of an HTTP function invoked with some other event.
+var errNotHTTPEvent = errors.New("platform: payload is not an HTTP trigger event (no requestContext.http.method)")
+
+// fcHTTPHandler decodes the trigger event itself (from raw bytes) so that a wrong payload gets an
+// error saying so rather than the SDK's bare JSON error.
+func fcHTTPHandler(h HTTPHandler) func(context.Context, []byte) (*fcevents.HTTPTriggerResponse, error) {
+	return func(ctx context.Context, payload []byte) (*fcevents.HTTPTriggerResponse, error) {
+		var id, fn string
+		if fcc, ok := fccontext.FromContext(ctx); ok && fcc != nil {
+			id, fn = fcc.RequestID, fcc.Function.Name
+		}
+		ctx = withInvocation(ctx, id, fn)
+		var ev fcevents.HTTPTriggerEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("platform: FC HTTP trigger event: %w", err)
+		}
+		req, err := requestFromFC(&ev)
+		if err != nil {
+			if errors.Is(err, errNotHTTPEvent) {
+				return nil, err
+			}
+			return responseToFC(badRequest(err)), nil
+		}
+		return responseToFC(serveHTTP(ctx, h, req)), nil
+	}
+}
+
+func lambdaHTTPHandler(h HTTPHandler) func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+	return func(ctx context.Context, ev events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+		var id string
+		if lc, ok := lambdacontext.FromContext(ctx); ok && lc != nil {
+			id = lc.AwsRequestID
+		}
+		ctx = withInvocation(ctx, id, lambdacontext.FunctionName)
+		req, err := requestFromLambda(&ev)
+		if err != nil {
+			if errors.Is(err, errNotHTTPEvent) {
+				return events.LambdaFunctionURLResponse{}, err
+			}
+			return responseToLambda(badRequest(err)), nil
+		}
+		return responseToLambda(serveHTTP(ctx, h, req)), nil
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// requestFromFC maps an FC 3.0 HTTP trigger event. rawPath is URL-encoded while
+// requestContext.http.path is decoded, so the latter is preferred.
+func requestFromFC(ev *fcevents.HTTPTriggerEvent) (HTTPRequest, error) {
+	hc := ev.TriggerContext.Http
+	r := HTTPRequest{Method: deref(hc.Method), Path: deref(hc.Path), SourceIP: deref(hc.SourceIp)}
+	if r.Method == "" {
+		return HTTPRequest{}, errNotHTTPEvent
+	}
+	if r.Path == "" {
+		raw := deref(ev.RawPath)
+		p, err := url.PathUnescape(raw)
+		if err != nil {
+			p = raw
+		}
+		r.Path = p
+	}
+	if ev.QueryParameters != nil {
+		q := url.Values{}
+		for k, v := range *ev.QueryParameters {
+			q.Set(k, v)
+		}
+		r.RawQuery = q.Encode()
+	}
+	var hs map[string]string
+	if ev.Headers != nil {
+		hs = *ev.Headers
+	}
+	r.Headers = lowerKeys(hs, len(hs))
+	body, err := decodeBody(deref(ev.Body), ev.IsBase64Encoded != nil && *ev.IsBase64Encoded)
+	if err != nil {
+		return HTTPRequest{}, err
+	}
+	r.Body = body
+	return r, nil
+}
+
+// requestFromLambda maps a function URL / HttpApi v2 request. Payload 2.0 moves cookies out of the
+// headers; they are put back so the handler sees one header map.
+func requestFromLambda(ev *events.LambdaFunctionURLRequest) (HTTPRequest, error) {
+	hc := ev.RequestContext.HTTP
+	r := HTTPRequest{Method: hc.Method, Path: hc.Path, RawQuery: ev.RawQueryString, SourceIP: hc.SourceIP}
+	if r.Method == "" {
+		return HTTPRequest{}, errNotHTTPEvent
+	}
+	if r.Path == "" {
+		r.Path = ev.RawPath
+	}
+	r.Headers = lowerKeys(ev.Headers, len(ev.Headers)+1)
+	if _, ok := r.Headers["cookie"]; !ok && len(ev.Cookies) > 0 {
+		r.Headers["cookie"] = strings.Join(ev.Cookies, "; ")
+	}
+	body, err := decodeBody(ev.Body, ev.IsBase64Encoded)
+	if err != nil {
+		return HTTPRequest{}, err
+	}
+	r.Body = body
+	return r, nil
+}
+
+func lowerKeys(in map[string]string, size int) map[string]string {
+	out := make(map[string]string, size)
+	for k, v := range in {
+		k = strings.ToLower(k)
+		if prev, ok := out[k]; ok { // "Foo" and "foo" both present: keep both values
+			v = prev + ", " + v
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func decodeBody(body string, isBase64 bool) ([]byte, error) {
+	if !isBase64 {
+		return []byte(body), nil
+	}
+	b, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
+		return nil, fmt.Errorf("request body flagged isBase64Encoded is not valid base64: %w", err)
+	}
+	return b, nil
+}
+
+// encodeBody returns the body as a string, base64-encoded when it is not valid UTF-8: both
+// platforms carry the body in a JSON string, which cannot hold arbitrary bytes.
+func encodeBody(b []byte) (string, bool) {
+	if utf8.Valid(b) {
+		return string(b), false
+	}
+	return base64.StdEncoding.EncodeToString(b), true
+}
+
+func responseToFC(r HTTPResponse) *fcevents.HTTPTriggerResponse {
+	body, b64 := encodeBody(r.Body)
+	return &fcevents.HTTPTriggerResponse{StatusCode: status(r.Status), Headers: r.Headers, IsBase64Encoded: b64, Body: body}
+}
+
+func responseToLambda(r HTTPResponse) events.LambdaFunctionURLResponse {
+	body, b64 := encodeBody(r.Body)
+	return events.LambdaFunctionURLResponse{StatusCode: status(r.Status), Headers: r.Headers, IsBase64Encoded: b64, Body: body}
+}
+
+func status(s int) int {
+	if s == 0 {
+		return http.StatusOK
+	}
+	return s
+}
+
+func jsonError(code int, msg string) HTTPResponse {
+	b, _ := json.Marshal(struct {
+		OK    bool   `json:"ok"`
+		Error string `json:"error"`
+	}{false, msg})
+	return HTTPResponse{Status: code, Headers: map[string]string{"content-type": "application/json"}, Body: b}
+}
+
+func badRequest(err error) HTTPResponse { return jsonError(http.StatusBadRequest, err.Error()) }
+
+// panicLogger reports handler panics in HTTP mode, where the client only gets a plain 500.
+var panicLogger = Logger(os.Stderr, slog.LevelError)
+
+// serveHTTP calls h, turning a panic into a 500 whose body says nothing about the panic: the
+// details (which may quote request data) go to the log, not to the client.
+func serveHTTP(ctx context.Context, h HTTPHandler, req HTTPRequest) (resp HTTPResponse) {
+	defer func() {
+		if v := recover(); v != nil {
+			panicLogger.ErrorContext(ctx, "HTTP handler panicked", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			resp = jsonError(http.StatusInternalServerError, "internal error (request id "+RequestID(ctx)+")")
+		}
+	}()
+	return h(ctx, req)
+}
+
+// serveLocal serves h on ln until ctx is done, then shuts down gracefully.
+func serveLocal(ctx context.Context, ln net.Listener, h HTTPHandler, logger *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           localHandler(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(shutdown)
+	<-errc // Serve has returned ErrServerClosed
+	return err
+}
+
+// localHandler adapts h to net/http for local mode.
+func localHandler(h HTTPHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxLocalBody))
+		if err != nil {
+			resp := badRequest(fmt.Errorf("reading request body: %w", err))
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				resp = jsonError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", MaxLocalBody))
+			}
+			writeResponse(w, resp)
+			return
+		}
+		req := HTTPRequest{
+			Method:   r.Method,
+			Path:     r.URL.Path,
+			RawQuery: r.URL.RawQuery,
+			Headers:  make(map[string]string, len(r.Header)+1),
+			Body:     body,
+		}
+		for k, vs := range r.Header {
+			req.Headers[strings.ToLower(k)] = strings.Join(vs, ", ")
+		}
+		req.Headers["host"] = r.Host // net/http moves Host out of the header map
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			req.SourceIP = host
+		}
+		ctx := withInvocation(r.Context(), nextLocalID(), "")
+		writeResponse(w, serveHTTP(ctx, h, req))
+	})
+}
+
+func writeResponse(w http.ResponseWriter, r HTTPResponse) {
+	for k, v := range r.Headers {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(status(r.Status))
+	w.Write(r.Body)
+}
