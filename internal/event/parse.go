@@ -108,8 +108,7 @@ func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
 	}
 	// One copy: every string in the Tasks is a substring of it.
 	s := string(body)
-	var b Batch
-	st := state{p: p, b: &b, received: received}
+	st := state{p: p, received: received}
 	root := gjson.Parse(s)
 	switch {
 	case root.IsArray():
@@ -121,7 +120,7 @@ func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
 	default:
 		st.skip("", "body is a JSON "+kind(root)+", not an event object")
 	}
-	return b, nil
+	return st.b, nil
 }
 
 // notJSON says where the body stops being JSON. gjson only says whether it
@@ -156,7 +155,7 @@ func kind(v gjson.Result) string {
 // state is one Parse call's progress.
 type state struct {
 	p        *Parser
-	b        *Batch
+	b        Batch
 	received time.Time
 	n        int // index of the next event or element
 }

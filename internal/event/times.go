@@ -69,9 +69,10 @@ func parseTime(s string) time.Time {
 			i++
 		}
 	}
-	base := "2006-01-02T15:04:05"
+	// Layouts are constants: building them with + would allocate per call.
+	lay := &layoutsT
 	if s[10] == ' ' {
-		base = "2006-01-02 15:04:05"
+		lay = &layoutsSpace
 	}
 	zone := s[i:]
 	var (
@@ -80,17 +81,17 @@ func parseTime(s string) time.Time {
 	)
 	switch {
 	case zone == "":
-		t, err = time.ParseInLocation(base, s, time.UTC)
+		t, err = time.ParseInLocation(lay[0], s, time.UTC)
 	case zone[0] == 'Z' && len(zone) == 1:
-		t, err = time.Parse(base+"Z07:00", s)
+		t, err = time.Parse(lay[1], s)
 	case zone[0] == '+' || zone[0] == '-':
 		switch len(zone) {
 		case 6: // +08:00
-			t, err = time.Parse(base+"Z07:00", s)
+			t, err = time.Parse(lay[1], s)
 		case 5: // +0800
-			t, err = time.Parse(base+"Z0700", s)
+			t, err = time.Parse(lay[2], s)
 		case 3: // +08
-			t, err = time.Parse(base+"Z07", s)
+			t, err = time.Parse(lay[3], s)
 		default:
 			return time.Time{}
 		}
@@ -99,13 +100,18 @@ func parseTime(s string) time.Time {
 		if loc == nil {
 			return time.Time{}
 		}
-		t, err = time.ParseInLocation(base, s[:i], loc)
+		t, err = time.ParseInLocation(lay[0], s[:i], loc)
 	}
 	if err != nil {
 		return time.Time{}
 	}
 	return t
 }
+
+var (
+	layoutsT     = [4]string{"2006-01-02T15:04:05", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07"}
+	layoutsSpace = [4]string{"2006-01-02 15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05Z0700", "2006-01-02 15:04:05Z07"}
+)
 
 // numeric reports whether s is digits with at most one '.'.
 func numeric(s string) bool {

@@ -1,0 +1,52 @@
+package event
+
+import (
+	"os"
+	"testing"
+)
+
+// FuzzParse: no body makes Parse panic, and every Task it returns names a
+// known source and carries a status.
+func FuzzParse(f *testing.F) {
+	for _, file := range sampleFiles(f) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		``, `{`, `[`, `"`, `null`, `[1,"x",null]`, `{"Records":[{"body":"{\"Records\":1}"}]}`,
+		`{"detail-type":"x","detail":"y"}`, `{"data":"{\"JobId\":\"dlc1\",\"Status\":\"Failed\"}","source":"acs.pai"}`,
+		`{"source":"acs.pai","type":"pai:DLC:X","time":"2026-01-06T08:02:11.999999999999Asia/Shanghai","data":{"Status":"Failed","Duration":1e308,"GmtCreateTime":-1e308}}`,
+		"[\"{\\\"source\\\":\\\"acs.pai\\\",\\\"data\\\":{\\\"JobId\\\":\\\"dlc\\u00e9\\\",\\\"Status\\\":\\\"\\u00e9\\\"}}\"]",
+	} {
+		f.Add([]byte(s))
+	}
+	p, err := NewParser(map[Source]map[string]string{DLC: {"jobId": "data.detail.JobId", "started": "data.t"}, PAIFlow: {"status": "data.#.x"}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b, err := p.Parse(body, received)
+		if err != nil {
+			if len(b.Tasks) != 0 || len(b.Skipped) != 0 {
+				t.Fatalf("error %v with a non-empty batch", err)
+			}
+			return
+		}
+		for i, task := range b.Tasks {
+			if !task.Source.Valid() || task.Status == "" {
+				t.Fatalf("task %d: source %q, status %q", i, task.Source, task.Status)
+			}
+			if task.EventTime.IsZero() {
+				t.Fatalf("task %d: zero EventTime", i)
+			}
+		}
+		for _, s := range b.Skipped {
+			if s.Reason == "" {
+				t.Fatalf("skip without a reason: %+v", s)
+			}
+		}
+	})
+}
