@@ -1,0 +1,433 @@
+// Package connectivity is the "test connectivity" HTTP function: it sends one
+// signed test message to a DingTalk robot (given by webhook, or by the name of
+// a configured rule) and answers, in plain words, whether the robot works and
+// what to fix when it does not.
+//
+// The package knows nothing of FC or Lambda: Handle takes and returns plain
+// Request and Response values, and functions/connectivity adapts them to
+// platform.RunHTTP in a few lines. That keeps the runtime SDKs out of this
+// package's tests and keeps platform free of our vocabulary.
+package connectivity
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/message"
+	"github.com/pai-notifier/pai-notifier/internal/rules"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
+)
+
+// DefaultHost is the only host a webhook may name unless
+// CONNTEST_ALLOWED_HOSTS says otherwise.
+const DefaultHost = "oapi.dingtalk.com"
+
+// DefaultTimeout bounds one test send. DingTalk answers in well under a
+// second; a user waiting on a button should not wait longer than this.
+const DefaultTimeout = 10 * time.Second
+
+// Request is one HTTP request as the function sees it.
+type Request struct {
+	Method  string
+	Headers map[string]string // lower-case keys
+	Body    []byte
+}
+
+// Response is the function's answer.
+type Response struct {
+	Status  int
+	Headers map[string]string
+	Body    []byte
+}
+
+// Config is what a Tester needs; FromEnv builds it from the environment.
+type Config struct {
+	// Rules are the configured rules for {"rule": name} tests; nil when none
+	// are configured or they failed to load (RulesErr says which).
+	Rules    *rules.Set
+	RulesErr error
+	// Client sends the test message; nil means dingtalk.NewClient(DefaultTimeout).
+	Client *dingtalk.Client
+	// AllowedHosts lists the host[:port] a caller's webhook may name, compared
+	// exactly and case-insensitively. nil means [DefaultHost].
+	AllowedHosts []string
+	// Token, when set, must come as "Authorization: Bearer <token>".
+	Token  secret.String
+	Logger *slog.Logger     // nil: JSON to stderr
+	Now    func() time.Time // nil: time.Now
+}
+
+// FromEnv builds a Config from the environment, once per function instance:
+// the rules as the notifier loads them (rules.Load), CONNTEST_ALLOWED_HOSTS
+// (comma-separated host[:port], replacing the default oapi.dingtalk.com) and
+// CONNTEST_TOKEN.
+func FromEnv(getenv func(string) string) Config {
+	cfg := Config{Token: secret.String(strings.TrimSpace(getenv("CONNTEST_TOKEN")))}
+	cfg.Rules, cfg.RulesErr = rules.Load(getenv)
+	if v := getenv("CONNTEST_ALLOWED_HOSTS"); v != "" {
+		cfg.AllowedHosts = strings.Split(v, ",")
+	}
+	return cfg
+}
+
+// Tester answers connectivity-test requests. Safe for concurrent use.
+type Tester struct {
+	rules    *rules.Set
+	rulesErr error
+	client   *dingtalk.Client
+	allowed  hostList
+	tokenSum [sha256.Size]byte // of the bearer token; see authorized
+	hasToken bool
+	log      *slog.Logger
+	now      func() time.Time
+	// cfgErr makes every request a 500: a deployment mistake the caller
+	// should hear about, not a reason to guess.
+	cfgErr error
+}
+
+// New returns a Tester for cfg. A malformed AllowedHosts entry does not stop
+// it: every request then answers 500 naming the entry.
+func New(cfg Config) *Tester {
+	t := &Tester{rules: cfg.Rules, rulesErr: cfg.RulesErr, client: cfg.Client, log: cfg.Logger, now: cfg.Now}
+	if t.client == nil {
+		t.client = dingtalk.NewClient(DefaultTimeout)
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	if cfg.AllowedHosts == nil {
+		t.allowed = hostList{DefaultHost}
+	} else {
+		t.allowed, t.cfgErr = parseHosts(strings.Join(cfg.AllowedHosts, ","))
+	}
+	if !cfg.Token.IsZero() {
+		t.hasToken = true
+		t.tokenSum = sha256.Sum256([]byte(cfg.Token.Reveal()))
+	}
+	return t
+}
+
+// Result is the answer to a test that ran: whether DingTalk accepted the
+// message and, when not, what to do.
+type Result struct {
+	OK        bool   `json:"ok"`
+	ErrCode   int    `json:"errcode"`
+	ErrMsg    string `json:"errmsg"`
+	Hint      string `json:"hint"`
+	LatencyMs int64  `json:"latencyMs"`
+}
+
+// refusal is the answer to a request that was not run.
+type refusal struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error"`
+}
+
+// outcome names how a request ended, for the log line.
+type outcome string
+
+const (
+	outcomeOK           outcome = "ok"
+	outcomeRejected     outcome = "rejected"    // DingTalk answered errcode != 0
+	outcomeUnreachable  outcome = "unreachable" // no DingTalk answer
+	outcomeRefused      outcome = "refused"     // 400/413: not sent
+	outcomeUnauthorized outcome = "unauthorized"
+	outcomeMethod       outcome = "method"
+	outcomeConfig       outcome = "config-error"
+)
+
+// logLine is what one request leaves in the log. Nothing here can hold the
+// webhook or the secret: the robot is named by dingtalk.RobotID.
+type logLine struct {
+	outcome outcome
+	status  int
+	mode    string // "webhook" | "rule"
+	rule    string
+	robot   string
+	errcode int
+	class   string
+	latency time.Duration
+}
+
+// Handle answers one request. See the package documentation of
+// functions/connectivity for the API.
+func (t *Tester) Handle(ctx context.Context, r Request) Response {
+	start := t.now()
+	ll := logLine{}
+	resp := t.handle(ctx, r, &ll)
+	ll.status = resp.Status
+	level := slog.LevelInfo
+	if ll.outcome == outcomeConfig {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("outcome", string(ll.outcome)),
+		slog.Int("status", ll.status),
+	}
+	if ll.mode != "" {
+		attrs = append(attrs, slog.String("mode", ll.mode))
+	}
+	if ll.rule != "" {
+		attrs = append(attrs, slog.String("rule", ll.rule))
+	}
+	if ll.robot != "" {
+		attrs = append(attrs, slog.String("robot", ll.robot))
+	}
+	if ll.outcome == outcomeOK || ll.outcome == outcomeRejected || ll.outcome == outcomeUnreachable {
+		attrs = append(attrs, slog.Int("errcode", ll.errcode), slog.Int64("latencyMs", ll.latency.Milliseconds()))
+	}
+	if ll.class != "" {
+		attrs = append(attrs, slog.String("class", ll.class))
+	}
+	attrs = append(attrs, slog.Int64("durationMs", t.now().Sub(start).Milliseconds()))
+	t.log.LogAttrs(ctx, level, "connectivity test", attrs...)
+	return resp
+}
+
+func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
+	if r.Method != http.MethodPost {
+		ll.outcome = outcomeMethod
+		resp := refuseWith(http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed: POST a JSON body", safeMethod(r.Method)))
+		resp.Headers["allow"] = http.MethodPost
+		return resp
+	}
+	if !t.authorized(r.Headers) {
+		ll.outcome = outcomeUnauthorized
+		resp := refuseWith(http.StatusUnauthorized, "missing or wrong bearer token: send Authorization: Bearer <CONNTEST_TOKEN>")
+		resp.Headers["www-authenticate"] = `Bearer realm="pai-notifier"`
+		return resp
+	}
+	if t.cfgErr != nil {
+		ll.outcome = outcomeConfig
+		return refuseWith(http.StatusInternalServerError, "function misconfigured: "+t.cfgErr.Error())
+	}
+	if len(r.Body) > MaxBodyBytes {
+		// 413, not 400: the request may be well-formed, it is only too big,
+		// and the status says so to proxies and clients alike.
+		ll.outcome = outcomeRefused
+		return refuseWith(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is %d bytes, over the %d-byte limit", len(r.Body), MaxBodyBytes))
+	}
+	req, err := parseRequest(r.Body)
+	if err != nil {
+		ll.outcome = outcomeRefused
+		return refuseWith(http.StatusBadRequest, err.Error())
+	}
+
+	tgt, status, err := t.target(req, ll)
+	if err != nil {
+		ll.outcome = outcomeRefused
+		if status == http.StatusInternalServerError {
+			ll.outcome = outcomeConfig
+		}
+		return refuseWith(status, scrub(err.Error(), tgt.webhook, tgt.secret))
+	}
+	ll.robot = dingtalk.RobotID(tgt.webhook.Reveal())
+
+	res := t.send(ctx, req, tgt, ll)
+	res.ErrMsg = scrub(res.ErrMsg, tgt.webhook, tgt.secret)
+	res.Hint = scrub(res.Hint, tgt.webhook, tgt.secret)
+	return jsonResponse(http.StatusOK, res)
+}
+
+// target is the robot under test.
+type target struct {
+	webhook secret.String
+	secret  secret.String
+	keyword string
+	lang    string
+	rule    string // "" for a webhook test
+}
+
+// target resolves and checks the robot a request names. Errors are 400 (the
+// request) or 500 (the deployment's rules).
+func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
+	if req.Rule == "" {
+		ll.mode = "webhook"
+		tg := target{webhook: req.Webhook, secret: req.Secret, keyword: req.Keyword}
+		if err := checkWebhook(req.Webhook.Reveal(), t.allowed, false); err != nil {
+			return tg, http.StatusBadRequest, err
+		}
+		return tg, 0, nil
+	}
+	ll.mode = "rule"
+	ll.rule = req.Rule
+	if t.rules == nil {
+		if t.rulesErr == nil || errors.Is(t.rulesErr, rules.ErrNoRules) {
+			return target{}, http.StatusBadRequest, errors.New("no rules configured: set NOTIFY_RULES, NOTIFY_RULES_FILE or DINGTALK_WEBHOOK on this function to test a rule, or test a robot with {\"webhook\": ..., \"secret\": ...}")
+		}
+		// The request is fine; the deployment's rules are not. 500 says
+		// "fix the function", and the message says how.
+		return target{}, http.StatusInternalServerError, fmt.Errorf("the function's rules failed to load, so no rule can be tested:\n%v", t.rulesErr)
+	}
+	rl := t.rules.Rule(req.Rule)
+	if rl == nil {
+		return target{}, http.StatusBadRequest, fmt.Errorf("unknown rule %q: configured rules are %s", req.Rule, ruleNames(t.rules))
+	}
+	tg := target{webhook: rl.Target.Webhook, secret: rl.Target.Secret, keyword: rl.Target.Keyword, lang: rl.Lang, rule: rl.Name}
+	// The rule's webhook comes from the operator, not the caller, so any
+	// host is fine; its shape is still checked to explain a pasted URL.
+	if err := checkWebhook(tg.webhook.Reveal(), nil, true); err != nil {
+		return tg, http.StatusBadRequest, fmt.Errorf("rule %q: %v", rl.Name, err)
+	}
+	return tg, 0, nil
+}
+
+func ruleNames(s *rules.Set) string {
+	var names []string
+	for _, r := range s.Rules() {
+		names = append(names, fmt.Sprintf("%q", r.Name))
+	}
+	if len(names) == 0 {
+		return "(none)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// send runs the test and says what happened.
+func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLine) Result {
+	m := message.Test(message.Options{Lang: tg.lang, Keyword: tg.keyword}, req.Message, t.now())
+	start := t.now()
+	err := t.client.Send(ctx, tg.webhook, tg.secret, m)
+	latency := t.now().Sub(start)
+	ll.latency = latency
+	res := Result{LatencyMs: latency.Milliseconds()}
+	warn := secretWarning(tg.secret)
+	if err == nil {
+		ll.outcome = outcomeOK
+		res.OK = true
+		res.ErrMsg = "ok"
+		res.Hint = join(hintOK, warn)
+		return res
+	}
+	var de *dingtalk.Error
+	if !errors.As(err, &de) {
+		// Send promises *dingtalk.Error; anything else is reported without
+		// its text, which we have not vetted for secrets.
+		de = &dingtalk.Error{Class: dingtalk.ClassUnknown, Msg: "unexpected error from the DingTalk client"}
+	}
+	ll.errcode = de.Code
+	ll.class = de.Class.String()
+	ll.outcome = outcomeRejected
+	if de.Code == 0 {
+		ll.outcome = outcomeUnreachable
+	}
+	res.ErrCode = de.Code
+	res.ErrMsg = errMsg(de)
+	res.Hint = join(t.hint(de, tg), warn)
+	return res
+}
+
+// errMsg is DingTalk's errmsg when it answered, else what went wrong.
+func errMsg(e *dingtalk.Error) string {
+	if e.Code != 0 {
+		return e.Msg
+	}
+	var b strings.Builder
+	if e.HTTPStatus != 0 && e.HTTPStatus != http.StatusOK {
+		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	}
+	if e.Msg != "" {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Msg)
+	}
+	if e.Err != nil {
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Err.Error()) // redacted by the dingtalk client
+	}
+	return b.String()
+}
+
+// authorized checks the bearer token in constant time. Both sides are
+// hashed first so that the comparison does not leak the token's length
+// either.
+func (t *Tester) authorized(h map[string]string) bool {
+	if !t.hasToken {
+		return true
+	}
+	v, ok := header(h, "authorization")
+	if !ok {
+		return false
+	}
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return subtle.ConstantTimeCompare(got[:], t.tokenSum[:]) == 1
+}
+
+// header looks a header up by lower-case name, falling back to a
+// case-insensitive scan for callers that did not lower-case the keys.
+func header(h map[string]string, name string) (string, bool) {
+	if v, ok := h[name]; ok {
+		return v, true
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// safeMethod keeps a hostile method string out of the answer.
+func safeMethod(m string) string {
+	if m == "" || len(m) > 16 || strings.IndexFunc(m, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+		return "(unusual)"
+	}
+	return m
+}
+
+func refuseWith(status int, msg string) Response {
+	return jsonResponse(status, refusal{OK: false, Error: msg})
+}
+
+func jsonResponse(status int, v any) Response {
+	// No HTML escaping: people read these answers in a terminal, where
+	// "\u003c" for "<" only gets in the way. Encode adds the final newline.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	b := []byte(`{"ok":false,"error":"cannot encode the answer"}` + "\n")
+	if err := enc.Encode(v); err == nil { // plain structs of strings and numbers: always
+		b = buf.Bytes()
+	} else {
+		status = http.StatusInternalServerError
+	}
+	return Response{
+		Status: status,
+		Headers: map[string]string{
+			"content-type":  "application/json; charset=utf-8",
+			"cache-control": "no-store",
+		},
+		Body: b,
+	}
+}
+
+// scrub removes the webhook, its access_token and the secret from text
+// bound for the caller: the last line of defence behind error messages that
+// are written never to quote them.
+func scrub(s string, webhook, key secret.String) string {
+	for _, v := range secretSpellings(webhook, key) {
+		s = strings.ReplaceAll(s, v, "<secret>")
+	}
+	return s
+}
