@@ -118,6 +118,14 @@ func New(cfg Config) *Tester {
 		t.hasToken = true
 		t.tokenSum = sha256.Sum256([]byte(cfg.Token.Reveal()))
 	}
+	// Said once per instance, so an operator reading the logs finds the
+	// cause before the first confused caller does.
+	switch {
+	case t.cfgErr != nil:
+		t.log.Error("connectivity test misconfigured; every request will answer 500", "error", t.cfgErr.Error())
+	case t.rules == nil && t.rulesErr != nil && !errors.Is(t.rulesErr, rules.ErrNoRules):
+		t.log.Warn("rules failed to load; rule tests will answer 500, webhook tests still work", "error", t.rulesErr.Error())
+	}
 	return t
 }
 

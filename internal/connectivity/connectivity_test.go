@@ -573,6 +573,9 @@ func TestRulesFailedToLoad(t *testing.T) {
 	if resp.Status != 400 || !strings.Contains(string(resp.Body), "is not allowed") {
 		t.Errorf("webhook test with broken rules: %d %s", resp.Status, resp.Body)
 	}
+	if !strings.Contains(buf.String(), `"level":"WARN","msg":"rules failed to load`) {
+		t.Errorf("New did not warn about the rules once: %s", buf.String())
+	}
 	if !strings.Contains(buf.String(), `"outcome":"config-error"`) || !strings.Contains(buf.String(), `"level":"ERROR"`) {
 		t.Errorf("config error not logged as an error: %s", buf.String())
 	}
@@ -722,4 +725,44 @@ func accessToken(s string) string {
 		s = s[:j]
 	}
 	return s
+}
+
+func BenchmarkHandle(b *testing.B) {
+	robot := dingtalktest.New(dingtalktest.WithLimit(1 << 30))
+	defer robot.Close()
+	hook := robot.AddRobot(testToken, testSecret)
+	tester := New(Config{
+		AllowedHosts: []string{strings.TrimPrefix(robot.URL(), "http://")},
+		Client:       dingtalk.NewClient(5 * time.Second),
+		Logger:       slog.New(slog.NewJSONHandler(discard{}, nil)),
+	})
+	bodies := map[string][]byte{
+		"send":    []byte(jsonBody(map[string]string{"webhook": hook, "secret": testSecret})),
+		"refused": []byte(jsonBody(map[string]string{"webhook": "https://evil.example/?access_token=" + testToken})),
+	}
+	for name, body := range bodies {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if resp := tester.Handle(context.Background(), Request{Method: "POST", Body: body}); resp.Status != 200 && resp.Status != 400 {
+					b.Fatalf("status %d: %s", resp.Status, resp.Body)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkParseRequest(b *testing.B) {
+	body := []byte(jsonBody(map[string]string{"webhook": "https://oapi.dingtalk.com/robot/send?access_token=" + testToken, "secret": testSecret, "keyword": "PAI"}))
+	hosts := hostList{DefaultHost}
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := parseRequest(body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := checkWebhook(r.Webhook.Reveal(), hosts, false); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

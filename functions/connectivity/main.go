@@ -1,0 +1,32 @@
+// Command connectivity is the "test connectivity" HTTP function: POST
+// {"webhook": ..., "secret": ...} or {"rule": ...} and it sends one signed
+// test message, then answers {"ok", "errcode", "errmsg", "hint", "latencyMs"}
+// saying whether the robot works and what to fix. It runs behind an FC 3.0
+// HTTP trigger (FC_RUNTIME_API), a Lambda function URL or HttpApi route
+// (AWS_LAMBDA_RUNTIME_API), or locally on 127.0.0.1:${PORT:-9000}.
+//
+// Environment: the notifier's rules variables (NOTIFY_RULES,
+// NOTIFY_RULES_FILE or DINGTALK_WEBHOOK/DINGTALK_SECRET/DINGTALK_KEYWORD),
+// CONNTEST_ALLOWED_HOSTS (host[:port],... that a caller's webhook may name;
+// default oapi.dingtalk.com; http is accepted only for listed loopback
+// hosts) and CONNTEST_TOKEN (require "Authorization: Bearer <token>").
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/pai-notifier/pai-notifier/internal/connectivity"
+	"github.com/pai-notifier/pai-notifier/internal/platform"
+)
+
+func main() {
+	cfg := connectivity.FromEnv(os.Getenv)
+	cfg.Logger = platform.Logger(os.Stderr, slog.LevelInfo)
+	tester := connectivity.New(cfg)
+	platform.RunHTTP(func(ctx context.Context, r platform.HTTPRequest) platform.HTTPResponse {
+		resp := tester.Handle(ctx, connectivity.Request{Method: r.Method, Headers: r.Headers, Body: r.Body})
+		return platform.HTTPResponse{Status: resp.Status, Headers: resp.Headers, Body: resp.Body}
+	})
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
+	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
+)
+
+// End-to-end: the built binary, driven through the FC HTTP trigger, the
+// Lambda function URL protocol and local mode, against the fake robot.
+
+const (
+	token     = "e2e0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
+	robotSec  = "SECe2efeedfacecafe0123456789abcdef0123456789abcdef0123456789abcd"
+	bearer    = "e2e-bearer-93f1"
+	goneToken = "e2egone0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+)
+
+// world is the fake robot and the environment the function runs with.
+type world struct {
+	robot *dingtalktest.Server
+	hook  string // signed, keyword "PAI"
+	gone  string // removed from its group
+	env   []string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{robot: dingtalktest.New()}
+	t.Cleanup(w.robot.Close)
+	w.hook = w.robot.AddRobot(token, robotSec, dingtalktest.WithKeywords("PAI"))
+	w.gone = w.robot.AddRobot(goneToken, "", dingtalktest.Removed())
+	rules := fmt.Sprintf(`{"rules":[
+		{"name":"team","source":"dlc","target":{"webhook":%q,"secret":"${TEAM_SECRET}","keyword":"PAI"}},
+		{"name":"gone","source":"dlc","target":{"webhook":%q}}]}`, w.hook, w.gone)
+	w.env = []string{
+		"NOTIFY_RULES=" + rules,
+		"TEAM_SECRET=" + robotSec,
+		// The fake robot is plain http on loopback: allowed only because it
+		// is listed here and is a loopback host.
+		"CONNTEST_ALLOWED_HOSTS=" + strings.TrimPrefix(w.robot.URL(), "http://") + ",oapi.dingtalk.com",
+		"CONNTEST_TOKEN=" + bearer,
+	}
+	return w
+}
+
+// call is one HTTP request to the function and what it must answer.
+type call struct {
+	name    string
+	method  string
+	auth    string // Authorization header; "" for none
+	body    string
+	status  int
+	ok      bool
+	errcode int
+	want    string // in error or hint
+	header  [2]string
+}
+
+func (w *world) calls() []call {
+	auth := "Bearer " + bearer
+	j := func(kv ...string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		b, _ := json.Marshal(m)
+		return string(b)
+	}
+	return []call{
+		{name: "success", method: "POST", auth: auth, body: j("webhook", w.hook, "secret", robotSec, "keyword", "PAI"), status: 200, ok: true, want: "Connected"},
+		{name: "rule", method: "POST", auth: auth, body: j("rule", "team"), status: 200, ok: true, want: "Connected"},
+		{name: "sign mismatch", method: "POST", auth: auth, body: j("webhook", w.hook, "secret", "SECwrong", "keyword", "PAI"), status: 200, errcode: 310000, want: "secret differs"},
+		{name: "keyword missing", method: "POST", auth: auth, body: j("webhook", w.hook, "secret", robotSec), status: 200, errcode: 310000, want: `"keyword"`},
+		{name: "removed", method: "POST", auth: auth, body: j("rule", "gone"), status: 200, errcode: 400106, want: "removed"},
+		{name: "unknown rule", method: "POST", auth: auth, body: j("rule", "nope"), status: 400, want: `unknown rule "nope"`},
+		{name: "host not allowed", method: "POST", auth: auth, body: j("webhook", "http://169.254.169.254/?access_token="+token), status: 400, want: "not allowed"},
+		{name: "no token", method: "POST", auth: auth, body: j("webhook", "https://oapi.dingtalk.com/robot/send"), status: 400, want: "no access_token"},
+		{name: "not json", method: "POST", auth: auth, body: "webhook=" + w.hook, status: 400, want: "not JSON"},
+		{name: "too large", method: "POST", auth: auth, body: `{"message":"` + strings.Repeat("x", 70<<10) + `"}`, status: 413, want: "limit"},
+		{name: "unauthorized", method: "POST", body: j("webhook", w.hook, "secret", robotSec), status: 401, want: "bearer token", header: [2]string{"www-authenticate", "Bearer"}},
+		{name: "wrong token", method: "POST", auth: "Bearer nope", body: j("rule", "team"), status: 401, want: "bearer token"},
+		{name: "get", method: "GET", auth: auth, status: 405, want: "POST", header: [2]string{"allow", "POST"}},
+	}
+}
+
+type answer struct {
+	OK      bool   `json:"ok"`
+	Error   string `json:"error"`
+	ErrCode int    `json:"errcode"`
+	Hint    string `json:"hint"`
+}
+
+// check compares one answer with its call, and that nothing secret is in it.
+func check(t *testing.T, c call, status int, headers map[string]string, body []byte) {
+	t.Helper()
+	var a answer
+	if err := json.Unmarshal(body, &a); err != nil {
+		t.Fatalf("%s: answer is not JSON: %v\n%s", c.name, err, body)
+	}
+	if status != c.status || a.OK != c.ok || a.ErrCode != c.errcode || !strings.Contains(a.Error+a.Hint, c.want) {
+		t.Errorf("%s: %d %s\nwant %d ok=%v errcode %d containing %q", c.name, status, body, c.status, c.ok, c.errcode, c.want)
+	}
+	if k := c.header[0]; k != "" && !strings.Contains(headers[k], c.header[1]) {
+		t.Errorf("%s: header %s = %q, want %q", c.name, k, headers[k], c.header[1])
+	}
+	noLeak(t, c.name+" answer", string(body))
+}
+
+func noLeak(t *testing.T, where, text string) {
+	t.Helper()
+	for _, s := range []string{token, goneToken, robotSec, bearer} {
+		if strings.Contains(text, s) {
+			t.Errorf("%s leaks %s...", where, s[:10])
+		}
+	}
+}
+
+// event is the trigger event each platform sends for one request: FC 3.0's
+// HTTP trigger event, or a Lambda function URL (payload 2.0) event.
+func event(kind runtimetest.Kind, c call) []byte {
+	headers := map[string]string{"Content-Type": "application/json"}
+	if c.auth != "" {
+		headers["Authorization"] = c.auth
+	}
+	httpCtx := map[string]any{"method": c.method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8"}
+	var ev map[string]any
+	if kind == runtimetest.FC {
+		ev = map[string]any{
+			"version": "v1", "rawPath": "/", "body": c.body, "isBase64Encoded": false,
+			"headers": headers, "queryParameters": map[string]string{},
+			"requestContext": map[string]any{"accountId": "1234567890123456", "domainName": "conn-abc.cn-hangzhou.fcapp.run",
+				"domainPrefix": "conn-abc", "requestId": "fc-req", "time": "2026-01-02T03:04:05Z", "timeEpoch": "1767323045000", "http": httpCtx},
+		}
+	} else {
+		lower := map[string]string{}
+		for k, v := range headers {
+			lower[strings.ToLower(k)] = v
+		}
+		// Function URLs base64-encode bodies they do not take for text;
+		// send them that way to cover the decoding.
+		ev = map[string]any{
+			"version": "2.0", "rawPath": "/", "rawQueryString": "", "headers": lower,
+			"body": base64.StdEncoding.EncodeToString([]byte(c.body)), "isBase64Encoded": true,
+			"requestContext": map[string]any{"accountId": "123456789012", "apiId": "abcdefgh", "domainName": "abcdefgh.lambda-url.us-east-1.on.aws",
+				"domainPrefix": "abcdefgh", "requestId": "lambda-req", "time": "02/Jan/2026:03:04:05 +0000", "timeEpoch": 1767323045000, "http": httpCtx},
+		}
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+func TestRuntimes(t *testing.T) {
+	for _, kind := range []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			rt := runtimetest.Start(t, kind, runtimetest.Build(t, "./functions/connectivity", kind), w.env)
+			calls := w.calls()
+			for _, c := range calls {
+				res, err := rt.Invoke(context.Background(), event(kind, c), runtimetest.WithTimeout(20*time.Second))
+				if err != nil || res.Err != nil {
+					t.Fatalf("%s: invoke: %v %v\n%s", c.name, err, res.Err, rt.Logs())
+				}
+				var out struct {
+					StatusCode      int               `json:"statusCode"`
+					Headers         map[string]string `json:"headers"`
+					IsBase64Encoded bool              `json:"isBase64Encoded"`
+					Body            string            `json:"body"`
+				}
+				if err := json.Unmarshal(res.Payload, &out); err != nil {
+					t.Fatalf("%s: response %s: %v", c.name, res.Payload, err)
+				}
+				if out.IsBase64Encoded {
+					t.Errorf("%s: JSON answer came base64-encoded", c.name)
+				}
+				check(t, c, out.StatusCode, out.Headers, []byte(out.Body))
+			}
+			// Two messages reached the group: the webhook and the rule successes.
+			if n := len(w.robot.Messages()); n != 2 {
+				t.Errorf("group got %d messages, want 2", n)
+			}
+			rt.Close() // flushes the child's output
+			logs := rt.Logs()
+			noLeak(t, "function log", logs)
+			checkLogs(t, logs, len(calls))
+		})
+	}
+}
+
+// checkLogs: one "connectivity test" line per request, each with a request
+// id, none naming a webhook.
+func checkLogs(t *testing.T, logs string, want int) {
+	t.Helper()
+	n := 0
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, `"msg":"connectivity test"`) {
+			continue
+		}
+		n++
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line is not JSON: %s", line)
+			continue
+		}
+		if rec["outcome"] == nil || rec["status"] == nil {
+			t.Errorf("log line lacks outcome or status: %s", line)
+		}
+		if strings.Contains(line, "/robot/send") || strings.Contains(line, "access_token") {
+			t.Errorf("log line names a webhook: %s", line)
+		}
+	}
+	if n != want {
+		t.Errorf("%d connectivity-test log lines for %d requests:\n%s", n, want, logs)
+	}
+}
+
+func TestLocal(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	bin := runtimetest.Build(t, "./functions/connectivity", runtimetest.FC)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // the child binds it
+	cmd := exec.Command(bin)
+	cmd.Env = append([]string{fmt.Sprintf("PORT=%d", port)}, w.env...)
+	var logs syncBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() { once.Do(func() { cmd.Process.Kill(); cmd.Wait() }) }
+	defer stop()
+	base := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	waitListening(t, base, &logs, stop)
+
+	calls := w.calls()
+	for _, c := range calls {
+		req, _ := http.NewRequest(c.method, base, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		headers := map[string]string{}
+		for k := range resp.Header {
+			headers[strings.ToLower(k)] = resp.Header.Get(k)
+		}
+		check(t, c, resp.StatusCode, headers, body)
+	}
+	if n := len(w.robot.Messages()); n != 2 {
+		t.Errorf("group got %d messages, want 2", n)
+	}
+	stop()
+	noLeak(t, "function log", logs.String())
+	// +1: the probe waitListening sent.
+	checkLogs(t, logs.String(), len(calls)+1)
+}
+
+// waitListening polls until the local server answers (a GET: 405, sends
+// nothing to the robot).
+func waitListening(t *testing.T, base string, logs *syncBuffer, stop func()) {
+	t.Helper()
+	for i := 0; ; i++ {
+		resp, err := http.Get(base)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		if i == 500 {
+			stop()
+			t.Fatalf("local server never answered: %v\n%s", err, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
