@@ -19,7 +19,8 @@ func Test(o Options, text string, now time.Time) dingtalk.Message {
 	} else {
 		title += "pai-notifier 连通性测试"
 	}
-	body := inline(text)
+	raw, _ := capBytes(text, dingtalk.MaxBodyBytes) // longer never fits: the cut below marks it
+	body := inline(raw)
 	if body == "" {
 		if l.en {
 			body = "This is a connectivity test from pai-notifier, sent at " + l.fmtTime(now) + ".  \n" +

@@ -139,43 +139,40 @@ const maxURLBytes = 2048
 func jsonLen(s string) int {
 	n := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
-				n += 2
-			case c < 0x20:
-				n += 6
-			default:
-				n++
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			n += 6 // \ufffd
-		case r == '\u2028' || r == '\u2029':
-			n += 6
-		default:
-			n += size
-		}
+		w, size := jsonWidth(s, i)
+		n += w
 		i += size
 	}
 	return n
 }
 
+// jsonWidth returns the encoded width and the byte size of the character
+// starting at s[i].
+func jsonWidth(s string, i int) (width, size int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f':
+			return 2, 1
+		case c < 0x20:
+			return 6, 1 // \u00XX
+		default:
+			return 1, 1
+		}
+	}
+	r, size := utf8.DecodeRuneInString(s[i:])
+	if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+		return 6, size // \ufffd, \u2028, \u2029
+	}
+	return size, size
+}
+
 // cutJSON returns the longest prefix of s, ending on a rune boundary, whose
 // jsonLen is at most budget.
 func cutJSON(s string, budget int) string {
-	if budget <= 0 {
-		return ""
-	}
 	n := 0
 	for i := 0; i < len(s); {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		w := jsonLen(s[i : i+size])
+		w, size := jsonWidth(s, i)
 		if n+w > budget {
 			return s[:i]
 		}

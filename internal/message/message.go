@@ -7,6 +7,7 @@ package message
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
@@ -40,6 +41,19 @@ type field struct {
 	pre, post string
 	body      string
 	cut       bool // body was shortened; show the truncation marker
+}
+
+// capBytes cuts s to at most n bytes on a rune boundary. Text longer than a
+// whole body can never be shown whole, so the free texts are cut to this
+// before any work is done on them; fit then cuts the exact excess.
+func capBytes(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n], true
 }
 
 // Render returns the message for one task event. The message always fits
@@ -80,10 +94,13 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 	}
 	// freeText fields are the long ones; they are not capped up front but
 	// cut to whatever room the message has left.
-	freeText := func(label, value string) {
-		if v := inline(value); v != "" {
-			fs = append(fs, field{label: label, body: v})
+	freeText := func(label, value string) int {
+		raw, cut := capBytes(value, dingtalk.MaxBodyBytes)
+		if v := inline(raw); v != "" {
+			fs = append(fs, field{label: label, body: v, cut: cut})
+			return len(fs) - 1
 		}
+		return -1
 	}
 	add(l.jobName, t.JobName)
 	add(l.jobID, t.JobID)
@@ -125,10 +142,7 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 		if event.Failed(t.Status) {
 			label = l.failReason
 		}
-		if v := inline(text); v != "" {
-			reason = len(fs)
-			fs = append(fs, field{label: label, body: v})
-		}
+		reason = freeText(label, text)
 	}
 	freeText(l.eventLabel, t.EventLabel)
 	freeText(l.eventMessage, t.EventMessage)

@@ -1,0 +1,42 @@
+package message
+
+import (
+	"strings"
+	"testing"
+)
+
+func BenchmarkRender(b *testing.B) {
+	task := sampleC()
+	o := Options{AtMobiles: []string{"13800000000"}}
+	b.ReportAllocs()
+	for b.Loop() {
+		Render(task, o)
+	}
+}
+
+func BenchmarkRenderEnActionCard(b *testing.B) {
+	task := sampleC()
+	o := Options{Lang: "en", Format: "actionCard", Keyword: "PAI"}
+	b.ReportAllocs()
+	for b.Loop() {
+		Render(task, o)
+	}
+}
+
+// A reason that must be cut: the fitting loop's cost.
+func BenchmarkRenderGiantReason(b *testing.B) {
+	task := sampleC()
+	task.ReasonMessage = strings.Repeat("Traceback: 显存不足 CUDA out of memory; ", 2000)
+	b.ReportAllocs()
+	for b.Loop() {
+		Render(task, Options{})
+	}
+}
+
+func BenchmarkDigest500(b *testing.B) {
+	ts := manyTasks(500)
+	b.ReportAllocs()
+	for b.Loop() {
+		Digest(ts, Options{})
+	}
+}
