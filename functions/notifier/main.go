@@ -1,0 +1,25 @@
+// Command notifier is the EventBridge-triggered function: PAI task-state
+// events in, signed DingTalk robot messages out. It runs on Function Compute
+// (FC_RUNTIME_API), AWS Lambda (AWS_LAMBDA_RUNTIME_API) or, with neither
+// set, locally: `notifier [-explain] [FILE...]` handles each file (stdin when
+// none) as one invocation and prints its result as a JSON line.
+package main
+
+import (
+	"context"
+	"flag"
+	"os"
+
+	"github.com/pai-notifier/pai-notifier/internal/notify"
+	"github.com/pai-notifier/pai-notifier/internal/platform"
+)
+
+func main() {
+	explain := flag.Bool("explain", false, "add every rule's verdict for each event to the result")
+	flag.Parse()
+	logger := platform.Logger(os.Stderr, platform.LogLevel(os.Getenv("LOG_LEVEL")))
+	n := notify.FromEnv(os.Getenv, logger, *explain)
+	platform.RunEvents(func(ctx context.Context, payload []byte) (any, error) {
+		return n.Handle(ctx, payload)
+	}, flag.Args())
+}

@@ -1,0 +1,143 @@
+package notify
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Rate is a number of messages allowed per rolling window.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+// DefaultRate is DingTalk's documented custom-robot limit: 20 messages a minute.
+var DefaultRate = Rate{N: 20, Per: time.Minute}
+
+func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.N, r.Per) }
+
+// ParseRate reads "20/1m", "20/m", "20/60s" or "20/minute".
+func ParseRate(s string) (Rate, error) {
+	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return Rate{}, fmt.Errorf("rate %q: want N/duration, e.g. 20/1m", s)
+	}
+	count, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || count < 1 {
+		return Rate{}, fmt.Errorf("rate %q: count must be a positive integer", s)
+	}
+	per = strings.TrimSpace(per)
+	switch per {
+	case "s", "sec", "second":
+		per = "1s"
+	case "m", "min", "minute":
+		per = "1m"
+	case "h", "hour":
+		per = "1h"
+	}
+	d, err := time.ParseDuration(per)
+	if err != nil || d <= 0 {
+		return Rate{}, fmt.Errorf("rate %q: window must be a positive duration such as 1m or 60s", s)
+	}
+	return Rate{N: count, Per: d}, nil
+}
+
+// budget is a per-robot rolling-window send budget, so that one instance
+// never knowingly exceeds a robot's limit (DingTalk locks a robot out for
+// about ten minutes when it does). It also holds robots that DingTalk has
+// already throttled until their lockout is over.
+type budget struct {
+	mu       sync.Mutex
+	rate     Rate
+	sent     map[string][]time.Time // robot -> send times within the window, oldest first
+	lockout  map[string]time.Time   // robot -> throttled until
+	lockFor  time.Duration
+	maxRobot int
+}
+
+func newBudget(r Rate, lockout time.Duration) *budget {
+	return &budget{rate: r, sent: map[string][]time.Time{}, lockout: map[string]time.Time{}, lockFor: lockout, maxRobot: 10000}
+}
+
+// pruneLocked drops send times that left the window and returns the rest.
+func (b *budget) pruneLocked(robot string, now time.Time) []time.Time {
+	times := b.sent[robot]
+	cut := 0
+	for cut < len(times) && !times[cut].After(now.Add(-b.rate.Per)) {
+		cut++
+	}
+	times = times[cut:]
+	if len(times) == 0 {
+		delete(b.sent, robot)
+		return nil
+	}
+	b.sent[robot] = times
+	return times
+}
+
+// available returns how many messages robot may still take now.
+func (b *budget) available(robot string, now time.Time) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until, ok := b.lockout[robot]; ok {
+		if now.Before(until) {
+			return 0
+		}
+		delete(b.lockout, robot)
+	}
+	return b.rate.N - len(b.pruneLocked(robot, now))
+}
+
+// take spends one message of robot's budget, reporting false when none is left.
+func (b *budget) take(robot string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until, ok := b.lockout[robot]; ok && now.Before(until) {
+		return false
+	}
+	times := b.pruneLocked(robot, now)
+	if len(times) >= b.rate.N {
+		return false
+	}
+	if len(b.sent) >= b.maxRobot && times == nil {
+		b.evictLocked(now)
+	}
+	b.sent[robot] = append(times, now)
+	return true
+}
+
+// refund gives back a message taken at `at` that never reached DingTalk's
+// counter (the request failed in the network or at an HTTP 5xx).
+func (b *budget) refund(robot string, at time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	times := b.sent[robot]
+	for i := len(times) - 1; i >= 0; i-- {
+		if times[i].Equal(at) {
+			b.sent[robot] = append(times[:i], times[i+1:]...)
+			return
+		}
+	}
+}
+
+// throttled records that DingTalk refused robot for sending too fast.
+func (b *budget) throttled(robot string, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.lockout[robot] = now.Add(b.lockFor)
+}
+
+// evictLocked keeps the robot map bounded in a long-lived instance.
+func (b *budget) evictLocked(now time.Time) {
+	for robot := range b.sent {
+		b.pruneLocked(robot, now)
+	}
+	for robot, until := range b.lockout {
+		if !now.Before(until) {
+			delete(b.lockout, robot)
+		}
+	}
+}

@@ -1,0 +1,468 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/event"
+	"github.com/pai-notifier/pai-notifier/internal/rules"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
+)
+
+const (
+	testToken  = "tok3nvalue0123456789"
+	testSecret = "SECtestsecretvalue0123456789"
+)
+
+// scriptedSender is a Sender whose answers are scripted per call.
+type scriptedSender struct {
+	mu      sync.Mutex
+	script  []error // consumed in order; nil = success; past the end: success
+	calls   int
+	got     []dingtalk.Message
+	webhook []string
+}
+
+func (s *scriptedSender) Send(ctx context.Context, webhook, sec secret.String, m dingtalk.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	var err error
+	if len(s.script) > 0 {
+		err, s.script = s.script[0], s.script[1:]
+	}
+	if err == nil {
+		s.got = append(s.got, m)
+		s.webhook = append(s.webhook, webhook.Reveal())
+	}
+	return err
+}
+
+func dtErr(code int, msg string) error {
+	return &dingtalk.Error{Code: code, Msg: msg, Class: dingtalk.Classify(code)}
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+const testRules = `
+rules:
+  - name: dlc-failed
+    source: dlc
+    scope: workspace
+    events: failed
+    target:
+      webhook: https://oapi.dingtalk.com/robot/send?access_token=` + testToken + `
+      secret: ` + testSecret + `
+  - name: flow-ended
+    source: paiflow
+    scope: workspace
+    events: ended
+    target:
+      webhook: https://oapi.dingtalk.com/robot/send?access_token=other` + testToken + `
+`
+
+type fixture struct {
+	n      *Notifier
+	sender *scriptedSender
+	clock  *clock
+	logs   *bytes.Buffer
+}
+
+func newFixture(t *testing.T, mutate func(*Config)) *fixture {
+	t.Helper()
+	set, err := rules.Parse([]byte(testRules), func(string) string { return "" })
+	if err != nil {
+		t.Fatalf("rules: %v", err)
+	}
+	parser, err := event.NewParser(set.Fields())
+	if err != nil {
+		t.Fatalf("parser: %v", err)
+	}
+	f := &fixture{sender: &scriptedSender{}, clock: &clock{t: time.Date(2026, 1, 6, 8, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{}}
+	cfg := Config{
+		Rules: set, Parser: parser, Sender: f.sender, Now: f.clock.Now,
+		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		BackoffBase: time.Millisecond, BackoffMax: 4 * time.Millisecond,
+	}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	f.n = New(cfg)
+	return f
+}
+
+func dlcEvent(id, job, status string) []byte {
+	return []byte(fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"acs.pai","type":"pai:DLC:JobStatusChanged",
+	"aliyunregionid":"cn-hangzhou","data":{"JobId":%q,"DisplayName":"job %s","Status":%q,"WorkspaceId":"249407"}}`, id, job, job, status))
+}
+
+func batch(events ...[]byte) []byte {
+	return append(append([]byte("["), bytes.Join(events, []byte(","))...), ']')
+}
+
+func ctxWithin(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestHandleOutcomes(t *testing.T) {
+	tests := []struct {
+		name       string
+		script     []error
+		body       []byte
+		wantErr    bool
+		wantCalls  int
+		wantResult Result // counters only
+		wantOutcom string
+	}{
+		{name: "failed job is sent", body: dlcEvent("e1", "dlc1", "Failed"), wantCalls: 1,
+			wantResult: Result{Events: 1, Matched: 1, Sent: 1}, wantOutcom: Sent},
+		{name: "running job matches nothing", body: dlcEvent("e1", "dlc1", "Running"), wantCalls: 0,
+			wantResult: Result{Events: 1}},
+		{name: "500s then success give one message", body: dlcEvent("e1", "dlc1", "Failed"),
+			script:    []error{&dingtalk.Error{HTTPStatus: 500, Class: dingtalk.ClassServer}, &dingtalk.Error{HTTPStatus: 502, Class: dingtalk.ClassServer}},
+			wantCalls: 3, wantResult: Result{Events: 1, Matched: 1, Sent: 1, Retried: 2}, wantOutcom: Sent},
+		{name: "system busy then success", body: dlcEvent("e1", "dlc1", "Failed"), script: []error{dtErr(-1, "system busy")},
+			wantCalls: 2, wantResult: Result{Events: 1, Matched: 1, Sent: 1, Retried: 1}, wantOutcom: Sent},
+		{name: "bad token is permanent, not an invocation error", body: dlcEvent("e1", "dlc1", "Failed"),
+			script: []error{dtErr(300001, "token is not exist")}, wantCalls: 1,
+			wantResult: Result{Events: 1, Matched: 1, Failed: 1}, wantOutcom: Failed},
+		{name: "sign mismatch is permanent", body: dlcEvent("e1", "dlc1", "Failed"),
+			script: []error{dtErr(310000, "sign not match")}, wantCalls: 1,
+			wantResult: Result{Events: 1, Matched: 1, Failed: 1}, wantOutcom: Failed},
+		{name: "too fast is left for the platform", body: dlcEvent("e1", "dlc1", "Failed"),
+			script: []error{dtErr(130101, "send too fast")}, wantCalls: 1, wantErr: true,
+			wantResult: Result{Events: 1, Matched: 1}, wantOutcom: Retry},
+		{name: "non-PAI event is skipped", body: []byte(`{"specversion":"1.0","id":"x","source":"acs.oss","type":"oss:ObjectCreated:PutObject","data":{"key":"a"}}`),
+			wantResult: Result{Skipped: 1}},
+		{name: "not JSON is an error", body: []byte(`not json`), wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.sender.script = tt.script
+			res, err := f.n.Handle(ctxWithin(t, 5*time.Second), tt.body)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if f.sender.calls != tt.wantCalls {
+				t.Errorf("send calls = %d, want %d", f.sender.calls, tt.wantCalls)
+			}
+			got := Result{Events: res.Events, Matched: res.Matched, Sent: res.Sent, Failed: res.Failed, Skipped: res.Skipped, Suppressed: res.Suppressed, Retried: res.Retried}
+			if fmt.Sprint(got) != fmt.Sprint(tt.wantResult) {
+				t.Errorf("result = %+v, want %+v", got, tt.wantResult)
+			}
+			if tt.wantOutcom != "" {
+				if len(res.Deliveries) != 1 || res.Deliveries[0].Outcome != tt.wantOutcom {
+					t.Fatalf("deliveries = %+v, want one %s", res.Deliveries, tt.wantOutcom)
+				}
+				if tt.wantOutcom == Failed && res.Deliveries[0].Hint == "" {
+					t.Errorf("a permanent failure carries no hint: %+v", res.Deliveries[0])
+				}
+			}
+			assertNoSecret(t, res, err, f.logs.String())
+		})
+	}
+}
+
+func assertNoSecret(t *testing.T, res Result, err error, logs string) {
+	t.Helper()
+	js, _ := json.Marshal(res)
+	for where, text := range map[string]string{"result": string(js), "error": fmt.Sprint(err), "logs": logs} {
+		for _, s := range []string{testToken, testSecret} {
+			if strings.Contains(text, s) {
+				t.Errorf("%s leaks a secret: %s", where, text)
+			}
+		}
+	}
+}
+
+func TestRedeliveryIsSuppressed(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := ctxWithin(t, 5*time.Second)
+	if _, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err != nil {
+		t.Fatal(err)
+	}
+	// The same event again (EventBridge redelivery), and the same job state
+	// under another event id (PAI publishing twice).
+	for _, body := range [][]byte{dlcEvent("e1", "dlc1", "Failed"), dlcEvent("e2", "dlc1", "Failed")} {
+		res, err := f.n.Handle(ctx, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Suppressed != 1 || res.Sent != 0 {
+			t.Errorf("redelivery: %+v, want 1 suppressed", res)
+		}
+	}
+	// A duplicate inside one batch is suppressed too.
+	res, err := f.n.Handle(ctx, batch(dlcEvent("e3", "dlc3", "Failed"), dlcEvent("e3", "dlc3", "Failed")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 1 || res.Suppressed != 1 {
+		t.Errorf("batch duplicate: %+v, want 1 sent 1 suppressed", res)
+	}
+	if f.sender.calls != 2 {
+		t.Errorf("sends = %d, want 2", f.sender.calls)
+	}
+}
+
+func TestRetryableFailureIsDeliveredOnRetryOnce(t *testing.T) {
+	f := newFixture(t, nil)
+	// Everything fails until the deadline: the invocation must fail...
+	for range 50 {
+		f.sender.script = append(f.sender.script, &dingtalk.Error{HTTPStatus: 503, Class: dingtalk.ClassServer})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	res, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed"))
+	var re *RetryableError
+	if !errors.As(err, &re) || re.Pending != 1 {
+		t.Fatalf("err = %v, want a RetryableError with 1 pending", err)
+	}
+	if res.Deliveries[0].Outcome != Retry {
+		t.Fatalf("outcome = %s, want retry", res.Deliveries[0].Outcome)
+	}
+	// ...and the platform's retry delivers it exactly once.
+	f.sender.script = nil
+	res, err = f.n.Handle(ctxWithin(t, 5*time.Second), dlcEvent("e1", "dlc1", "Failed"))
+	if err != nil || res.Sent != 1 {
+		t.Fatalf("retry: %+v, %v; want 1 sent", res, err)
+	}
+	if len(f.sender.got) != 1 {
+		t.Errorf("messages = %d, want 1", len(f.sender.got))
+	}
+}
+
+func TestTargetGoneIsNotRetried(t *testing.T) {
+	f := newFixture(t, nil)
+	f.sender.script = []error{dtErr(400013, "群已被解散")}
+	ctx := ctxWithin(t, 5*time.Second)
+	if _, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.n.Handle(ctx, dlcEvent("e2", "dlc2", "Failed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.sender.calls != 1 {
+		t.Errorf("sends = %d, want 1: a dissolved group must not be knocked again", f.sender.calls)
+	}
+	if res.Failed != 1 || res.Deliveries[0].Hint == "" {
+		t.Errorf("second event: %+v, want failed with a hint", res)
+	}
+}
+
+func jobIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("dlcjob%03d", i)
+	}
+	return ids
+}
+
+func TestBurstBecomesDigest(t *testing.T) {
+	f := newFixture(t, nil)
+	ids := jobIDs(30)
+	var evs [][]byte
+	for i, id := range ids {
+		evs = append(evs, dlcEvent(fmt.Sprintf("b%d", i), id, "Failed"))
+	}
+	res, err := f.n.Handle(ctxWithin(t, 5*time.Second), batch(evs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Sent != 30 {
+		t.Errorf("sent = %d, want 30 (all in digests)", res.Sent)
+	}
+	if len(f.sender.got) > 20 {
+		t.Errorf("messages = %d, want at most 20", len(f.sender.got))
+	}
+	for _, d := range res.Deliveries {
+		if d.Outcome != Digested {
+			t.Errorf("delivery %s outcome %s, want digest", d.JobID, d.Outcome)
+		}
+	}
+	text := ""
+	for _, m := range f.sender.got {
+		text += m.Text
+	}
+	for _, id := range ids {
+		if c := strings.Count(text, id); c < 1 {
+			t.Errorf("job %s missing from the digests", id)
+		}
+	}
+}
+
+func TestBudgetAcrossInvocations(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := ctxWithin(t, 10*time.Second)
+	ids := jobIDs(30)
+	var retry []int
+	for i, id := range ids {
+		_, err := f.n.Handle(ctx, dlcEvent(fmt.Sprintf("s%d", i), id, "Failed"))
+		var re *RetryableError
+		switch {
+		case err == nil:
+		case errors.As(err, &re):
+			retry = append(retry, i)
+		default:
+			t.Fatalf("event %d: %v", i, err)
+		}
+		f.clock.Advance(100 * time.Millisecond)
+	}
+	if len(f.sender.got) != 20 || len(retry) != 10 {
+		t.Fatalf("sent %d, retryable %d; want 20 and 10", len(f.sender.got), len(retry))
+	}
+	// After the window the platform's retries deliver the rest, once.
+	f.clock.Advance(time.Minute)
+	for _, i := range retry {
+		if _, err := f.n.Handle(ctx, dlcEvent(fmt.Sprintf("s%d", i), ids[i], "Failed")); err != nil {
+			t.Fatalf("retry of %d: %v", i, err)
+		}
+	}
+	// And a redelivery of everything sends nothing more.
+	for i, id := range ids {
+		if _, err := f.n.Handle(ctx, dlcEvent(fmt.Sprintf("s%d", i), id, "Failed")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.sender.got) != 30 {
+		t.Fatalf("messages = %d, want 30", len(f.sender.got))
+	}
+	seen := map[string]int{}
+	for _, m := range f.sender.got {
+		for _, id := range ids {
+			if strings.Contains(m.Text, id) {
+				seen[id]++
+			}
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("job %s reached the group %d times, want 1", id, seen[id])
+		}
+	}
+}
+
+func TestThrottledRobotIsLeftAlone(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Lockout = 10 * time.Minute })
+	f.sender.script = []error{dtErr(130101, "send too fast, exceed 20 times per minute")}
+	ctx := ctxWithin(t, 5*time.Second)
+	if _, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err == nil {
+		t.Fatal("want a retryable error")
+	}
+	f.clock.Advance(5 * time.Minute)
+	if _, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err == nil {
+		t.Fatal("within the lockout: want a retryable error")
+	}
+	if f.sender.calls != 1 {
+		t.Errorf("sends = %d, want 1 (no knocking during the lockout)", f.sender.calls)
+	}
+	f.clock.Advance(6 * time.Minute)
+	if res, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err != nil || res.Sent != 1 {
+		t.Fatalf("after the lockout: %+v %v", res, err)
+	}
+}
+
+func TestInvalidConfigFailsEveryInvocation(t *testing.T) {
+	cfgErr := errors.New("rules[0] \"x\": unknown source \"dlcc\" (want dlc or paiflow)")
+	n := New(Config{ConfErr: cfgErr})
+	for range 2 {
+		if _, err := n.Handle(context.Background(), dlcEvent("e1", "dlc1", "Failed")); !errors.Is(err, cfgErr) {
+			t.Fatalf("err = %v, want the configuration error", err)
+		}
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	env := map[string]string{
+		"DINGTALK_WEBHOOK":    "https://oapi.dingtalk.com/robot/send?access_token=" + testToken,
+		"DINGTALK_SECRET":     testSecret,
+		"DINGTALK_RATE_LIMIT": "5/30s",
+	}
+	n := FromEnv(func(k string) string { return env[k] }, nil, false)
+	if n.cfg.ConfErr != nil {
+		t.Fatalf("ConfErr = %v", n.cfg.ConfErr)
+	}
+	if n.cfg.Rate != (Rate{N: 5, Per: 30 * time.Second}) {
+		t.Errorf("rate = %v", n.cfg.Rate)
+	}
+	env["DINGTALK_RATE_LIMIT"] = "fast"
+	n = FromEnv(func(k string) string { return env[k] }, nil, false)
+	if n.cfg.ConfErr == nil || !strings.Contains(n.cfg.ConfErr.Error(), "DINGTALK_RATE_LIMIT") {
+		t.Errorf("ConfErr = %v, want one naming DINGTALK_RATE_LIMIT", n.cfg.ConfErr)
+	}
+	if strings.Contains(fmt.Sprint(n.cfg.ConfErr), testToken) {
+		t.Error("configuration error leaks the token")
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]Rate{
+		"20/1m": {20, time.Minute}, "20/m": {20, time.Minute}, "20/60s": {20, time.Minute}, " 3 / 10s ": {3, 10 * time.Second},
+	} {
+		got, err := ParseRate(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "20", "0/1m", "-1/1m", "x/1m", "20/0s", "20/forever"} {
+		if _, err := ParseRate(bad); err == nil {
+			t.Errorf("ParseRate(%q): want an error", bad)
+		}
+	}
+}
+
+func TestMemoryIsBounded(t *testing.T) {
+	m := newMemory(3)
+	for _, k := range []string{"a", "b", "c", "d"} {
+		if !m.claim(k) {
+			t.Fatalf("claim(%s) = false on first sight", k)
+		}
+	}
+	if m.len() != 3 || m.has("a") || !m.has("d") {
+		t.Errorf("len %d, has(a) %v, has(d) %v: want 3, false, true", m.len(), m.has("a"), m.has("d"))
+	}
+	if m.claim("d") {
+		t.Error("claim(d) twice = true")
+	}
+	m.forget("d")
+	if !m.claim("d") {
+		t.Error("claim after forget = false")
+	}
+}
+
+func TestBudgetWindow(t *testing.T) {
+	b := newBudget(Rate{N: 2, Per: time.Minute}, 10*time.Minute)
+	t0 := time.Unix(0, 0)
+	if !b.take("r", t0) || !b.take("r", t0.Add(time.Second)) || b.take("r", t0.Add(2*time.Second)) {
+		t.Fatal("want exactly two takes in the window")
+	}
+	if got := b.available("r", t0.Add(60*time.Second+500*time.Millisecond)); got != 1 {
+		t.Errorf("available after the first left the window = %d, want 1", got)
+	}
+	if !b.take("other", t0) {
+		t.Error("robots share a budget")
+	}
+	b.throttled("r", t0.Add(2*time.Minute))
+	if b.available("r", t0.Add(5*time.Minute)) != 0 || b.available("r", t0.Add(13*time.Minute)) != 2 {
+		t.Error("lockout not honoured")
+	}
+}
