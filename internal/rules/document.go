@@ -17,11 +17,14 @@ import (
 // reported at once with its line, numbers such as 211790764591639068 keep
 // their exact digits, and a field accept a string or a number.
 
-// maxDocBytes bounds the document; real ones are a few kilobytes.
-const maxDocBytes = 1 << 20
+// maxDocBytes bounds the document; real ones are a few kilobytes, and
+// 8 MiB still holds some 50,000 rules.
+const maxDocBytes = 8 << 20
 
-// maxVisits bounds the work done following YAML aliases and merge keys, which
-// can otherwise describe exponentially large documents in a few lines.
+// maxVisits, plus one per byte of the document, bounds the work done
+// following YAML aliases and merge keys, which can otherwise describe
+// exponentially large documents in a few lines. A document without aliases
+// never reaches it: each value it holds takes at least one byte.
 const maxVisits = 100_000
 
 // scalar is one string value of the document.
@@ -39,10 +42,12 @@ type rawDoc struct {
 	fieldsLine int
 	rules      []*rawRule
 	rulesSeen  bool
+	rulesBad   bool // rules: was there but not a list (already reported)
 }
 
 type rawRule struct {
 	line      int
+	bad       bool // not a mapping (already reported)
 	where     string
 	name      *scalar
 	source    *scalar
@@ -61,6 +66,7 @@ type rawRule struct {
 
 type rawTarget struct {
 	line      int
+	bad       bool // not a mapping (already reported)
 	typ       *scalar
 	webhook   *scalar
 	secret    *scalar
@@ -80,6 +86,7 @@ type reader struct {
 	getenv func(string) string
 	ps     *problems
 	visits int
+	budget int
 	spent  bool
 }
 
@@ -109,7 +116,7 @@ func read(doc []byte, getenv func(string) string, ps *problems) *rawDoc {
 		}
 		root = n
 	}
-	r := &reader{getenv: getenv, ps: ps}
+	r := &reader{getenv: getenv, ps: ps, budget: maxVisits + len(doc)}
 	return r.doc(root)
 }
 
@@ -252,10 +259,10 @@ func (r *reader) resolve(n *yaml.Node) *yaml.Node {
 // visit spends one unit of the work budget; false when it is spent.
 func (r *reader) visit() bool {
 	r.visits++
-	if r.visits > maxVisits {
+	if r.visits > r.budget {
 		if !r.spent {
 			r.spent = true
-			r.ps.add(0, "", "the document is too complex (aliases and merge keys expand to more than %d values)", maxVisits)
+			r.ps.add(0, "", "the document is too complex (aliases and merge keys expand to more than %d values)", r.budget)
 		}
 		return false
 	}
@@ -363,13 +370,14 @@ func contains(list []string, s string) bool {
 func (r *reader) doc(root *yaml.Node) *rawDoc {
 	d := &rawDoc{}
 	root = r.resolve(root)
-	if root == nil || (root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null") {
+	if root == nil || root.Kind == 0 || (root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null") {
 		return d
 	}
-	top, ok := r.pairs(root, "", "the document", topKeys)
-	if !ok {
+	if root.Kind != yaml.MappingNode {
+		r.ps.add(root.Line, "", "the document: want a mapping with a rules: list")
 		return nil
 	}
+	top, _ := r.pairs(root, "", "", topKeys)
 	for _, p := range top {
 		switch p.key {
 		case "fields":
@@ -383,6 +391,7 @@ func (r *reader) doc(root *yaml.Node) *rawDoc {
 			}
 			if seq == nil || seq.Kind != yaml.SequenceNode {
 				r.ps.add(lineOf(p.val), "", "rules: want a list of rules (lines starting with -)")
+				d.rulesBad = true
 				continue
 			}
 			for i, n := range seq.Content {
@@ -438,6 +447,7 @@ func (r *reader) rule(i int, n *yaml.Node) *rawRule {
 	}
 	ps, ok := r.pairs(n, rr.where, "", ruleKeys)
 	if !ok {
+		rr.bad = true
 		return rr
 	}
 	for _, p := range ps {
@@ -473,6 +483,7 @@ func (r *reader) target(n *yaml.Node, where string) *rawTarget {
 	t := &rawTarget{line: lineOf(n)}
 	ps, ok := r.pairs(n, where, "target", targetKeys)
 	if !ok {
+		t.bad = true
 		return t
 	}
 	for _, p := range ps {

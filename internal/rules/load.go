@@ -18,6 +18,10 @@ const (
 	DefaultRuleName = "default"
 )
 
+// ErrNoRules is Load's error when the environment configures no rules at
+// all; its text says which variables to set.
+var ErrNoRules = errors.New(errNothingToLoad)
+
 const (
 	errNothingToLoad   = "no notification rules: set NOTIFY_RULES (a YAML or JSON rules document), NOTIFY_RULES_FILE (the path of one), or DINGTALK_WEBHOOK (with DINGTALK_SECRET for a signed robot) to send every failed job to one robot"
 	errBothRuleSources = "NOTIFY_RULES and NOTIFY_RULES_FILE are both set; set only one"
@@ -59,7 +63,7 @@ func Load(getenv func(string) string) (*Set, error) {
 	case get(EnvWebhook) != "":
 		return defaultRule(getenv)
 	}
-	return nil, errors.New(errNothingToLoad)
+	return nil, ErrNoRules
 }
 
 // defaultRule is the no-document setup: every failed task to one robot. It

@@ -31,7 +31,10 @@ func buildIndex(rules []*Rule) map[indexKey][]int32 {
 					continue
 				}
 				k := indexKey{src, r.WorkspaceID, st}
-				idx[k] = append(idx[k], int32(i))
+				// A status listed twice must not file the rule twice.
+				if l := idx[k]; len(l) == 0 || l[len(l)-1] != int32(i) {
+					idx[k] = append(l, int32(i))
+				}
 			}
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func build(raw *rawDoc, ps *problems) *Set {
 	var warnings []string
 	fields := buildFields(raw, ps)
-	if len(raw.rules) == 0 {
+	if len(raw.rules) == 0 && !raw.rulesBad {
 		if raw.rulesSeen {
 			ps.add(0, "", "rules: the list is empty; add at least one rule")
 		} else {
@@ -25,6 +25,9 @@ func build(raw *rawDoc, ps *problems) *Set {
 	rules := make([]*Rule, 0, len(raw.rules))
 	firstUse := map[string]int{}
 	for i, rr := range raw.rules {
+		if rr.bad {
+			continue
+		}
 		v := &validator{ps: ps, where: rr.where}
 		r := v.rule(rr)
 		if r.Name != "" {
@@ -215,7 +218,7 @@ func (v *validator) rule(rr *rawRule) *Rule {
 
 	if rr.target == nil {
 		v.add("target is required (a DingTalk robot: target.webhook, target.secret)")
-	} else {
+	} else if !rr.target.bad {
 		r.Target = v.target(rr.target)
 	}
 	return r
@@ -268,8 +271,12 @@ func (v *validator) events(rr *rawRule, src event.Source) []string {
 				if src == "" {
 					v.add("%s: unknown status %s (want failed, ended or a status of dlc or paiflow)", field, show(s))
 				} else {
+					hint := suggest(val, event.Statuses(src))
+					if c, ok := event.CanonicalStatus("", val); ok {
+						hint = fmt.Sprintf(" (%s is a status of another source)", c)
+					}
 					v.add("%s: unknown status %s for %s%s (known: failed, ended, %s)", field, show(s), src,
-						suggest(val, event.Statuses(src)), strings.Join(event.Statuses(src), ", "))
+						hint, strings.Join(event.Statuses(src), ", "))
 				}
 				continue
 			}
@@ -287,7 +294,6 @@ func (v *validator) target(rt *rawTarget) Target {
 	if rt.webhook == nil || (rt.webhook.val == "" && len(rt.webhook.unset) == 0 && rt.webhook.bad == "") {
 		v.add("%s is required (the robot's webhook URL, https://oapi.dingtalk.com/robot/send?access_token=...)", webhookField)
 	} else if hook, ok := v.str(rt.webhook, "target.webhook"); ok {
-		v.ps.secret(hook)
 		if msg := checkWebhook(hook, v.ps); msg != "" {
 			v.add("%s: %s", webhookField, msg)
 		} else {
