@@ -92,7 +92,7 @@ var sampleWants = map[string]struct {
 		EventTime: ts("2026-01-08T09:30:05+08:00"),
 		Source:    PAIFlow, JobID: "flow-abc123def456", JobName: "ctr-feature-pipeline", Status: "Failed",
 		WorkspaceID: "249407", WorkspaceName: "pre_train", Region: "cn-hangzhou",
-		CreatorID: "211790764591639068", CreatorName: "leilei", PipelineID: "pipeline-0a1b2c3d",
+		CreatorID: "211790764591639068", CreatorName: "leilei", PipelineID: "pipeline-0a1b2c3d", PipelineName: "ctr-feature-pipeline",
 		ReasonMessage: "node 'SQL Script-1' failed", // Message without an Event label is the reason
 		Created:       ts("2026-01-08T01:10:00Z"), Finished: ts("2026-01-08T01:30:05Z"),
 		Duration:   20*time.Minute + 5*time.Second,
@@ -103,7 +103,7 @@ var sampleWants = map[string]struct {
 		EventTime: ts("2026-01-08T11:00:00+08:00"),
 		Source:    PAIFlow, JobID: "flow-xyz789", JobName: "ctr-feature-pipeline", Status: "Succeeded",
 		WorkspaceID: "249407", WorkspaceName: "pre_train", Region: "cn-hangzhou",
-		CreatorID: "211790764591639068", CreatorName: "leilei",
+		CreatorID: "211790764591639068", CreatorName: "leilei", PipelineID: "pipeline-0a1b2c3d", PipelineName: "ctr-feature-pipeline",
 		Created: ts("2026-01-08T02:00:00Z"), Finished: ts("2026-01-08T03:00:00Z"),
 		Duration:   time.Hour,
 		ConsoleURL: overview,

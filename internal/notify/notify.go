@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -349,6 +350,11 @@ var errBudgetSpent = errors.New("the robot's rate budget is spent for this windo
 func (n *Notifier) deliverDigests(ctx context.Context, res *Result, group []*notification, avail int) {
 	robot := group[0].robot
 	opts := digestOptions(group)
+	// Digests list failures first; order the group the same way so that a
+	// part's jobs are a prefix of what is left.
+	slices.SortStableFunc(group, func(a, b *notification) int {
+		return boolCmp(event.Failed(b.task.Status), event.Failed(a.task.Status))
+	})
 	tasks := make([]*event.Task, len(group))
 	for i, nt := range group {
 		tasks[i] = nt.task
@@ -381,19 +387,23 @@ func (n *Notifier) deliverDigests(ctx context.Context, res *Result, group []*not
 }
 
 // packOne returns how many of tasks (at least one) fit in a single digest
-// message. The number of messages a digest needs grows with its jobs, so a
-// binary search finds the longest prefix that fits in one.
+// message.
 func packOne(tasks []*event.Task, opts message.Options) int {
-	lo, hi := 1, len(tasks)
-	for lo < hi {
-		mid := (lo + hi + 1) / 2
-		if len(message.Digest(tasks[:mid], opts)) <= 1 {
-			lo = mid
-		} else {
-			hi = mid - 1
-		}
+	if len(message.Digest(tasks, opts)) <= 1 {
+		return len(tasks)
 	}
-	return lo
+	_, listed := message.DigestAtMost(tasks, opts, 1)
+	return max(1, listed)
+}
+
+func boolCmp(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func outcomeOf(err error) string {

@@ -1,0 +1,184 @@
+// Command demo is `make demo`: it builds the real notifier, starts a local
+// DingTalk-compatible robot server that checks signatures exactly as
+// DingTalk does, runs the notifier in local mode over every sample event
+// with the demo rules, and prints each message as the group sees it.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
+)
+
+func main() {
+	verbose := flag.Bool("v", false, "also print the notifier's log lines")
+	dir := flag.String("events", "events", "folder with the sample events and rules.yaml")
+	flag.Parse()
+	if err := run(context.Background(), *dir, os.Stdout, *verbose); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+// robots are the demo rules' targets (events/rules.yaml), by token.
+var robots = []struct{ token, secretVar, keyword string }{
+	{"demo-team", "DEMO_SECRET_TEAM", "PAI"},
+	{"demo-owner", "DEMO_SECRET_OWNER", ""},
+	{"demo-flow", "DEMO_SECRET_FLOW", ""},
+}
+
+// result is the part of the notifier's per-invocation result the demo reads.
+type result struct {
+	Events, Matched, Sent, Failed, Skipped, Suppressed int
+	Error                                              string
+}
+
+func run(ctx context.Context, dir string, out io.Writer, verbose bool) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no sample events in %s/*.json", dir)
+	}
+	sort.Strings(files)
+
+	srv := dingtalktest.New()
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL())
+	env := append(cleanEnv(), "NOTIFY_RULES_FILE="+filepath.Join(dir, "rules.yaml"), "DEMO_ROBOT_PORT="+u.Port())
+	for _, r := range robots {
+		secret := "SEC" + randomHex(32) // a fresh secret each run: nothing to leak
+		var opts []dingtalktest.RobotOption
+		if r.keyword != "" {
+			opts = append(opts, dingtalktest.WithKeywords(r.keyword))
+		}
+		srv.AddRobot(r.token, secret, opts...)
+		env = append(env, r.secretVar+"="+secret)
+	}
+
+	bin, cleanup, err := buildNotifier(ctx)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	cmd := exec.CommandContext(ctx, bin, files...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	runErr := cmd.Run()
+	if verbose {
+		out.Write(stderr.Bytes())
+	}
+
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	if len(lines) != len(files) {
+		return fmt.Errorf("notifier printed %d results for %d files (%v): %s", len(lines), len(files), runErr, lastLines(stderr.String(), 5))
+	}
+	var total result
+	fmt.Fprintf(out, "pai-notifier demo: %d sample events, rules %s, robot server %s\n\n", len(files), filepath.Join(dir, "rules.yaml"), srv.URL())
+	for i, f := range files {
+		var r result
+		if err := json.Unmarshal([]byte(lines[i]), &r); err != nil {
+			return fmt.Errorf("%s: unreadable result %q: %v", f, lines[i], err)
+		}
+		status := fmt.Sprintf("%d event(s), %d matched, %d sent, %d failed, %d skipped", r.Events, r.Matched, r.Sent, r.Failed, r.Skipped)
+		if r.Suppressed > 0 {
+			status += fmt.Sprintf(", %d suppressed (already delivered)", r.Suppressed)
+		}
+		if r.Error != "" {
+			status = "error: " + r.Error
+		}
+		fmt.Fprintf(out, "  %-36s %s\n", filepath.Base(f), status)
+		total.Events += r.Events
+		total.Matched += r.Matched
+		total.Sent += r.Sent
+		total.Failed += r.Failed
+		total.Skipped += r.Skipped
+		total.Suppressed += r.Suppressed
+	}
+
+	msgs := srv.Messages()
+	for _, m := range msgs {
+		fmt.Fprintf(out, "\n── robot %s ──────────────────────────────\n%s", m.Token, dingtalktest.Render(m))
+	}
+	rejected := 0
+	for _, r := range srv.Requests() {
+		if r.Plain || r.Code != 0 {
+			rejected++
+		}
+	}
+	fmt.Fprintf(out, "\ndemo: %d events, %d matched, %d sent, %d failed, %d skipped, %d suppressed; robot accepted %d signed message(s), rejected %d\n",
+		total.Events, total.Matched, total.Sent, total.Failed, total.Skipped, total.Suppressed, len(msgs), rejected)
+
+	switch {
+	case runErr != nil:
+		return fmt.Errorf("notifier: %v: %s", runErr, lastLines(stderr.String(), 5))
+	case rejected > 0 || total.Failed > 0:
+		return fmt.Errorf("%d request(s) rejected by the robot, %d notification(s) failed", rejected, total.Failed)
+	case total.Sent == 0 || len(msgs) != total.Sent:
+		return fmt.Errorf("notifier reported %d sent, the robot accepted %d", total.Sent, len(msgs))
+	}
+	return nil
+}
+
+// buildNotifier compiles the notifier so the demo runs the real binary.
+func buildNotifier(ctx context.Context) (string, func(), error) {
+	tmp, err := os.MkdirTemp("", "pai-notifier-demo-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	bin := filepath.Join(tmp, "notifier")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/pai-notifier/pai-notifier/functions/notifier")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("go build ./functions/notifier: %w", err)
+	}
+	return bin, cleanup, nil
+}
+
+// cleanEnv is the environment without anything that would switch the
+// notifier out of local mode or give it other rules.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "FC_RUNTIME_API", "AWS_LAMBDA_RUNTIME_API", "NOTIFY_RULES", "NOTIFY_RULES_FILE", "DINGTALK_WEBHOOK", "DINGTALK_SECRET":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n/2)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.New("crypto/rand failed: " + err.Error()))
+	}
+	return hex.EncodeToString(b)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
