@@ -1,0 +1,305 @@
+package main
+
+// End-to-end tests of the BUILT notifier, driven through the FC and Lambda
+// runtime-API emulators against the signature-checking DingTalk robot.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
+	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
+)
+
+const (
+	token  = "e2etoken0123456789abcdef"
+	secret = "SECe2esecret0123456789abcdef0123456789"
+)
+
+// result mirrors notify.Result as the function returns it.
+type result struct {
+	Events, Matched, Sent, Failed, Skipped, Suppressed, Retried int
+	Deliveries                                                  []struct {
+		Rule, EventID, JobID, Status, Outcome, Error, Hint string
+	}
+}
+
+type fakeClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.offset += d
+	c.mu.Unlock()
+}
+
+type env struct {
+	t     *testing.T
+	robot *dingtalktest.Server
+	clock *fakeClock
+	rt    *runtimetest.Runtime
+}
+
+// start runs the built notifier for kind with one rule (every failed DLC
+// job) to a fresh robot. extra adds environment variables.
+func start(t *testing.T, kind runtimetest.Kind, robotSecret string, extra ...string) *env {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the notifier")
+	}
+	clock := &fakeClock{}
+	robot := dingtalktest.New(dingtalktest.WithClock(clock.now))
+	t.Cleanup(robot.Close)
+	webhook := robot.AddRobot(token, secret)
+	rules := fmt.Sprintf(`{"rules":[{"name":"dlc-failed","source":"dlc","scope":"workspace","events":"failed",
+		"target":{"webhook":%q,"secret":"${ROBOT_SECRET}"}}]}`, webhook)
+	bin := runtimetest.Build(t, "./functions/notifier", kind)
+	vars := append([]string{"NOTIFY_RULES=" + rules, "ROBOT_SECRET=" + robotSecret, "DINGTALK_TIMEOUT=2s"}, extra...)
+	return &env{t: t, robot: robot, clock: clock, rt: runtimetest.Start(t, kind, bin, vars)}
+}
+
+func (e *env) invoke(payload []byte, opts ...runtimetest.InvokeOption) (result, *runtimetest.FunctionError) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := e.rt.Invoke(ctx, payload, opts...)
+	if err != nil {
+		e.t.Fatalf("invoke: %v\nlogs:\n%s", err, e.rt.Logs())
+	}
+	var r result
+	if res.Err == nil {
+		if err := json.Unmarshal(res.Payload, &r); err != nil {
+			e.t.Fatalf("result %s: %v", res.Payload, err)
+		}
+	}
+	return r, res.Err
+}
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func dlcFailed(id, job string) []byte {
+	return []byte(fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"acs.pai","type":"pai:DLC:JobStatusChanged","aliyunregionid":"cn-hangzhou",
+		"data":{"JobId":%q,"DisplayName":"train-%s","Status":"Failed","WorkspaceId":"249407","ReasonMessage":"exit code 1"}}`, id, job, job))
+}
+
+// jobsInGroup counts, for each job id, the accepted messages naming it.
+func jobsInGroup(robot *dingtalktest.Server, ids []string) map[string]int {
+	seen := map[string]int{}
+	for _, m := range robot.Messages() {
+		for _, id := range ids {
+			if strings.Contains(m.Text, id) {
+				seen[id]++
+			}
+		}
+	}
+	return seen
+}
+
+func assertNoSecret(t *testing.T, where, text string) {
+	t.Helper()
+	for _, s := range []string{token, secret} {
+		if strings.Contains(text, s) {
+			t.Errorf("%s leaks a secret", where)
+		}
+	}
+}
+
+func TestRuntimes(t *testing.T) {
+	for _, kind := range []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda} {
+		t.Run(string(kind), func(t *testing.T) {
+			e := start(t, kind, secret)
+			// A malformed invocation fails alone; the process survives it.
+			// (Lambda's SDK itself refuses a payload that is not JSON.)
+			_, ferr := e.invoke([]byte("this is not an event"))
+			if ferr == nil || kind == runtimetest.FC && !strings.Contains(ferr.Message, "not JSON") {
+				t.Fatalf("malformed invocation: %v, want an error saying the body is not JSON", ferr)
+			}
+			for _, name := range []string{"dlc-failed.json", "fc-batch.json", "fc-batch-strings.json", "sqs-records.json", "aws-pai-forwarded.json", "oss-object-created.json"} {
+				r, ferr := e.invoke(sample(t, name), runtimetest.WithRequestID("req-"+strings.TrimSuffix(name, ".json")))
+				if ferr != nil {
+					t.Fatalf("%s: %v", name, ferr)
+				}
+				if r.Failed != 0 {
+					t.Errorf("%s: %+v", name, r)
+				}
+			}
+			if n := len(e.robot.Messages()); n == 0 {
+				t.Fatal("the robot received nothing")
+			}
+			for _, m := range e.robot.Messages() {
+				if !strings.Contains(m.Title, "DLC") {
+					t.Errorf("unexpected message title %q", m.Title)
+				}
+			}
+			logs := e.rt.Logs()
+			assertNoSecret(t, "function logs", logs)
+			if !strings.Contains(logs, `"requestId":"req-dlc-failed"`) {
+				t.Errorf("log lines lack the request id:\n%s", logs)
+			}
+			// Warm invocations reuse one connection to the robot.
+			if c := e.robot.Connections(); c > 2 {
+				t.Errorf("robot accepted %d connections, want the client to reuse one", c)
+			}
+		})
+	}
+}
+
+func TestServerErrorsThenSuccessGiveOneMessage(t *testing.T) {
+	e := start(t, runtimetest.FC, secret)
+	e.robot.Fault(token, 2, dingtalktest.StatusFault(500))
+	r, ferr := e.invoke(dlcFailed("ev-1", "dlcjob1"))
+	if ferr != nil || r.Sent != 1 || r.Retried != 2 {
+		t.Fatalf("result %+v, error %v; want 1 sent after 2 retries", r, ferr)
+	}
+	if n := len(e.robot.Messages()); n != 1 {
+		t.Fatalf("the group got %d messages, want 1", n)
+	}
+	// EventBridge delivers it again: nothing more reaches the group.
+	r, ferr = e.invoke(dlcFailed("ev-1", "dlcjob1"))
+	if ferr != nil || r.Suppressed != 1 || r.Sent != 0 {
+		t.Fatalf("redelivery: %+v, %v; want 1 suppressed", r, ferr)
+	}
+	if n := len(e.robot.Messages()); n != 1 {
+		t.Fatalf("after redelivery the group has %d messages, want 1", n)
+	}
+}
+
+func TestHangFailsRetryableThenDelivers(t *testing.T) {
+	e := start(t, runtimetest.FC, secret, "DINGTALK_TIMEOUT=300ms")
+	// Two hangs outlast a 1 s invocation (two 300 ms attempts and a backoff);
+	// a slow machine may leave one for the retry, which then retries inside.
+	e.robot.Fault(token, 2, dingtalktest.HangFault())
+	_, ferr := e.invoke(dlcFailed("ev-h", "dlcjobh"), runtimetest.WithTimeout(time.Second))
+	if ferr == nil || !strings.Contains(ferr.Message, "retry") {
+		t.Fatalf("error %v, want a retryable invocation error", ferr)
+	}
+	r, ferr := e.invoke(dlcFailed("ev-h", "dlcjobh"))
+	if ferr != nil || r.Sent != 1 {
+		t.Fatalf("platform retry: %+v, %v; want 1 sent", r, ferr)
+	}
+	if got := jobsInGroup(e.robot, []string{"dlcjobh"})["dlcjobh"]; got != 1 {
+		t.Errorf("job reached the group %d times, want 1", got)
+	}
+}
+
+func TestBatchOf30BecomesDigests(t *testing.T) {
+	e := start(t, runtimetest.FC, secret)
+	var evs []string
+	var ids []string
+	for i := range 30 {
+		id := fmt.Sprintf("dlcburst%02d", i)
+		ids = append(ids, id)
+		evs = append(evs, string(dlcFailed(fmt.Sprintf("burst-%d", i), id)))
+	}
+	r, ferr := e.invoke([]byte("[" + strings.Join(evs, ",") + "]"))
+	if ferr != nil || r.Sent != 30 {
+		t.Fatalf("result %+v, %v; want all 30 delivered", r, ferr)
+	}
+	if n := len(e.robot.Messages()); n > 20 || n == 0 {
+		t.Fatalf("the group got %d messages, want 1..20", n)
+	}
+	for id, n := range jobsInGroup(e.robot, ids) {
+		if n != 1 {
+			t.Errorf("job %s named %d times, want exactly once", id, n)
+		}
+	}
+	if got := e.robot.Count(130101); got != 0 {
+		t.Errorf("the robot answered 'too fast' %d times", got)
+	}
+}
+
+func TestThirtyInvocationsRespectTheBudget(t *testing.T) {
+	// The notifier's window is 2 s of real time; the robot's 60 s window runs
+	// on a clock the test advances, so nothing sleeps a minute.
+	e := start(t, runtimetest.FC, secret, "DINGTALK_RATE_LIMIT=20/2s")
+	var ids, retry []string
+	for i := range 30 {
+		id := fmt.Sprintf("dlcsep%02d", i)
+		ids = append(ids, id)
+		_, ferr := e.invoke(dlcFailed("sep-"+id, id))
+		if ferr != nil {
+			if !strings.Contains(ferr.Message, "retry") {
+				t.Fatalf("invocation %d: %v, want a retryable error", i, ferr)
+			}
+			retry = append(retry, id)
+		}
+	}
+	if n := len(e.robot.Messages()); n != 20 || len(retry) != 10 {
+		t.Fatalf("sent %d, failed as retryable %d; want 20 and 10", n, len(retry))
+	}
+	if got := e.robot.Count(130101); got != 0 {
+		t.Errorf("the robot answered 'too fast' %d times: the budget was exceeded", got)
+	}
+	time.Sleep(2100 * time.Millisecond)
+	e.clock.advance(61 * time.Second)
+	// The platform retries the failed ones, and redelivers everything once more.
+	for _, id := range append(retry, ids...) {
+		if _, ferr := e.invoke(dlcFailed("sep-"+id, id)); ferr != nil {
+			t.Fatalf("retry of %s: %v", id, ferr)
+		}
+	}
+	for id, n := range jobsInGroup(e.robot, ids) {
+		if n != 1 {
+			t.Errorf("job %s reached the group %d times, want 1", id, n)
+		}
+	}
+}
+
+func TestPermanentErrorIsReportedWithHint(t *testing.T) {
+	e := start(t, runtimetest.Lambda, "SECthisisnottherobotssecret") // the robot will say: sign not match
+	raw, err := e.rt.Invoke(context.Background(), dlcFailed("ev-p", "dlcjobp"))
+	if err != nil || raw.Err != nil {
+		t.Fatalf("a permanent failure must not fail the invocation: %v %v", err, raw.Err)
+	}
+	var r result
+	if err := json.Unmarshal(raw.Payload, &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Failed != 1 || len(r.Deliveries) != 1 || r.Deliveries[0].Outcome != "failed" {
+		t.Fatalf("result %+v, want one failed delivery", r)
+	}
+	d := r.Deliveries[0]
+	if !strings.Contains(d.Error, "310000") || !strings.Contains(strings.ToLower(d.Hint), "secret") {
+		t.Errorf("delivery %+v: want errcode 310000 and a hint about the secret", d)
+	}
+	assertNoSecret(t, "result", string(raw.Payload))
+	assertNoSecret(t, "logs", e.rt.Logs())
+	if !strings.Contains(e.rt.Logs(), `"level":"ERROR"`) {
+		t.Error("a permanent failure is not logged loudly")
+	}
+}
+
+func TestInvalidRulesFailEveryInvocation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	bin := runtimetest.Build(t, "./functions/notifier", runtimetest.Lambda)
+	rt := runtimetest.Start(t, runtimetest.Lambda, bin, []string{`NOTIFY_RULES={"rules":[{"name":"x","source":"dlcc","target":{"webhook":"https://oapi.dingtalk.com/robot/send?access_token=` + token + `"}}]}`})
+	for range 2 {
+		res, err := rt.Invoke(context.Background(), dlcFailed("ev-x", "dlcx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Err == nil || !strings.Contains(res.Err.Message, "dlcc") {
+			t.Fatalf("error %v, want the validation error naming the bad source", res.Err)
+		}
+		assertNoSecret(t, "error", res.Err.Message)
+	}
+}
