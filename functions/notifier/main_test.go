@@ -36,7 +36,11 @@ type fakeClock struct {
 	offset time.Duration
 }
 
-func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
 func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Lock()
 	c.offset += d
