@@ -425,8 +425,11 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, id int, f Fault) 
 		select {
 		case <-r.Context().Done():
 			s.record(id, 0, 0, "client gave up", true)
+			panic(http.ErrAbortHandler) // nobody to answer
 		case <-s.closed:
 			s.record(id, 0, 0, "server closed", true)
+			// Drop the connection rather than let net/http send an empty 200.
+			panic(http.ErrAbortHandler)
 		case <-t.C:
 			s.plain(w, id, http.StatusGatewayTimeout, "hang ended")
 		}
