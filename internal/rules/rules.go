@@ -58,9 +58,9 @@ type Target struct {
 
 // Verdict is whether one rule matches a task, and if not, the first reason.
 type Verdict struct {
-	Rule    string
-	Matched bool
-	Reason  string // first failing check, worded for a human; "" when matched
+	Rule    string `json:"rule"`
+	Matched bool   `json:"matched"`
+	Reason  string `json:"reason,omitempty"` // first failing check, worded for a human; "" when matched
 }
 
 // Set is a validated, indexed rules document. It is immutable and safe for
