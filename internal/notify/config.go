@@ -31,6 +31,11 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Not
 		errs = append(errs, err)
 	} else {
 		cfg.Rules = set
+		if logger != nil {
+			for _, w := range set.Warnings() {
+				logger.Warn("rules: " + w)
+			}
+		}
 		if cfg.Parser, err = event.NewParser(set.Fields()); err != nil {
 			errs = append(errs, err)
 		}

@@ -466,3 +466,23 @@ func TestBudgetWindow(t *testing.T) {
 		t.Error("lockout not honoured")
 	}
 }
+
+func TestExplain(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Explain = true })
+	res, err := f.n.Handle(ctxWithin(t, 5*time.Second), dlcEvent("e1", "dlc1", "Running"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Explain) != 1 || len(res.Explain[0].Verdicts) != 2 {
+		t.Fatalf("explain = %+v, want one event with two verdicts", res.Explain)
+	}
+	want := []rules.Verdict{
+		{Rule: "dlc-failed", Reason: "status Running is not in [Failed]"},
+		{Rule: "flow-ended", Reason: "source dlc, rule wants paiflow"},
+	}
+	for i, v := range res.Explain[0].Verdicts {
+		if v != want[i] {
+			t.Errorf("verdict %d = %+v, want %+v", i, v, want[i])
+		}
+	}
+}
