@@ -162,6 +162,7 @@ type notification struct {
 	robot string
 	idx   int // index into Result.Deliveries
 	keys  [2]string
+	took  time.Duration // time spent sending it (with retries)
 }
 
 // Handle processes one invocation's payload.
@@ -294,7 +295,8 @@ func (n *Notifier) finish(ctx context.Context, res *Result, nt *notification, ou
 		level = slog.LevelWarn
 	}
 	n.cfg.Logger.Log(ctx, level, "delivery", "eventId", d.EventID, "jobId", d.JobID, "status", d.Status,
-		"rule", d.Rule, "robot", d.Robot, "outcome", outcome, "error", d.Error, "hint", d.Hint)
+		"rule", d.Rule, "robot", d.Robot, "outcome", outcome, "latencyMs", nt.took.Milliseconds(),
+		"error", d.Error, "hint", d.Hint)
 }
 
 // byRobot groups notifications by target robot, keeping first-seen order.
@@ -333,7 +335,9 @@ func (n *Notifier) deliver(ctx context.Context, res *Result, group []*notificati
 	}
 	if len(group) <= avail {
 		for _, nt := range group {
+			start := n.cfg.Now()
 			err := n.send(ctx, res, robot, target, message.Render(nt.task, options(nt.rule)))
+			nt.took = n.cfg.Now().Sub(start)
 			n.finish(ctx, res, nt, outcomeOf(err), err)
 		}
 		return
@@ -363,13 +367,15 @@ func (n *Notifier) deliverDigests(ctx context.Context, res *Result, group []*not
 	i := 0
 	for part := 0; i < len(group) && part < avail && err == nil; part++ {
 		j := i + packOne(tasks[i:], opts)
-		msgs := message.Digest(tasks[i:j], opts)
-		for _, m := range msgs {
+		start := n.cfg.Now()
+		for _, m := range message.Digest(tasks[i:j], opts) {
 			if err = n.send(ctx, res, robot, group[0].rule.Target, m); err != nil {
 				break
 			}
 		}
+		took := n.cfg.Now().Sub(start)
 		for _, nt := range group[i:j] {
+			nt.took = took
 			if err == nil {
 				n.finish(ctx, res, nt, Digested, nil)
 			} else {
