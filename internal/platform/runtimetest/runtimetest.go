@@ -64,8 +64,8 @@ var builds sync.Map // buildKey -> *build
 
 // Build compiles pkg (a package path relative to the module root, e.g. "./functions/notifier")
 // for kind, once per test process, and returns the binary's path. Binaries are built for the host
-// OS and architecture so they can run here, with CGO_ENABLED=0 like the deployed ones, and for
-// Lambda with -tags lambda.norpc. They are kept in a per-user cache directory (one file per package
+// OS and architecture so they can run here, with CGO_ENABLED=0 and -tags lambda.norpc like the
+// deployed ones. They are kept in a per-user cache directory (one file per package
 // and kind, replaced atomically) rather than a temp dir, which no test owns across the process.
 func Build(t testing.TB, pkg string, kind Kind) string {
 	t.Helper()
@@ -101,11 +101,8 @@ func compile(pkg string, kind Kind) (string, error) {
 	}
 	out := filepath.Join(dir, name)
 	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
-	args := []string{"build", "-o", tmp}
-	if kind == Lambda {
-		args = append(args, "-tags", "lambda.norpc")
-	}
-	args = append(args, pkg)
+	// lambda.norpc for both kinds, like the Makefile: the FC binary links aws-lambda-go too.
+	args := []string{"build", "-tags", "lambda.norpc", "-o", tmp, pkg}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goTool(), args...)
