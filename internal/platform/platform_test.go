@@ -397,3 +397,15 @@ func FuzzHTTPTriggerEvents(f *testing.F) {
 		}
 	})
 }
+
+func TestLogLevel(t *testing.T) {
+	cases := map[string]slog.Level{
+		"": slog.LevelInfo, "info": slog.LevelInfo, "debug": slog.LevelDebug, " DEBUG ": slog.LevelDebug,
+		"warn": slog.LevelWarn, "warning": slog.LevelWarn, "error": slog.LevelError, "verbose": slog.LevelInfo,
+	}
+	for in, want := range cases {
+		if got := LogLevel(in); got != want {
+			t.Errorf("LogLevel(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

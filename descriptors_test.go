@@ -1,0 +1,390 @@
+// Package painotifier_test checks the deployment descriptors (template.yml for AWS SAM, s.yaml for
+// Serverless Devs fc3) against what they depend on: the Makefile targets that build the code, the
+// binary names and directories those targets write, and the environment variables the code reads.
+// A descriptor that drifts from the code fails `make test` instead of a deployment.
+package painotifier_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/awslabs/goformation/v7"
+	"go.yaml.in/yaml/v3"
+)
+
+// functions maps each function to its package, by SAM logical id and by s.yaml resource key.
+var functions = []struct {
+	samID, sKey, pkg string
+}{
+	{"NotifierFunction", "notifier", "./functions/notifier"},
+	{"ConnectivityFunction", "connectivity", "./functions/connectivity"},
+}
+
+func TestSAMTemplate(t *testing.T) {
+	mk := readMakefile(t)
+	tpl, err := goformation.Open("template.yml")
+	if err != nil {
+		t.Fatalf("template.yml: %v", err)
+	}
+	raw := readYAML(t, "template.yml")
+	fns := tpl.GetAllServerlessFunctionResources()
+	if len(fns) != len(functions) {
+		t.Errorf("template.yml has %d functions, want %d", len(fns), len(functions))
+	}
+	for _, fn := range functions {
+		t.Run(fn.samID, func(t *testing.T) {
+			f, ok := fns[fn.samID]
+			if !ok {
+				t.Fatalf("template.yml: no AWS::Serverless::Function %s", fn.samID)
+			}
+			if got := deref(f.Handler); got != "bootstrap" {
+				t.Errorf("Handler %q, want bootstrap (provided.al2023 runs the executable named bootstrap)", got)
+			}
+			if got := deref(f.Runtime); got != "provided.al2023" {
+				t.Errorf("Runtime %q, want provided.al2023", got)
+			}
+			if f.CodeUri == nil || deref(f.CodeUri.String) != "." {
+				t.Errorf("CodeUri is not \".\": sam build runs the Makefile found in CodeUri, the top-level one")
+			}
+			if f.AWSCloudFormationMetadata["BuildMethod"] != "makefile" {
+				t.Errorf("Metadata.BuildMethod = %v, want makefile", f.AWSCloudFormationMetadata["BuildMethod"])
+			}
+			target := "build-" + fn.samID
+			recipe, ok := mk.targets[target]
+			if !ok {
+				t.Fatalf("Makefile has no %s target, which sam build runs for %s", target, fn.samID)
+			}
+			arch := "amd64"
+			if slices.Equal(f.Architectures, []string{"arm64"}) {
+				arch = "arm64"
+			}
+			for _, want := range []string{"-o $(ARTIFACTS_DIR)/bootstrap", " " + fn.pkg, "GOARCH=" + arch, "GOOS=linux", "CGO_ENABLED=0", "lambda.norpc"} {
+				if !strings.Contains(recipe, want) {
+					t.Errorf("Makefile %s does not contain %q (Architectures %v):\n%s", target, want, f.Architectures, recipe)
+				}
+			}
+			var names []string
+			if f.Environment != nil {
+				for k := range f.Environment.Variables {
+					names = append(names, k)
+				}
+			}
+			checkEnvRead(t, "template.yml "+fn.samID, fn.pkg, names)
+		})
+	}
+
+	// goformation v7.14.9 models EventBridgeRule events without RetryPolicy or DeadLetterConfig and
+	// decodes event properties strictly, so it drops them: read those from the YAML itself.
+	t.Run("notifier EventBridge rule", func(t *testing.T) {
+		found := false
+		for name, ev := range fns["NotifierFunction"].Events {
+			if ev.Type != "EventBridgeRule" {
+				continue
+			}
+			found = true
+			props := raw.path("Resources", "NotifierFunction", "Properties", "Events", name, "Properties")
+			if props.path("Pattern") == nil {
+				t.Errorf("event %s has no Pattern", name)
+			}
+			if props.path("RetryPolicy", "MaximumRetryAttempts") == nil {
+				t.Errorf("event %s has no RetryPolicy.MaximumRetryAttempts", name)
+			}
+			if dlq := props.path("DeadLetterConfig"); dlq == nil || (dlq.path("Type") == nil && dlq.path("Arn") == nil) {
+				t.Errorf("event %s has no DeadLetterConfig (Type: SQS or Arn)", name)
+			}
+		}
+		if !found {
+			t.Error("NotifierFunction has no EventBridgeRule event")
+		}
+	})
+	t.Run("connectivity URL and route", func(t *testing.T) {
+		f := fns["ConnectivityFunction"]
+		if f.FunctionUrlConfig == nil || f.FunctionUrlConfig.AuthType == "" {
+			t.Error("ConnectivityFunction has no FunctionUrlConfig with an AuthType")
+		}
+		post := false
+		for _, ev := range f.Events {
+			if ev.Type == "HttpApi" && ev.Properties != nil && ev.Properties.HttpApiEvent != nil {
+				post = post || strings.EqualFold(deref(ev.Properties.HttpApiEvent.Method), "POST")
+			}
+		}
+		if !post {
+			t.Error("ConnectivityFunction has no HttpApi event for POST (what sam local start-api serves)")
+		}
+	})
+}
+
+func TestServerlessDevs(t *testing.T) {
+	mk := readMakefile(t)
+	b, err := os.ReadFile("s.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Edition   string `yaml:"edition"`
+		Resources map[string]struct {
+			Component string `yaml:"component"`
+			Actions   map[string][]struct {
+				Run  string `yaml:"run"`
+				Path string `yaml:"path"`
+			} `yaml:"actions"`
+			Props struct {
+				Runtime  string            `yaml:"runtime"`
+				Handler  string            `yaml:"handler"`
+				Code     string            `yaml:"code"`
+				Env      map[string]string `yaml:"environmentVariables"`
+				Triggers []struct {
+					Type   string         `yaml:"triggerType"`
+					Config map[string]any `yaml:"triggerConfig"`
+				} `yaml:"triggers"`
+			} `yaml:"props"`
+		} `yaml:"resources"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("s.yaml: %v", err)
+	}
+	if doc.Edition != "3.0.0" {
+		t.Errorf("edition %q, want 3.0.0", doc.Edition)
+	}
+	if len(doc.Resources) != len(functions) {
+		t.Errorf("s.yaml has %d resources, want %d", len(doc.Resources), len(functions))
+	}
+	for _, fn := range functions {
+		t.Run(fn.sKey, func(t *testing.T) {
+			r, ok := doc.Resources[fn.sKey]
+			if !ok {
+				t.Fatalf("s.yaml has no resource %q", fn.sKey)
+			}
+			p := r.Props
+			if r.Component != "fc3" || p.Runtime != "go1" {
+				t.Errorf("component %q runtime %q, want fc3 and go1", r.Component, p.Runtime)
+			}
+			// The pre-deploy action must run a Makefile target that writes <code>/<handler> for
+			// linux/amd64 (go1 runs x86_64 only and execs the file named by handler).
+			var targets []string
+			for key, steps := range r.Actions {
+				if !strings.HasPrefix(key, "pre-") || !strings.Contains(key, "deploy") {
+					continue
+				}
+				for _, s := range steps {
+					if name, ok := strings.CutPrefix(strings.TrimSpace(s.Run), "make "); ok {
+						targets = append(targets, strings.TrimSpace(name))
+					}
+				}
+			}
+			if len(targets) != 1 {
+				t.Fatalf("want one pre-deploy `make <target>` action, got %v", targets)
+			}
+			recipe, ok := mk.targets[targets[0]]
+			if !ok {
+				t.Fatalf("pre-deploy runs `make %s`, which the Makefile does not define", targets[0])
+			}
+			out := "-o " + path.Join(path.Clean(p.Code), p.Handler) + " "
+			if p.Handler == "" || p.Code == "" {
+				t.Errorf("handler %q code %q: both must be set", p.Handler, p.Code)
+			}
+			for _, want := range []string{out, " " + fn.pkg, "GOOS=linux", "GOARCH=amd64", "CGO_ENABLED=0"} {
+				if !strings.Contains(recipe+" ", want) {
+					t.Errorf("make %s does not contain %q, so it does not build what code/handler (%s/%s) name:\n%s",
+						targets[0], want, p.Code, p.Handler, recipe)
+				}
+			}
+			checkEnvRead(t, "s.yaml "+fn.sKey, fn.pkg, slices.Collect(mapKeys(p.Env)))
+
+			want := map[string]string{"notifier": "eventbridge", "connectivity": "http"}[fn.sKey]
+			found := false
+			for _, tr := range p.Triggers {
+				if tr.Type != want {
+					continue
+				}
+				found = true
+				switch want {
+				case "eventbridge":
+					pattern, _ := tr.Config["eventRuleFilterPattern"].(string)
+					if !json.Valid([]byte(pattern)) {
+						t.Errorf("eventRuleFilterPattern %q is not a JSON string", pattern)
+					}
+					if _, ok := tr.Config["asyncInvocationType"].(bool); !ok {
+						t.Error("asyncInvocationType is not set explicitly (its documented meaning is contradictory)")
+					}
+				case "http":
+					methods, _ := tr.Config["methods"].([]any)
+					if !slices.Contains(methods, any("POST")) {
+						t.Errorf("http trigger methods %v lack POST", methods)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no %s trigger", want)
+			}
+		})
+	}
+}
+
+func mapKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// checkEnvRead fails for each variable a descriptor sets that the function's code never names.
+func checkEnvRead(t *testing.T, where, pkg string, names []string) {
+	t.Helper()
+	read := envNamesIn(t, pkg)
+	for _, n := range names {
+		if !read[n] {
+			t.Errorf("%s sets %s, which no Go source of %s (or its packages) reads", where, n, pkg)
+		}
+	}
+}
+
+var envLiteral = regexp.MustCompile(`"([A-Z][A-Z0-9_]*)"`)
+
+// envNamesIn returns every upper-case string literal ("NOTIFY_RULES", ...) in the non-test Go
+// files of pkg and the module packages it imports: how this code names the variables it passes to
+// getenv, directly or through a constant.
+func envNamesIn(t *testing.T, pkg string) map[string]bool {
+	t.Helper()
+	if names, ok := envCache[pkg]; ok {
+		return names
+	}
+	out, err := exec.Command("go", "list", "-deps",
+		"-f", `{{if .Module}}{{if .Module.Main}}{{range .GoFiles}}{{$.Dir}}/{{.}}{{"\n"}}{{end}}{{end}}{{end}}`, pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	names := map[string]bool{}
+	for _, file := range strings.Fields(string(out)) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range envLiteral.FindAllSubmatch(b, -1) {
+			names[string(m[1])] = true
+		}
+	}
+	if len(names) == 0 {
+		t.Fatalf("found no Go sources for %s", pkg)
+	}
+	envCache[pkg] = names
+	return names
+}
+
+var envCache = map[string]map[string]bool{}
+
+type makefile struct {
+	targets map[string]string // target -> its recipe, variables expanded
+}
+
+var (
+	makeVar    = regexp.MustCompile(`^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?::=|\?=|=)\s*(.*)$`)
+	makeTarget = regexp.MustCompile(`^([A-Za-z0-9_.-]+)\s*:([^=]|$)`)
+	makeRef    = regexp.MustCompile(`\$\(([A-Za-z_][A-Za-z0-9_]*)\)`)
+)
+
+// readMakefile reads the targets and simple variables of the Makefile, enough to know what each
+// build target writes: recipes are joined into one line and $(VAR)s defined in the file expanded
+// (others, like ARTIFACTS_DIR, are left as written).
+func readMakefile(t *testing.T) makefile {
+	t.Helper()
+	b, err := os.ReadFile("Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{}
+	recipes := map[string][]string{}
+	current := ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\n")
+		if strings.HasPrefix(line, "\t") {
+			if current != "" {
+				recipes[current] = append(recipes[current], strings.TrimSpace(line))
+			}
+			continue
+		}
+		current = ""
+		if strings.HasPrefix(line, "#") || strings.TrimSpace(line) == "" {
+			continue
+		}
+		if m := makeVar.FindStringSubmatch(line); m != nil {
+			vars[m[1]] = strings.TrimSpace(m[2])
+			continue
+		}
+		if m := makeTarget.FindStringSubmatch(line); m != nil {
+			current = m[1]
+			recipes[current] = nil
+		}
+	}
+	expand := func(s string) string {
+		for range 10 { // variables referring to variables, a few levels deep
+			s = makeRef.ReplaceAllStringFunc(s, func(ref string) string {
+				if v, ok := vars[ref[2:len(ref)-1]]; ok {
+					return v
+				}
+				return ref
+			})
+		}
+		return s
+	}
+	mk := makefile{targets: map[string]string{}}
+	for name, lines := range recipes {
+		mk.targets[name] = expand(strings.Join(lines, " ; "))
+	}
+	return mk
+}
+
+// node wraps a YAML node for lookups by mapping key; CloudFormation's short tags (!Ref, !GetAtt)
+// stay opaque, which is all these checks need.
+type node struct{ n *yaml.Node }
+
+func readYAML(t *testing.T, file string) *node {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	if len(doc.Content) != 1 {
+		t.Fatalf("%s: not one YAML document", file)
+	}
+	return &node{doc.Content[0]}
+}
+
+// path follows mapping keys; nil when any is missing.
+func (n *node) path(keys ...string) *node {
+	cur := n
+	for _, k := range keys {
+		if cur == nil || cur.n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *node
+		for i := 0; i+1 < len(cur.n.Content); i += 2 {
+			if cur.n.Content[i].Value == k {
+				next = &node{cur.n.Content[i+1]}
+				break
+			}
+		}
+		cur = next
+	}
+	return cur
+}
