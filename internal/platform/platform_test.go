@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -406,6 +407,31 @@ func TestLogLevel(t *testing.T) {
 	for in, want := range cases {
 		if got := LogLevel(in); got != want {
 			t.Errorf("LogLevel(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func BenchmarkLoggerWithRequestID(b *testing.B) {
+	log := Logger(io.Discard, slog.LevelInfo)
+	ctx := withInvocation(context.Background(), "1-6570e0a1-0123456789abcdef", "notifier")
+	b.ReportAllocs()
+	for b.Loop() {
+		log.InfoContext(ctx, "delivered", "rule", "dlc-failed", "outcome", "sent")
+	}
+}
+
+func BenchmarkFCHTTPTrigger(b *testing.B) {
+	payload := []byte(`{"version":"v1","rawPath":"/","body":"eyJydWxlIjoiZGxjLWZhaWxlZCJ9","isBase64Encoded":true,` +
+		`"headers":{"Content-Type":"application/json","Authorization":"Bearer x"},"queryParameters":{},` +
+		`"requestContext":{"accountId":"1","domainName":"x.fcapp.run","requestId":"r","http":{"method":"POST","path":"/","sourceIp":"203.0.113.9"}}}`)
+	h := fcHTTPHandler(func(ctx context.Context, r HTTPRequest) HTTPResponse {
+		return HTTPResponse{Status: 200, Body: []byte(`{"ok":true}`)}
+	})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h(ctx, payload); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
