@@ -113,8 +113,8 @@ func mention(s string) string {
 // in an actionCard button: http(s) only, no javascript: or dingtalk: tricks,
 // and no characters that would end the link early. Anything else yields "".
 func consoleLink(u string) string {
-	if u == "" || len(u) > maxURLBytes {
-		return ""
+	if u == "" || len(u) > maxURLBytes || !utf8.ValidString(u) {
+		return "" // invalid UTF-8 would pass url.Parse into the markdown as is
 	}
 	p, err := url.Parse(strings.TrimSpace(u))
 	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
