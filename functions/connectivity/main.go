@@ -9,12 +9,12 @@
 // NOTIFY_RULES_FILE or DINGTALK_WEBHOOK/DINGTALK_SECRET/DINGTALK_KEYWORD),
 // CONNTEST_ALLOWED_HOSTS (host[:port],... that a caller's webhook may name;
 // default oapi.dingtalk.com; http is accepted only for listed loopback
-// hosts) and CONNTEST_TOKEN (require "Authorization: Bearer <token>").
+// hosts), CONNTEST_TOKEN (require "Authorization: Bearer <token>") and
+// LOG_LEVEL.
 package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/pai-notifier/pai-notifier/internal/connectivity"
@@ -23,7 +23,7 @@ import (
 
 func main() {
 	cfg := connectivity.FromEnv(os.Getenv)
-	cfg.Logger = platform.Logger(os.Stderr, slog.LevelInfo)
+	cfg.Logger = platform.Logger(os.Stderr, platform.LogLevel(os.Getenv("LOG_LEVEL")))
 	tester := connectivity.New(cfg)
 	platform.RunHTTP(func(ctx context.Context, r platform.HTTPRequest) platform.HTTPResponse {
 		resp := tester.Handle(ctx, connectivity.Request{Method: r.Method, Headers: r.Headers, Body: r.Body})
