@@ -486,3 +486,36 @@ func TestExplain(t *testing.T) {
 		}
 	}
 }
+
+// FC runs one instance's invocations concurrently: a redelivery racing the
+// original must not reach the group twice, and racing invocations must not
+// overspend a robot's budget together.
+func TestConcurrentInvocations(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := ctxWithin(t, 10*time.Second)
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() { f.n.Handle(ctx, dlcEvent("same", "dlcsame", "Failed")) })
+	}
+	wg.Wait()
+	if len(f.sender.got) != 1 {
+		t.Fatalf("one event delivered %d times by racing invocations, want 1", len(f.sender.got))
+	}
+	var retry sync.Map
+	for i := range 40 {
+		wg.Go(func() {
+			if _, err := f.n.Handle(ctx, dlcEvent(fmt.Sprintf("c%d", i), fmt.Sprintf("dlcc%02d", i), "Failed")); err != nil {
+				retry.Store(i, true)
+			}
+		})
+	}
+	wg.Wait()
+	if got := len(f.sender.got); got != 20 {
+		t.Errorf("racing invocations sent %d messages in one window, want 20 (1 + 19 new)", got)
+	}
+	n := 0
+	retry.Range(func(any, any) bool { n++; return true })
+	if n != 21 {
+		t.Errorf("%d invocations failed as retryable, want 21", n)
+	}
+}
