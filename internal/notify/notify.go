@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -232,11 +233,17 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 
 // dedupeKeys are the two identities of a notification: the event itself
 // (EventBridge redelivery keeps source+id) and the job state it reports
-// (PAI may publish the same state twice under different ids).
+// (PAI may publish the same state twice under different ids). The state
+// includes the finish time when the event has one, so that a job that
+// restarts and fails again is reported again.
 func dedupeKeys(t *event.Task, r *rules.Rule) [2]string {
+	state := strings.ToLower(t.Status)
+	if !t.Finished.IsZero() {
+		state += "@" + strconv.FormatInt(t.Finished.UnixMilli(), 10)
+	}
 	return [2]string{
 		"e\x00" + t.EventSource + "\x00" + t.EventID + "\x00" + r.Name,
-		"j\x00" + string(t.Source) + "\x00" + t.JobID + "\x00" + strings.ToLower(t.Status) + "\x00" + r.Name,
+		"j\x00" + string(t.Source) + "\x00" + t.JobID + "\x00" + state + "\x00" + r.Name,
 	}
 }
 

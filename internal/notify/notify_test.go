@@ -519,3 +519,24 @@ func TestConcurrentInvocations(t *testing.T) {
 		t.Errorf("%d invocations failed as retryable, want 21", n)
 	}
 }
+
+func TestJobFailingAgainAfterRestartIsReported(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := ctxWithin(t, 5*time.Second)
+	failedAt := func(id, finished string) []byte {
+		return []byte(fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"acs.pai","type":"pai:DLC:JobStatusChanged",
+		"data":{"JobId":"dlcr","Status":"Failed","WorkspaceId":"249407","GmtFinishTime":%q}}`, id, finished))
+	}
+	for _, ev := range [][]byte{
+		failedAt("r1", "2026-01-06T08:00:00Z"),
+		failedAt("r2", "2026-01-06T08:00:00Z"), // the same failure published twice
+		failedAt("r3", "2026-01-06T09:30:00Z"), // failed again after a restart
+	} {
+		if _, err := f.n.Handle(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.sender.got) != 2 {
+		t.Errorf("messages = %d, want 2 (two distinct failures)", len(f.sender.got))
+	}
+}
