@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -240,7 +239,7 @@ func TestLocal(t *testing.T) {
 	ln.Close() // the child binds it
 	cmd := exec.Command(bin)
 	cmd.Env = append([]string{fmt.Sprintf("PORT=%d", port)}, w.env...)
-	var logs syncBuffer
+	var logs runtimetest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -281,7 +280,7 @@ func TestLocal(t *testing.T) {
 
 // waitListening polls until the local server answers (a GET: 405, sends
 // nothing to the robot).
-func waitListening(t *testing.T, base string, logs *syncBuffer, stop func()) {
+func waitListening(t *testing.T, base string, logs *runtimetest.SyncBuffer, stop func()) {
 	t.Helper()
 	for i := 0; ; i++ {
 		resp, err := http.Get(base)
@@ -295,21 +294,4 @@ func waitListening(t *testing.T, base string, logs *syncBuffer, stop func()) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package connectivity
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,12 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
+	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -33,25 +32,8 @@ type fixture struct {
 	t      *testing.T
 	robot  *dingtalktest.Server
 	tester *Tester
-	logs   *syncBuffer
+	logs   *runtimetest.SyncBuffer
 	host   string // the fake robot's 127.0.0.1:port
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type fixtureOpts struct {
@@ -62,7 +44,7 @@ type fixtureOpts struct {
 
 func newFixture(t *testing.T, o fixtureOpts) *fixture {
 	t.Helper()
-	f := &fixture{t: t, logs: &syncBuffer{}}
+	f := &fixture{t: t, logs: &runtimetest.SyncBuffer{}}
 	f.robot = dingtalktest.New(o.serverOpts...)
 	t.Cleanup(f.robot.Close)
 	f.host = strings.TrimPrefix(f.robot.URL(), "http://")
@@ -515,7 +497,7 @@ rules:
 	if cfg.RulesErr != nil {
 		t.Fatalf("rules: %v", cfg.RulesErr)
 	}
-	logs := &syncBuffer{}
+	logs := &runtimetest.SyncBuffer{}
 	cfg.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	tester := New(cfg)
 	tests := []struct {
@@ -557,7 +539,7 @@ func TestRulesFailedToLoad(t *testing.T) {
 	if cfg.RulesErr == nil {
 		t.Fatal("want a rules error")
 	}
-	var buf syncBuffer
+	var buf runtimetest.SyncBuffer
 	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, nil))
 	tester := New(cfg)
 	resp := tester.Handle(context.Background(), Request{Method: "POST", Body: []byte(`{"rule":"x"}`)})

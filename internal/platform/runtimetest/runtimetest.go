@@ -184,7 +184,7 @@ type Runtime struct {
 	function string
 	srv      *httptest.Server
 	cmd      *exec.Cmd
-	logs     syncBuffer
+	logs     SyncBuffer
 	seq      atomic.Int64
 
 	invocations chan *pending // handed to a waiting next long-poll
@@ -466,19 +466,20 @@ func (r *Runtime) Close() {
 	})
 }
 
-// syncBuffer is a bytes.Buffer safe for the two output-copying goroutines and readers.
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writers and readers: a child process's
+// output-copying goroutines, a logger shared by handlers, and the test reading them.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
