@@ -594,8 +594,8 @@ func TestSecurityCause(t *testing.T) {
 		"security check failed":       "",
 	}
 	for msg, want := range tests {
-		if got := securityCause(msg); got != want {
-			t.Errorf("securityCause(%q) = %q, want %q", msg, got, want)
+		if got := dingtalk.SecurityCause(msg); got != want {
+			t.Errorf("SecurityCause(%q) = %q, want %q", msg, got, want)
 		}
 	}
 }

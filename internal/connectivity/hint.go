@@ -81,7 +81,7 @@ func (t *Tester) hint(e *dingtalk.Error, tg target) string {
 	case 300005:
 		return hintTokenTest + " " + hintExternalGroup
 	case 310000:
-		switch securityCause(e.Msg) {
+		switch dingtalk.SecurityCause(e.Msg) {
 		case "keyword":
 			if tg.keyword == "" {
 				return hintKeywordMissing
@@ -107,36 +107,6 @@ func (t *Tester) hint(e *dingtalk.Error, tg target) string {
 		return hintRateTest
 	}
 	return e.Hint()
-}
-
-// securityCause tells apart the causes DingTalk folds into errcode 310000
-// by its errmsg: short English in old answers ("sign not match"), long
-// Chinese in new ones ("description:机器人发送签名不匹配;solution:请确认签名和
-// 生成签名的时间戳..."), so a mismatch is recognised before a mere mention of
-// the timestamp. "" when the text says none of them.
-func securityCause(errmsg string) string {
-	m := strings.ToLower(errmsg)
-	has := func(subs ...string) bool {
-		for _, s := range subs {
-			if strings.Contains(m, s) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case has("keyword", "关键词", "关键字"):
-		return "keyword"
-	case has("sign not match", "签名不匹配"):
-		return "sign"
-	case has("timestamp", "时间戳"):
-		return "timestamp"
-	case has("whitelist", "白名单", "ip not", "ip地址", "ip 地址", "ip address"):
-		return "ip"
-	case has("sign", "签名"):
-		return "sign"
-	}
-	return ""
 }
 
 // secretWarning is advice about a secret that DingTalk may still accept.

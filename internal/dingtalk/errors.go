@@ -260,11 +260,20 @@ func HintFor(code int, errmsg string) string {
 	return fmt.Sprintf("未知的钉钉错误码 %d(%s):按永久失败处理,不会重试;请对照钉钉错误码文档。Unknown DingTalk errcode %d: treated as permanent and not retried; look it up in DingTalk's error-code table.", code, errmsg, code)
 }
 
-// securityHint tells apart the four causes of 310000 by errmsg. Old answers
-// are short English ("sign not match"), new ones long Chinese
-// ("description:机器人发送签名不匹配;solution:请确认签名和生成签名的时间戳..."),
-// so the mismatch wording is tested before the mere mention of a timestamp.
-func securityHint(errmsg string) string {
+// Causes of errcode 310000 that SecurityCause tells apart.
+const (
+	CauseKeyword   = "keyword"   // the message lacks the robot's custom keyword
+	CauseSign      = "sign"      // 加签 signature missing or wrong
+	CauseTimestamp = "timestamp" // the signing clock is more than an hour off DingTalk's
+	CauseIP        = "ip"        // the caller's IP is not on the robot's allow-list
+)
+
+// SecurityCause tells apart the causes DingTalk folds into errcode 310000
+// by its errmsg. Old answers are short English ("sign not match"), new ones
+// long Chinese ("description:机器人发送签名不匹配;solution:请确认签名和生成签名
+// 的时间戳..."), so the mismatch wording is tested before the mere mention of
+// a timestamp. It returns "" when the text names none of them.
+func SecurityCause(errmsg string) string {
 	msg := strings.ToLower(errmsg)
 	has := func(subs ...string) bool {
 		for _, s := range subs {
@@ -276,15 +285,29 @@ func securityHint(errmsg string) string {
 	}
 	switch {
 	case has("keyword", "关键词", "关键字"):
-		return hintKeyword
+		return CauseKeyword
 	case has("sign not match", "签名不匹配"):
-		return hintSign
+		return CauseSign
 	case has("timestamp", "时间戳"):
-		return hintTimestamp
-	case has("whitelist", "白名单") || hasWord(msg, "ip"):
-		return hintIP
+		return CauseTimestamp
+	case has("whitelist", "白名单", "ip地址", "ip 地址", "ip address") || hasWord(msg, "ip"):
+		return CauseIP
 	case has("sign", "签名"):
+		return CauseSign
+	}
+	return ""
+}
+
+func securityHint(errmsg string) string {
+	switch SecurityCause(errmsg) {
+	case CauseKeyword:
+		return hintKeyword
+	case CauseSign:
 		return hintSign
+	case CauseTimestamp:
+		return hintTimestamp
+	case CauseIP:
+		return hintIP
 	}
 	return hintSecurity
 }
