@@ -38,6 +38,11 @@ func sanitize(s string, inLink bool) string {
 	if !needsSanitize(s, inLink) {
 		return strings.TrimSpace(s)
 	}
+	return rewrite(s, inLink)
+}
+
+// rewrite is sanitize's careful path.
+func rewrite(s string, inLink bool) string {
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	space := false // collapse runs of line breaks / spaces that we introduce
@@ -73,13 +78,21 @@ func sanitize(s string, inLink bool) string {
 	return strings.TrimSpace(b.String())
 }
 
-// needsSanitize is the fast path: most names and ids are plain ASCII words.
+// needsSanitize is the fast path: most names and ids are plain words, in
+// ASCII or in Chinese, that come out of sanitize unchanged (but trimmed).
+// Only what sanitize would rewrite takes the careful, allocating path.
 func needsSanitize(s string, inLink bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c < 0x20 || c == 0x7f || c >= 0x80:
-			return true // control bytes, or non-ASCII: take the careful path
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if (r == utf8.RuneError && size == 1) || isBreak(r) {
+				return true // invalid UTF-8 (becomes U+FFFD), C1 controls, U+2028/2029
+			}
+			i += size - 1
+		case c < 0x20 || c == 0x7f:
+			return true
 		case c == '@' || c == '<':
 			return true
 		case c == '(' && i > 0 && s[i-1] == ']':

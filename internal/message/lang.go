@@ -101,6 +101,20 @@ func colour(status string) string {
 	}
 }
 
+// fontTag is the opening <font> tag for a status's colour, built once.
+func fontTag(status string) string {
+	switch colour(status) {
+	case "#FF0000":
+		return `<font color="#FF0000">`
+	case "#00B42A":
+		return `<font color="#00B42A">`
+	case "#FF7D00":
+		return `<font color="#FF7D00">`
+	default:
+		return `<font color="#1677FF">`
+	}
+}
+
 // product names the PAI product in titles.
 func product(s event.Source) string {
 	switch s {
@@ -122,7 +136,9 @@ func noun(s event.Source) string {
 }
 
 func (l *lang) fmtTime(t time.Time) string {
-	return t.In(l.zone).Format("2006-01-02 15:04:05") + l.zoneNote
+	var buf [48]byte // one allocation: the string
+	b := t.In(l.zone).AppendFormat(buf[:0], "2006-01-02 15:04:05")
+	return string(append(b, l.zoneNote...))
 }
 
 // fmtDuration writes d as 1小时2分3秒 / 1h2m3s, whole seconds, zero units left
@@ -144,7 +160,8 @@ func (l *lang) fmtDuration(d time.Duration) string {
 		{time.Minute, "分", "m"},
 		{time.Second, "秒", "s"},
 	}
-	var b []byte
+	var buf [48]byte // one allocation: the string
+	b := buf[:0]
 	for _, u := range units {
 		n := d / u.size
 		d -= n * u.size

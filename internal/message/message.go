@@ -40,7 +40,8 @@ type field struct {
 	label     string
 	pre, post string
 	body      string
-	cut       bool // body was shortened; show the truncation marker
+	cut       bool   // body was shortened; show the truncation marker
+	note      string // written as " (note)" after post
 }
 
 // capBytes cuts s to at most n bytes on a rune boundary. Text longer than a
@@ -65,8 +66,9 @@ func Render(t *event.Task, o Options) dingtalk.Message {
 		t = &event.Task{}
 	}
 	l := pickLang(o.Lang)
-	r := render{l: l, o: &o, t: t}
-	r.fields, r.reason = taskFields(t, l)
+	r := render{l: l, o: o, t: t}
+	fs, reason := taskFields(r.fieldBuf[:0], t, l)
+	r.nfields, r.reason = copy(r.fieldBuf[:], fs), reason
 	r.link = consoleLink(t.ConsoleURL)
 	r.mentions, r.mobiles, r.users = mentions(&o)
 	return r.fit()
@@ -74,19 +76,22 @@ func Render(t *event.Task, o Options) dingtalk.Message {
 
 type render struct {
 	l *lang
-	o *Options
+	o Options
 	t *event.Task
 
-	fields   []field
-	reason   int // index of the reason field in fields, -1 when none
+	// The fields live in the struct, not behind a slice: a render that points
+	// only at the heap (never at itself or the caller's stack) stays on the
+	// stack, and Render allocates only the strings it returns.
+	fieldBuf [maxFields]field
+	nfields  int
+	reason   int // index of the reason field, -1 when none
 	link     string
 	mentions string
 	mobiles  []string
 	users    []string
 }
 
-func taskFields(t *event.Task, l *lang) ([]field, int) {
-	fs := make([]field, 0, 16)
+func taskFields(fs []field, t *event.Task, l *lang) ([]field, int) {
 	add := func(label, value string) {
 		if v := inline(value); v != "" {
 			fs = append(fs, field{label: label, body: shorten(v, maxField)})
@@ -107,9 +112,9 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 	add(l.jobType, t.JobType)
 	if s := inline(t.Status); s != "" {
 		word := inline(l.statusWord(t.Status))
-		f := field{label: l.status, pre: `<font color="` + colour(t.Status) + `">`, post: "</font>", body: shorten(word, maxField)}
+		f := field{label: l.status, pre: fontTag(t.Status), post: "</font>", body: shorten(word, maxField)}
 		if word != s && !strings.EqualFold(word, s) {
-			f.post += " (" + s + ")" // known status: keep PAI's spelling, rules are written in it
+			f.note = s // known status: keep PAI's spelling, rules are written in it
 		}
 		fs = append(fs, f)
 	}
@@ -148,6 +153,11 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 	freeText(l.eventMessage, t.EventMessage)
 	return fs, reason
 }
+
+// maxFields bounds the fields of one task; taskFields adds at most 15.
+const maxFields = 16
+
+func (r *render) fields() []field { return r.fieldBuf[:r.nfields] }
 
 // pair writes "name (id)", or whichever of the two is known.
 func pair(name, id string) string {
@@ -206,38 +216,60 @@ func (r *render) title() string {
 	}
 	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
 	var b strings.Builder
-	b.WriteString(titlePrefix(r.o.Keyword))
+	b.Grow(len(r.o.Keyword) + len(name) + len(word) + 32)
+	writeTitlePrefix(&b, r.o.Keyword)
+	b.WriteString(product(t.Source))
 	if l.en {
-		b.WriteString(product(t.Source) + " " + noun(t.Source))
-		for _, s := range []string{name, word} {
+		b.WriteByte(' ')
+		b.WriteString(noun(t.Source))
+		for _, s := range [...]string{name, word} {
 			if s != "" {
-				b.WriteString(" " + s)
+				b.WriteByte(' ')
+				b.WriteString(s)
 			}
 		}
 		return b.String()
 	}
-	b.WriteString(product(t.Source) + "任务通知")
+	b.WriteString("任务通知")
 	if name != "" || word != "" {
-		b.WriteString("：" + strings.TrimSpace(name+" "+word))
+		b.WriteString("：")
+		b.WriteString(name)
+		if name != "" && word != "" {
+			b.WriteByte(' ')
+		}
+		b.WriteString(word)
 	}
 	return b.String()
+}
+
+// writeTitlePrefix writes titlePrefix(kw) without building it.
+func writeTitlePrefix(b *strings.Builder, kw string) {
+	if kw != "" {
+		b.WriteByte('[')
+		b.WriteString(kw)
+		b.WriteString("] ")
+	}
 }
 
 func (r *render) heading(b *strings.Builder) {
 	l, t := r.l, r.t
 	b.WriteString("#### ")
-	b.WriteString(titlePrefix(r.o.Keyword))
-	b.WriteString(`<font color="` + colour(t.Status) + `">`)
+	writeTitlePrefix(b, r.o.Keyword)
+	b.WriteString(fontTag(t.Status))
 	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
+	b.WriteString(product(t.Source))
 	if l.en {
-		b.WriteString(product(t.Source) + " " + noun(t.Source))
+		b.WriteByte(' ')
+		b.WriteString(noun(t.Source))
 		if word != "" {
-			b.WriteString(" " + word)
+			b.WriteByte(' ')
+			b.WriteString(word)
 		}
 	} else {
-		b.WriteString(product(t.Source) + "任务通知")
+		b.WriteString("任务通知")
 		if word != "" {
-			b.WriteString("：" + word)
+			b.WriteString("：")
+			b.WriteString(word)
 		}
 	}
 	b.WriteString("</font>")
@@ -248,26 +280,39 @@ func (r *render) message() dingtalk.Message {
 	l := r.l
 	card := strings.EqualFold(r.o.Format, dingtalk.TypeActionCard) && r.link != ""
 	var b strings.Builder
-	b.Grow(1024)
+	b.Grow(r.textSize())
 	r.heading(&b)
 	b.WriteString("\n\n")
-	for i, f := range r.fields {
+	for i, f := range r.fields() {
 		if i > 0 {
 			b.WriteString("  \n") // two spaces: DingTalk renders the break
 		}
-		b.WriteString("**" + f.label + "**" + l.sep)
+		b.WriteString("**")
+		b.WriteString(f.label)
+		b.WriteString("**")
+		b.WriteString(l.sep)
 		b.WriteString(f.pre)
 		b.WriteString(f.body)
 		if f.cut {
 			b.WriteString(l.truncated)
 		}
 		b.WriteString(f.post)
+		if f.note != "" {
+			b.WriteString(" (")
+			b.WriteString(f.note)
+			b.WriteByte(')')
+		}
 	}
 	if r.link != "" && !card { // a card's button already is the link
-		b.WriteString("\n\n[" + l.console + "](" + r.link + ")")
+		b.WriteString("\n\n[")
+		b.WriteString(l.console)
+		b.WriteString("](")
+		b.WriteString(r.link)
+		b.WriteByte(')')
 	}
 	if r.mentions != "" {
-		b.WriteString("\n\n" + r.mentions)
+		b.WriteString("\n\n")
+		b.WriteString(r.mentions)
 	}
 	m := dingtalk.Message{
 		Type:      dingtalk.TypeMarkdown,
@@ -285,13 +330,65 @@ func (r *render) message() dingtalk.Message {
 	return m
 }
 
+// textSize is at least the length of the text message writes, so that its
+// builder grows once.
+func (r *render) textSize() int {
+	n := 160 + len(r.o.Keyword) + len(r.link) + len(r.mentions)
+	for _, f := range r.fields() {
+		n += 12 + len(f.label) + len(r.l.sep) + len(f.pre) + len(f.body) + len(r.l.truncated) + len(f.post) + len(f.note)
+	}
+	return n
+}
+
+// fits reports whether m's wire body is within dingtalk.MaxBodyBytes. A
+// message that fits even when every byte takes JSON's widest escape (six
+// bytes, \u00XX) needs no encoding to know it; only a large one is measured.
+func fits(m dingtalk.Message) bool {
+	n := len(m.Title) + len(m.Text) + len(m.ButtonTitle) + len(m.ButtonURL)
+	for _, s := range m.AtMobiles {
+		n += len(s) + 1 // + 1: the quotes and comma cost at most 3 more per entry, within the 6x
+	}
+	for _, s := range m.AtUserIDs {
+		n += len(s) + 1
+	}
+	if wireOverhead+6*n <= dingtalk.MaxBodyBytes {
+		return true
+	}
+	return bodySize(detached(m)) <= dingtalk.MaxBodyBytes
+}
+
+// detached copies m's text. Encoding m makes everything it points to escape
+// to the heap, as far as the compiler can tell; encoding a copy keeps
+// Render's working state on the stack when the message is small.
+//
+//go:noinline
+func detached(m dingtalk.Message) dingtalk.Message {
+	c := dingtalk.Message{Type: strings.Clone(m.Type), AtAll: m.AtAll,
+		Title: strings.Clone(m.Title), Text: strings.Clone(m.Text),
+		ButtonTitle: strings.Clone(m.ButtonTitle), ButtonURL: strings.Clone(m.ButtonURL)}
+	for _, s := range m.AtMobiles {
+		c.AtMobiles = append(c.AtMobiles, strings.Clone(s))
+	}
+	for _, s := range m.AtUserIDs {
+		c.AtUserIDs = append(c.AtUserIDs, strings.Clone(s))
+	}
+	return c
+}
+
+// wireOverhead bounds the JSON around a message's strings: msgtype, the
+// keys, the at object and the actionCard's btnOrientation (about 130 bytes).
+const wireOverhead = 256
+
 // fit renders, measures the real wire body, and cuts fields until it fits.
 // Each round cuts exactly the excess (in JSON bytes) from one field, so it
 // ends after at most one round per field.
 func (r *render) fit() dingtalk.Message {
 	marker := jsonLen(r.l.truncated)
-	for range len(r.fields) + 2 {
+	for range r.nfields + 2 {
 		m := r.message()
+		if fits(m) {
+			return m
+		}
 		excess := bodySize(m) - dingtalk.MaxBodyBytes
 		if excess <= 0 {
 			return m
@@ -300,7 +397,7 @@ func (r *render) fit() dingtalk.Message {
 		if v < 0 {
 			return m // nothing left to cut: only a huge keyword or mention list can get here
 		}
-		f := &r.fields[v]
+		f := &r.fieldBuf[v]
 		budget := jsonLen(f.body) - excess
 		if !f.cut {
 			budget -= marker
@@ -314,11 +411,11 @@ func (r *render) fit() dingtalk.Message {
 // message fit (it is the usual giant: a stack trace or a log tail), else the
 // longest field, so a short reason survives a giant event message.
 func (r *render) victim(excess int) int {
-	if r.reason >= 0 && jsonLen(r.fields[r.reason].body) > excess+jsonLen(r.l.truncated) {
+	if r.reason >= 0 && jsonLen(r.fieldBuf[r.reason].body) > excess+jsonLen(r.l.truncated) {
 		return r.reason
 	}
 	best, bestLen := -1, 0
-	for i, f := range r.fields {
+	for i, f := range r.fields() {
 		if n := jsonLen(f.body); n > bestLen {
 			best, bestLen = i, n
 		}
