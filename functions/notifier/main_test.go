@@ -116,6 +116,17 @@ func jobsInGroup(robot *dingtalktest.Server, ids []string) map[string]int {
 	return seen
 }
 
+// waitLogs waits briefly for text in the function's output, which is copied
+// from the child's pipes asynchronously.
+func waitLogs(rt *runtimetest.Runtime, text string) bool {
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(rt.Logs(), text) {
+			return true
+		}
+	}
+	return false
+}
+
 func assertNoSecret(t *testing.T, where, text string) {
 	t.Helper()
 	for _, s := range []string{token, secret} {
@@ -152,6 +163,7 @@ func TestRuntimes(t *testing.T) {
 					t.Errorf("unexpected message title %q", m.Title)
 				}
 			}
+			waitLogs(e.rt, `"requestId":"req-oss-object-created"`)
 			logs := e.rt.Logs()
 			assertNoSecret(t, "function logs", logs)
 			if !strings.Contains(logs, `"requestId":"req-dlc-failed"`) {
@@ -285,7 +297,7 @@ func TestPermanentErrorIsReportedWithHint(t *testing.T) {
 	}
 	assertNoSecret(t, "result", string(raw.Payload))
 	assertNoSecret(t, "logs", e.rt.Logs())
-	if !strings.Contains(e.rt.Logs(), `"level":"ERROR"`) {
+	if !waitLogs(e.rt, `"level":"ERROR"`) {
 		t.Error("a permanent failure is not logged loudly")
 	}
 }
