@@ -64,6 +64,7 @@ type Notifier struct {
 	gone      *goneTargets
 	budget    *budget
 	invokes   atomic.Int64
+	robots    map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
 }
 
 // New builds a Notifier from cfg.
@@ -95,12 +96,28 @@ func New(cfg Config) *Notifier {
 	if cfg.ConfErr == nil && (cfg.Rules == nil || cfg.Parser == nil || cfg.Sender == nil) {
 		cfg.ConfErr = errors.New("notify: rules, parser and sender are required")
 	}
-	return &Notifier{
+	n := &Notifier{
 		cfg:       cfg,
 		delivered: newMemory(cfg.Remember),
 		gone:      newGoneTargets(),
 		budget:    newBudget(cfg.Rate, cfg.Lockout),
+		robots:    map[*rules.Rule]string{},
 	}
+	if cfg.Rules != nil {
+		for _, r := range cfg.Rules.Rules() {
+			n.robots[r] = dingtalk.RobotID(r.Target.Webhook.Reveal())
+		}
+	}
+	return n
+}
+
+// robotOf is the robot id of r's target. Rules are immutable, so the id
+// (a URL parse and a SHA-256) is computed once per rule, not per delivery.
+func (n *Notifier) robotOf(r *rules.Rule) string {
+	if id, ok := n.robots[r]; ok {
+		return id
+	}
+	return dingtalk.RobotID(r.Target.Webhook.Reveal())
 }
 
 // Result is what one invocation did. It never carries a secret.
@@ -196,7 +213,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		}
 		for _, r := range matched {
 			res.Matched++
-			nt := &notification{task: t, rule: r, robot: dingtalk.RobotID(r.Target.Webhook.Reveal()), idx: len(res.Deliveries)}
+			nt := &notification{task: t, rule: r, robot: n.robotOf(r), idx: len(res.Deliveries)}
 			nt.keys = dedupeKeys(t, r)
 			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot})
 			if !n.claim(nt) {
