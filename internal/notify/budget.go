@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,6 +122,24 @@ func (b *budget) refund(robot string, at time.Time) {
 			return
 		}
 	}
+}
+
+// settle moves a message taken at `at` to `done`, when its answer came, so
+// that it leaves the window no earlier than DingTalk's own count of it. It
+// returns the time the message is now kept under.
+func (b *budget) settle(robot string, at, done time.Time) time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	times := b.sent[robot]
+	i := slices.IndexFunc(times, func(t time.Time) bool { return t.Equal(at) })
+	if i < 0 || !done.After(at) {
+		return at
+	}
+	times = slices.Delete(times, i, i+1)
+	// Keep the times in order: pruneLocked drops from the front.
+	j, _ := slices.BinarySearchFunc(times, done, func(t, d time.Time) int { return t.Compare(d) })
+	b.sent[robot] = slices.Insert(times, j, done)
+	return done
 }
 
 // throttled records that DingTalk refused robot for sending too fast.

@@ -45,7 +45,7 @@ type Config struct {
 	Now      func() time.Time
 	Rate     Rate          // per-robot budget; DefaultRate when zero
 	Lockout  time.Duration // how long a robot that answered "too fast" is left alone; 10m when zero
-	Remember int           // deliveries remembered for dedupe; 4096 when zero
+	Remember int           // dedupe keys remembered (two per delivery); 65536 when zero, about 2 MB
 	Explain  bool          // add every rule's verdict to the Result
 
 	// Retry backoff inside one invocation: jittered exponential from
@@ -82,7 +82,7 @@ func New(cfg Config) *Notifier {
 		cfg.Lockout = 10 * time.Minute
 	}
 	if cfg.Remember == 0 {
-		cfg.Remember = 4096
+		cfg.Remember = 1 << 16
 	}
 	if cfg.BackoffBase == 0 {
 		cfg.BackoffBase = 200 * time.Millisecond
@@ -470,6 +470,12 @@ func (n *Notifier) send(ctx context.Context, res *Result, robot string, target r
 		actx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
 		err := n.cfg.Sender.Send(actx, target.Webhook, target.Secret, m)
 		cancel()
+		// DingTalk counts a message at some moment between the request's
+		// start and its answer. Keeping the answer's time keeps the budget's
+		// window behind DingTalk's, never ahead of it: with the start time,
+		// a send at the window's edge could land inside DingTalk's window,
+		// and the answer is a ten-minute lockout (seen in the load test).
+		settled := n.budget.settle(robot, start, n.cfg.Now())
 		n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "attempt", attempt+1, "latencyMs", n.cfg.Now().Sub(start).Milliseconds(), "error", errString(err))
 		if err == nil {
 			return nil
@@ -477,8 +483,10 @@ func (n *Notifier) send(ctx context.Context, res *Result, robot string, target r
 		var de *dingtalk.Error
 		if errors.As(err, &de) {
 			switch {
-			case de.Class == dingtalk.ClassNetwork || de.Class == dingtalk.ClassServer:
-				n.budget.refund(robot, start) // DingTalk never counted it
+			case de.Class == dingtalk.ClassServer:
+				n.budget.refund(robot, settled) // DingTalk answered 5xx: it never counted it
+				// A network error is not refunded: a timeout may come after
+				// DingTalk counted the message, and refunding that overspends.
 			case de.Class == dingtalk.ClassRateLimited:
 				n.budget.throttled(robot, n.cfg.Now())
 				return err
