@@ -12,6 +12,7 @@ GO        ?= go
 FUNCTIONS := notifier connectivity
 DIST      := dist
 FUZZTIME  ?= 60s
+FUZZSHORT ?= 3s
 # Never let a build rewrite go.mod/go.sum behind the developer's back.
 export GOFLAGS ?= -mod=readonly
 
@@ -25,7 +26,7 @@ LAMBDA_GO   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) 
 
 .PHONY: all build build-fc-notifier build-fc-connectivity build-lambda \
 	build-NotifierFunction build-ConnectivityFunction package sizes \
-	test vet fmt bench fuzz demo clean
+	test vet fmt bench fuzz fuzz-short load demo clean
 
 all: build
 
@@ -80,6 +81,15 @@ fuzz:
 			$(GO) test -run='^$$' -fuzz="^$$target$$" -fuzztime=$(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# CI: every Fuzz* target briefly, on top of the seed corpora `make test` already replays.
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSHORT)
+
+# The fault-injection load run and the peak-RSS run against the built notifier
+# (build tag load; a few minutes, loopback only). docs/PERFORMANCE.md has the method.
+load:
+	$(GO) test -tags load -run '^(TestLoadWithFaults|TestPeakRSS)$$' -count=1 -v -timeout 15m ./functions/notifier
 
 demo:
 	$(GO) run ./cmd/demo
