@@ -30,17 +30,23 @@ import (
 )
 
 const (
-	loadEvents    = 10000
-	loadRobots    = 50   // one rule per workspace, each to its own robot
-	loadWorkers   = 16   // invocations in flight at once (FC runs them concurrently in one instance)
-	loadDupShare  = 0.05 // events EventBridge delivers twice
-	loadFail500   = 0.05 // share of invocations that script an HTTP 500 on their robot
-	loadHang      = 0.02 // share that script a hang past DINGTALK_TIMEOUT
-	loadBatched   = 0.2  // share of invocations that carry a batch of 2-8 events
-	loadArrival   = 250  // new events per second offered
-	loadScale     = 12   // the robot's clock runs 12x: its 60 s window is 5 s of real time
-	loadRate      = "20/5s"
-	loadTimeout   = "200ms"
+	loadEvents   = 10000
+	loadRobots   = 50   // one rule per workspace, each to its own robot
+	loadWorkers  = 16   // invocations in flight at once (FC runs them concurrently in one instance)
+	loadDupShare = 0.05 // events EventBridge delivers twice
+	loadFail500  = 0.05 // share of invocations that script an HTTP 500 on their robot
+	loadHang     = 0.02 // share that script a hang past DINGTALK_TIMEOUT
+	loadBatched  = 0.2  // share of invocations that carry a batch of 2-8 events
+	loadArrival  = 250  // new events per second offered
+	loadScale    = 12   // the robot's clock runs 12x: its 60 s window is 5 s of real time
+	loadRate     = "20/5s"
+	// DINGTALK_TIMEOUT. Hangs outlast any timeout; 200 ms also cut short a
+	// few ordinary answers delayed by this 2-core box's contention, after the
+	// robot had accepted the message: the notifier rightly sent again, and 7
+	// of 10,000 reached the group twice in one run of five. 1 s keeps the
+	// test about faults, not about a timeout shorter than the machine's
+	// scheduling noise (docs/PERFORMANCE.md).
+	loadTimeout   = "1s"
 	loadAttempts  = 24 // invocation attempts before the emulated platform gives up (dead-letter)
 	loadRetryBase = 500 * time.Millisecond
 	loadRetryMax  = 8 * time.Second
@@ -181,7 +187,7 @@ func procStat(t *testing.T, pid int) (cpu time.Duration, hwm, rss int) {
 
 func logLevel() string {
 	if os.Getenv("LOAD_DEBUG") != "" {
-		return "info"
+		return "warn"
 	}
 	return "error"
 }
