@@ -54,6 +54,9 @@ type Config struct {
 	BackoffMax  time.Duration
 	// SendTimeout caps one attempt; the context's deadline caps it further.
 	SendTimeout time.Duration
+	// InvokeTimeout bounds an invocation whose context has no deadline
+	// (local mode); 30s when zero, like the descriptors' function timeout.
+	InvokeTimeout time.Duration
 }
 
 // Notifier handles invocations. It is safe for concurrent use, as FC runs
@@ -92,6 +95,9 @@ func New(cfg Config) *Notifier {
 	}
 	if cfg.SendTimeout == 0 {
 		cfg.SendTimeout = 10 * time.Second
+	}
+	if cfg.InvokeTimeout == 0 {
+		cfg.InvokeTimeout = 30 * time.Second
 	}
 	if cfg.ConfErr == nil && (cfg.Rules == nil || cfg.Parser == nil || cfg.Sender == nil) {
 		cfg.ConfErr = errors.New("notify: rules, parser and sender are required")
@@ -189,6 +195,14 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 	if n.cfg.ConfErr != nil {
 		n.cfg.Logger.ErrorContext(ctx, "configuration is invalid; failing the invocation so the event is kept for retry", "error", n.cfg.ConfErr)
 		return res, n.cfg.ConfErr
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		// Local mode and tests have no platform deadline: bound the retries
+		// as a function timeout would, so an unreachable robot cannot hold
+		// an invocation forever.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, n.cfg.InvokeTimeout)
+		defer cancel()
 	}
 	start := n.cfg.Now()
 	batch, err := n.cfg.Parser.Parse(body, start)

@@ -540,3 +540,24 @@ func TestJobFailingAgainAfterRestartIsReported(t *testing.T) {
 		t.Errorf("messages = %d, want 2 (two distinct failures)", len(f.sender.got))
 	}
 }
+
+func TestNoDeadlineIsBounded(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.InvokeTimeout = 300 * time.Millisecond })
+	for range 1000 {
+		f.sender.script = append(f.sender.script, &dingtalk.Error{Class: dingtalk.ClassNetwork})
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.n.Handle(context.Background(), dlcEvent("e1", "dlc1", "Failed"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		var re *RetryableError
+		if !errors.As(err, &re) {
+			t.Fatalf("err = %v, want a RetryableError", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("an invocation without a deadline retried an unreachable robot forever")
+	}
+}
