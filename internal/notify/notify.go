@@ -20,7 +20,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
@@ -66,7 +65,6 @@ type Notifier struct {
 	delivered *memory // dedupe keys of deliveries that reached a group
 	gone      *goneTargets
 	budget    *budget
-	invokes   atomic.Int64
 	robots    map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
 }
 
