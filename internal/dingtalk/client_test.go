@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,21 +24,10 @@ const (
 )
 
 // clock is a settable clock shared by the fake server and the client.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newFake(t *testing.T, opts ...dingtalktest.Option) (*dingtalktest.Server, *clock) {
+func newFake(t *testing.T, opts ...dingtalktest.Option) (*dingtalktest.Server, *dingtalktest.Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := dingtalktest.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	s := dingtalktest.New(append([]dingtalktest.Option{dingtalktest.WithClock(clk.Now), dingtalktest.WithMaxHang(5 * time.Second)}, opts...)...)
 	t.Cleanup(s.Close)
 	return s, clk
@@ -76,7 +64,7 @@ func TestSendSuccess(t *testing.T) {
 // sendCase is one failure mode, used by the table test and the leak test.
 type sendCase struct {
 	name    string
-	setup   func(s *dingtalktest.Server, clk *clock) (webhook, secret string)
+	setup   func(s *dingtalktest.Server, clk *dingtalktest.Clock) (webhook, secret string)
 	msg     Message
 	timeout time.Duration
 	skew    time.Duration // client clock minus server clock
@@ -89,28 +77,28 @@ type sendCase struct {
 }
 
 func failureCases() []sendCase {
-	robot := func(opts ...dingtalktest.RobotOption) func(*dingtalktest.Server, *clock) (string, string) {
-		return func(s *dingtalktest.Server, _ *clock) (string, string) {
+	robot := func(opts ...dingtalktest.RobotOption) func(*dingtalktest.Server, *dingtalktest.Clock) (string, string) {
+		return func(s *dingtalktest.Server, _ *dingtalktest.Clock) (string, string) {
 			return s.AddRobot(testToken, testSecret, opts...), testSecret
 		}
 	}
-	fault := func(f dingtalktest.Fault) func(*dingtalktest.Server, *clock) (string, string) {
-		return func(s *dingtalktest.Server, _ *clock) (string, string) {
+	fault := func(f dingtalktest.Fault) func(*dingtalktest.Server, *dingtalktest.Clock) (string, string) {
+		return func(s *dingtalktest.Server, _ *dingtalktest.Clock) (string, string) {
 			s.Fault(testToken, 1, f)
 			return s.AddRobot(testToken, testSecret), testSecret
 		}
 	}
 	return []sendCase{
-		{name: "wrong secret", setup: func(s *dingtalktest.Server, _ *clock) (string, string) {
+		{name: "wrong secret", setup: func(s *dingtalktest.Server, _ *dingtalktest.Clock) (string, string) {
 			return s.AddRobot(testToken, testSecret), "SECwrongwrongwrongwrong"
 		}, class: ClassAuth, code: 310000, hint: "Signature mismatch", serverHit: true},
-		{name: "secret missing on signed robot", setup: func(s *dingtalktest.Server, _ *clock) (string, string) {
+		{name: "secret missing on signed robot", setup: func(s *dingtalktest.Server, _ *dingtalktest.Clock) (string, string) {
 			return s.AddRobot(testToken, testSecret), ""
 		}, class: ClassAuth, code: 310000, hint: "Signature mismatch", serverHit: true},
 		{name: "clock skew", setup: robot(), skew: 2 * time.Hour, class: ClassAuth, code: 310000, hint: "Clock skew", serverHit: true},
 		{name: "keyword missing", setup: robot(dingtalktest.WithKeywords("PAI告警")), class: ClassAuth, code: 310000, hint: "Keyword missing", serverHit: true},
 		{name: "ip not allowed", setup: robot(dingtalktest.WithAllowedIPs("10.0.0.0/8")), class: ClassAuth, code: 310000, hint: "IP allow-list", serverHit: true},
-		{name: "unknown token", setup: func(s *dingtalktest.Server, _ *clock) (string, string) {
+		{name: "unknown token", setup: func(s *dingtalktest.Server, _ *dingtalktest.Clock) (string, string) {
 			s.AddRobot("other", testSecret)
 			return s.URL() + "/robot/send?access_token=" + testToken, testSecret
 		}, class: ClassAuth, code: 300001, hint: "Token not found", serverHit: true},
@@ -131,7 +119,7 @@ func failureCases() []sendCase {
 		{name: "not JSON", setup: fault(dingtalktest.BodyFault("<html>gateway</html>")), class: ClassUnknown, status: 200, hint: "not DingTalk JSON", serverHit: true},
 		{name: "JSON without errcode", setup: fault(dingtalktest.BodyFault(`{"ok":true}`)), class: ClassUnknown, status: 200, hint: "not DingTalk JSON", serverHit: true},
 		{name: "timeout", setup: fault(dingtalktest.HangFault()), timeout: 100 * time.Millisecond, class: ClassNetwork, hint: "timed out", serverHit: true},
-		{name: "connection refused", setup: func(*dingtalktest.Server, *clock) (string, string) {
+		{name: "connection refused", setup: func(*dingtalktest.Server, *dingtalktest.Clock) (string, string) {
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				panic(err)
@@ -189,8 +177,8 @@ func TestSendLeaksNoSecret(t *testing.T) {
 	cases := failureCases()
 	// A server that echoes the request URL back in its answer, and a TLS
 	// server the client does not trust.
-	echo := func(status int) func(*dingtalktest.Server, *clock) (string, string) {
-		return func(*dingtalktest.Server, *clock) (string, string) {
+	echo := func(status int) func(*dingtalktest.Server, *dingtalktest.Clock) (string, string) {
+		return func(*dingtalktest.Server, *dingtalktest.Clock) (string, string) {
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(status)
 				fmt.Fprintf(w, "no route for %s (%s) %s", r.URL.String(), r.URL.RawQuery, r.URL.Query().Get("sign"))
@@ -203,14 +191,14 @@ func TestSendLeaksNoSecret(t *testing.T) {
 		sendCase{name: "echo 200", setup: echo(200)},
 		sendCase{name: "echo 400", setup: echo(400)},
 		sendCase{name: "echo 503", setup: echo(503)},
-		sendCase{name: "untrusted TLS", setup: func(*dingtalktest.Server, *clock) (string, string) {
+		sendCase{name: "untrusted TLS", setup: func(*dingtalktest.Server, *dingtalktest.Clock) (string, string) {
 			hs := httptest.NewUnstartedServer(http.NotFoundHandler())
 			hs.Config.ErrorLog = log.New(io.Discard, "", 0) // the expected handshake failure
 			hs.StartTLS()
 			t.Cleanup(hs.Close)
 			return hs.URL + "/robot/send?access_token=" + testToken, testSecret
 		}},
-		sendCase{name: "errmsg echoes token", setup: func(s *dingtalktest.Server, _ *clock) (string, string) {
+		sendCase{name: "errmsg echoes token", setup: func(s *dingtalktest.Server, _ *dingtalktest.Clock) (string, string) {
 			s.Fault("", 1, dingtalktest.ErrcodeFault(300001, "token "+testToken+" is not exist"))
 			return s.AddRobot(testToken, testSecret), testSecret
 		}},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
@@ -51,14 +52,6 @@ func dtErr(code int, msg string) error {
 	return &dingtalk.Error{Code: code, Msg: msg, Class: dingtalk.Classify(code)}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
 const testRules = `
 rules:
   - name: dlc-failed
@@ -79,7 +72,7 @@ rules:
 type fixture struct {
 	n      *Notifier
 	sender *scriptedSender
-	clock  *clock
+	clock  *dingtalktest.Clock
 	logs   *bytes.Buffer
 }
 
@@ -93,7 +86,7 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 	if err != nil {
 		t.Fatalf("parser: %v", err)
 	}
-	f := &fixture{sender: &scriptedSender{}, clock: &clock{t: time.Date(2026, 1, 6, 8, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{}}
+	f := &fixture{sender: &scriptedSender{}, clock: dingtalktest.NewClock(time.Date(2026, 1, 6, 8, 0, 0, 0, time.UTC)), logs: &bytes.Buffer{}}
 	cfg := Config{
 		Rules: set, Parser: parser, Sender: f.sender, Now: f.clock.Now,
 		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -325,13 +318,13 @@ func TestBudgetAcrossInvocations(t *testing.T) {
 		default:
 			t.Fatalf("event %d: %v", i, err)
 		}
-		f.clock.Advance(100 * time.Millisecond)
+		f.clock.Add(100 * time.Millisecond)
 	}
 	if len(f.sender.got) != 20 || len(retry) != 10 {
 		t.Fatalf("sent %d, retryable %d; want 20 and 10", len(f.sender.got), len(retry))
 	}
 	// After the window the platform's retries deliver the rest, once.
-	f.clock.Advance(time.Minute)
+	f.clock.Add(time.Minute)
 	for _, i := range retry {
 		if _, err := f.n.Handle(ctx, dlcEvent(fmt.Sprintf("s%d", i), ids[i], "Failed")); err != nil {
 			t.Fatalf("retry of %d: %v", i, err)
@@ -368,14 +361,14 @@ func TestThrottledRobotIsLeftAlone(t *testing.T) {
 	if _, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err == nil {
 		t.Fatal("want a retryable error")
 	}
-	f.clock.Advance(5 * time.Minute)
+	f.clock.Add(5 * time.Minute)
 	if _, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err == nil {
 		t.Fatal("within the lockout: want a retryable error")
 	}
 	if f.sender.calls != 1 {
 		t.Errorf("sends = %d, want 1 (no knocking during the lockout)", f.sender.calls)
 	}
-	f.clock.Advance(6 * time.Minute)
+	f.clock.Add(6 * time.Minute)
 	if res, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err != nil || res.Sent != 1 {
 		t.Fatalf("after the lockout: %+v %v", res, err)
 	}

@@ -17,33 +17,20 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 const (
 	tok = "t0k3n"
 	sec = "SECfakerobotsecret"
 )
 
-func start(t *testing.T, opts ...Option) (*Server, *clock) {
+func start(t *testing.T, opts ...Option) (*Server, *Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	s := New(append([]Option{WithClock(clk.Now)}, opts...)...)
 	t.Cleanup(s.Close)
 	return s, clk
