@@ -305,15 +305,19 @@ func (n *Notifier) release(nt *notification) {
 func (n *Notifier) finish(ctx context.Context, res *Result, nt *notification, outcome string, err error) {
 	d := &res.Deliveries[nt.idx]
 	d.Outcome = outcome
+	level := slog.LevelInfo
 	switch outcome {
 	case Sent, Digested:
 		res.Sent++
 	case Suppressed:
-		res.Suppressed++
+		res.Suppressed++ // never claimed here: nothing to release
 	case Failed:
 		res.Failed++
-	case Retry:
 		n.release(nt)
+		level = slog.LevelError
+	case Retry:
+		n.release(nt) // the platform's retry must be free to send it
+		level = slog.LevelWarn
 	}
 	if err != nil {
 		d.Error = err.Error()
@@ -321,14 +325,6 @@ func (n *Notifier) finish(ctx context.Context, res *Result, nt *notification, ou
 		if errors.As(err, &de) {
 			d.Hint = de.Hint()
 		}
-	}
-	level := slog.LevelInfo
-	switch outcome {
-	case Failed:
-		n.release(nt)
-		level = slog.LevelError
-	case Retry:
-		level = slog.LevelWarn
 	}
 	n.cfg.Logger.Log(ctx, level, "delivery", "eventId", d.EventID, "jobId", d.JobID, "status", d.Status,
 		"rule", d.Rule, "robot", d.Robot, "outcome", outcome, "latencyMs", nt.took.Milliseconds(),
