@@ -398,9 +398,10 @@ func (n *Notifier) deliverDigests(ctx context.Context, res *Result, group []*not
 	var err error
 	i := 0
 	for part := 0; i < len(group) && part < avail && err == nil; part++ {
-		j := i + packOne(tasks[i:], opts)
+		msgs, listed := nextDigest(tasks[i:], opts)
+		j := i + listed
 		start := n.cfg.Now()
-		for _, m := range message.Digest(tasks[i:j], opts) {
+		for _, m := range msgs {
 			if err = n.send(ctx, res, robot, group[0].rule.Target, m); err != nil {
 				break
 			}
@@ -424,14 +425,16 @@ func (n *Notifier) deliverDigests(ctx context.Context, res *Result, group []*not
 	}
 }
 
-// packOne returns how many of tasks (at least one) fit in a single digest
-// message.
-func packOne(tasks []*event.Task, opts message.Options) int {
-	if len(message.Digest(tasks, opts)) <= 1 {
-		return len(tasks)
+// nextDigest returns the digest of as many of tasks (at least one) as fit in
+// one DingTalk message, and how many that is. The common case, every task
+// fitting, renders once.
+func nextDigest(tasks []*event.Task, opts message.Options) ([]dingtalk.Message, int) {
+	if msgs := message.Digest(tasks, opts); len(msgs) <= 1 {
+		return msgs, len(tasks)
 	}
 	_, listed := message.DigestAtMost(tasks, opts, 1)
-	return max(1, listed)
+	listed = max(1, listed)
+	return message.Digest(tasks[:listed], opts), listed
 }
 
 func boolCmp(a, b bool) int {
