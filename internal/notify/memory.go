@@ -57,16 +57,7 @@ func (m *memory) has(key string) bool {
 	return ok
 }
 
-// add remembers key, evicting the oldest key when full.
-func (m *memory) add(key string) {
-	h := m.hash(key)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.index[h]; !ok {
-		m.addLocked(h)
-	}
-}
-
+// addLocked remembers h, evicting the oldest key when full.
 func (m *memory) addLocked(h uint64) {
 	switch {
 	case m.free >= 0:
