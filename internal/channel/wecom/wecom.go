@@ -115,6 +115,9 @@ func (c *Channel) post(ctx context.Context, hook string, body []byte, secrets []
 		}
 		return finish(e, secrets)
 	}
+	// Redact the answer before it is parsed or quoted: a quote cut in the
+	// middle of an echoed key would leave a piece no redaction finds.
+	a.Body = []byte(redact(string(a.Body), secrets))
 	if e := judge(a); e != nil {
 		return finish(e, secrets)
 	}
