@@ -82,7 +82,7 @@ func (c *Channel) Send(ctx context.Context, t channel.Target, m channel.Message)
 	if sec != "" {
 		ts := c.now().Unix()
 		w.Timestamp, w.Sign = strconv.FormatInt(ts, 10), Sign(sec, ts)
-		secrets = append(secrets, w.Sign)
+		secrets = append(secrets, spellings(w.Sign)...) // replayable for an hour
 	}
 	body, err := encode(w)
 	if err != nil {
@@ -114,11 +114,7 @@ func (c *Channel) Send(ctx context.Context, t channel.Target, m channel.Message)
 // path element), and the signing secret.
 func credentials(hook, sec string) []string {
 	var out []string
-	add := func(s string) {
-		if len(s) >= 4 { // a shorter "secret" would redact ordinary words
-			out = append(out, s, url.QueryEscape(s), url.PathEscape(s))
-		}
-	}
+	add := func(s string) { out = append(out, spellings(s)...) }
 	add(hook)
 	if u, err := url.Parse(hook); err == nil {
 		add(u.Path)
@@ -127,4 +123,13 @@ func credentials(hook, sec string) []string {
 	}
 	add(sec)
 	return out
+}
+
+// spellings is s as typed, query-escaped and path-escaped; nothing for a
+// "secret" under 4 bytes, which would redact ordinary words.
+func spellings(s string) []string {
+	if len(s) < 4 {
+		return nil
+	}
+	return []string{s, url.QueryEscape(s), url.PathEscape(s)}
 }
