@@ -174,7 +174,8 @@ func color(t channel.Tone) string {
 //   - '<' '>' -> '＜' '＞': no <@userid> mention, no <font>, no autolink;
 //   - '[' ']' -> '［' '］': no [text](url) link;
 //   - '*' '`' -> '＊' '｀': no bold, no inline code;
-//   - '&' -> '＆': no entity that a renderer could turn back into '<'.
+//   - '&' -> '＆': no entity that a renderer could turn back into '<';
+//   - a leading '#' -> '＃' (the footer starts a line).
 //
 // Invalid UTF-8 becomes U+FFFD.
 func escape(s string) string {
@@ -199,7 +200,11 @@ func escape(s string) string {
 			b.WriteRune(r)
 		}
 	}
-	return strings.TrimSpace(b.String())
+	out := strings.TrimSpace(b.String())
+	if strings.HasPrefix(out, "#") { // the footer starts a line: no heading
+		out = "＃" + out[1:]
+	}
+	return out
 }
 
 var lookalike = map[rune]rune{

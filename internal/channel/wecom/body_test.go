@@ -163,6 +163,7 @@ func TestEscape(t *testing.T) {
 		{"my_job_v2 #3 50%", "my_job_v2 #3 50%"},
 		{"bad\xffutf8", "bad\uFFFDutf8"},
 		{"line\u2028sep", "line sep"},
+		{"# heading", "＃ heading"},
 	} {
 		if got := escape(tc.in); got != tc.want {
 			t.Errorf("escape(%q) = %q, want %q", tc.in, got, tc.want)
