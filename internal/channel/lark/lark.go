@@ -100,8 +100,16 @@ func (c *Channel) Send(ctx context.Context, t channel.Target, m channel.Message)
 		}
 		return finish(e, secrets)
 	}
-	// Redact the answer before it is parsed or quoted: a quote cut in the
-	// middle of an echoed token would leave a piece no redaction finds.
+	if e := judged(a, secrets); e != nil {
+		return e
+	}
+	return nil
+}
+
+// judged is judge with the secrets taken out: the answer is redacted before
+// it is parsed or quoted, since a quote cut in the middle of an echoed
+// token would leave a piece no redaction finds.
+func judged(a channel.Answer, secrets []string) *channel.Error {
 	a.Body = []byte(redact(string(a.Body), secrets))
 	if e := judge(a); e != nil {
 		return finish(e, secrets)

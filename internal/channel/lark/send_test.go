@@ -319,3 +319,40 @@ func TestSendLeaksNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgedRedactsAtEveryOffset: the token, the secret and the sign echoed
+// at every offset of an answer (in both answer shapes and as a plain body,
+// across the caps on quoted text, on 200, 400 and 503), and nothing printed
+// holds 8 characters of them in a row.
+func TestJudgedRedactsAtEveryOffset(t *testing.T) {
+	hook := "https://open.feishu.cn/open-apis/bot/v2/hook/" + testToken
+	sign := Sign(testSecret, 1764655200)
+	secrets := append(credentials(hook, testSecret), spellings(sign)...)
+	forbidden := []string{testToken, testSecret, sign}
+	for _, s := range forbidden {
+		for off := 0; off <= maxMsgBytes+len(hook); off++ {
+			pad := strings.Repeat("x", off)
+			for _, body := range []string{
+				`{"code":19021,"msg":"` + pad + s + ` tail"}`,
+				`{"StatusCode":19021,"StatusMessage":"` + pad + url.QueryEscape(s) + ` tail"}`,
+				pad + s + " " + hook,
+			} {
+				for _, status := range []int{200, 400, 503} {
+					e := judged(channel.Answer{Status: status, Body: []byte(body)}, secrets)
+					if e == nil {
+						t.Fatalf("offset %d: judged delivered", off)
+					}
+					for _, text := range []string{e.Error(), e.Msg, e.Hint, fmt.Sprintf("%#v", e)} {
+						for _, f := range forbidden {
+							for i := 0; i+8 <= len(f); i++ {
+								if strings.Contains(text, f[i:i+8]) {
+									t.Fatalf("offset %d, HTTP %d: leaks %q: %s", off, status, f, text)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

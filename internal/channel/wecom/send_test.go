@@ -284,3 +284,32 @@ func TestSendLeaksNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgedRedactsAtEveryOffset: the key echoed at every offset of an
+// answer (as errmsg or as a plain body, across the caps on quoted text, on
+// 200, 400 and 503), and nothing printed holds 8 characters of it in a row.
+func TestJudgedRedactsAtEveryOffset(t *testing.T) {
+	hook := "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + testKey
+	secrets := credentials(hook)
+	for off := 0; off <= maxMsgBytes+len(hook); off++ {
+		pad := strings.Repeat("x", off)
+		for _, body := range []string{
+			`{"errcode":93000,"errmsg":"` + pad + testKey + ` tail"}`,
+			pad + hook + " " + testKey,
+		} {
+			for _, status := range []int{200, 400, 503} {
+				e := judged(channel.Answer{Status: status, Body: []byte(body)}, secrets)
+				if e == nil {
+					t.Fatalf("offset %d: judged delivered", off)
+				}
+				for _, text := range []string{e.Error(), e.Msg, e.Hint, fmt.Sprintf("%#v", e)} {
+					for i := 0; i+8 <= len(testKey); i++ {
+						if strings.Contains(text, testKey[i:i+8]) {
+							t.Fatalf("offset %d, HTTP %d: leaks the key: %s", off, status, text)
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -115,8 +115,13 @@ func (c *Channel) post(ctx context.Context, hook string, body []byte, secrets []
 		}
 		return finish(e, secrets)
 	}
-	// Redact the answer before it is parsed or quoted: a quote cut in the
-	// middle of an echoed key would leave a piece no redaction finds.
+	return judged(a, secrets)
+}
+
+// judged is judge with the secrets taken out: the answer is redacted before
+// it is parsed or quoted, since a quote cut in the middle of an echoed key
+// would leave a piece no redaction finds.
+func judged(a channel.Answer, secrets []string) *channel.Error {
 	a.Body = []byte(redact(string(a.Body), secrets))
 	if e := judge(a); e != nil {
 		return finish(e, secrets)
