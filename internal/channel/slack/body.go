@@ -285,15 +285,15 @@ func Body(m channel.Message) ([]byte, error) {
 
 // build lays out m with at most maxItems digest items.
 func build(m *channel.Message, maxItems int) *wireMessage {
-	t := title(m)
 	mentions := mentionText(m.Mentions)
-	w := &wireMessage{Text: Escape(t)}
-	if mentions != "" {
-		w.Text += " " + mentions
-	}
-	head := strings.TrimSpace(t)
+	// Slack refuses an empty "text" (no_text) and an empty header.
+	head := strings.TrimSpace(title(m))
 	if head == "" {
 		head = "PAI"
+	}
+	w := &wireMessage{Text: cutEscaped(head, MaxSectionText)}
+	if mentions != "" {
+		w.Text += " " + mentions
 	}
 	w.Blocks = append(w.Blocks, wireBlock{Type: "header", Text: &wireText{
 		// plain_text is never parsed for links or mentions, but Slack

@@ -35,7 +35,7 @@ func TestJudge(t *testing.T) {
 		{500, "internal_error", 0, channel.ClassServer, "HTTP 500", "internal_error"},
 		{503, "", 7 * time.Second, channel.ClassServer, "retried", ""},
 		{302, "", 0, channel.ClassUnknown, "redirect", ""},
-		{408, "", 0, channel.ClassNetwork, "retried", ""},
+		{408, "", 0, channel.ClassNetwork, "408", ""},
 		{413, "", 0, channel.ClassTooLarge, "too large", ""},
 	} {
 		e := slack.Judge(tc.status, []byte(tc.body), tc.retry)

@@ -275,6 +275,9 @@ const (
 func hint(e *channel.Error, code string) string {
 	switch e.Class {
 	case channel.ClassNetwork:
+		if e.HTTPStatus == http.StatusRequestTimeout {
+			return "Slack 返回 408(请求超时),稍后会自动重试。Slack answered 408 (request timeout); the send will be retried."
+		}
 		if e.Msg == "timeout" || strings.HasPrefix(e.Msg, "reading the answer: timeout") {
 			return "请求超时:Slack 在时限内没有应答,稍后会自动重试;若反复出现,检查函数到 hooks.slack.com 的公网出口(NAT/VPC、代理)。" +
 				"The request timed out: Slack did not answer in time; it will be retried. If it keeps happening, check the function's internet egress to hooks.slack.com (NAT/VPC, proxy)."

@@ -158,3 +158,17 @@ func TestBodyFits(t *testing.T) {
 	}
 	t.Logf("500 items and tasks: %d kept, %d bytes", len(d.Items), len(body))
 }
+
+func BenchmarkBodyAndSign(b *testing.B) {
+	m := samples["digest"]
+	b.ReportAllocs()
+	for b.Loop() {
+		body, id, err := webhook.Body(m, sendTime)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := webhook.Sign("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", id, sendTime, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
