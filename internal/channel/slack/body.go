@@ -262,12 +262,12 @@ func Body(m channel.Message) ([]byte, error) {
 	if err := CheckMentions(m.Mentions); err != nil {
 		return nil, err
 	}
-	lo, hi := 0, len(m.Items)
-	body, err := encode(build(&m, hi))
-	if err != nil || len(body) <= MaxBodyBytes || hi == 0 {
+	body, err := encode(build(&m, len(m.Items)))
+	if err != nil || len(body) <= MaxBodyBytes || len(m.Items) == 0 {
 		return body, err
 	}
 	// The body grows with the items shown: find the most that fit.
+	lo, hi := 0, len(m.Items)-1
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
 		b, err := encode(build(&m, mid))
@@ -332,7 +332,9 @@ func build(m *channel.Message, maxItems int) *wireMessage {
 			lines = append(lines, label+cutEscaped(f.Value, MaxSectionText-utf8.RuneCountInString(label)))
 		}
 		// Fields are the message itself: they get every block left but
-		// one for the items and the tail.
+		// one for the items and the tail. Fields past those blocks would
+		// be dropped, but they would be some 140,000 characters, far over
+		// MaxBodyBytes, which the renderer keeps a message under.
 		blocks, _ := sections(lines, MaxBlocks-len(w.Blocks)-len(tail)-1)
 		w.Blocks = append(w.Blocks, blocks...)
 	}
