@@ -68,6 +68,37 @@ type Message struct {
 	LinkURL  string  // the console link; "" for none
 	Mentions Mentions
 	Keyword  string // a security keyword the service requires in every message ("" for none)
+
+	// Tasks are the tasks the message is about, as data rather than text:
+	// one for a single task, every task of a digest, none for a test
+	// message. Channels that post data (the signed webhook) send them;
+	// chat channels ignore them and show only the text above.
+	Tasks []Task
+}
+
+// Task is one PAI task as plain data, for channels whose receivers are
+// programs rather than people. Zero values mean "not known"; the values are
+// PAI's own (status spelled as PAI sent it), not translated.
+type Task struct {
+	EventID       string    // the event's id: with Source, what a receiver deduplicates on
+	EventTime     time.Time // when PAI reported the state
+	Source        string    // "dlc" or "paiflow"
+	JobID         string    // DLC job id or PAIFlow pipeline run id
+	JobName       string    // display name
+	JobType       string    // e.g. PyTorchJob
+	Status        string    // e.g. "Failed"
+	WorkspaceID   string
+	WorkspaceName string
+	Region        string
+	OwnerID       string // the creator's UID
+	OwnerName     string
+	Created       time.Time
+	Started       time.Time
+	Finished      time.Time
+	Duration      time.Duration
+	ReasonCode    string
+	ReasonMessage string
+	ConsoleURL    string
 }
 
 // Target is where a message goes: a webhook URL (which often carries the
