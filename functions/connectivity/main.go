@@ -9,8 +9,9 @@
 // NOTIFY_RULES_FILE or DINGTALK_WEBHOOK/DINGTALK_SECRET/DINGTALK_KEYWORD),
 // CONNTEST_ALLOWED_HOSTS (host[:port],... that a caller's webhook may name;
 // default oapi.dingtalk.com; http is accepted only for listed loopback
-// hosts), CONNTEST_TOKEN (require "Authorization: Bearer <token>") and
-// LOG_LEVEL.
+// hosts), CONNTEST_RATE_LIMIT (test messages per robot and instance,
+// default 5/1m; past it the answer is 429 with Retry-After), CONNTEST_TOKEN
+// (require "Authorization: Bearer <token>") and LOG_LEVEL.
 package main
 
 import (

@@ -11,6 +11,7 @@ package connectivity
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -20,11 +21,13 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/message"
+	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -62,6 +65,9 @@ type Config struct {
 	// AllowedHosts lists the host[:port] a caller's webhook may name, compared
 	// exactly and case-insensitively. nil means [DefaultHost].
 	AllowedHosts []string
+	// RateLimit is how many test messages one instance sends to one robot per
+	// rolling window, e.g. "5/1m" (rate.Parse); "" means DefaultRateLimit.
+	RateLimit string
 	// Token, when set, must come as "Authorization: Bearer <token>".
 	Token  secret.String
 	Logger *slog.Logger     // nil: JSON to stderr
@@ -70,10 +76,13 @@ type Config struct {
 
 // FromEnv builds a Config from the environment, once per function instance:
 // the rules as the notifier loads them (rules.Load), CONNTEST_ALLOWED_HOSTS
-// (comma-separated host[:port], replacing the default oapi.dingtalk.com) and
-// CONNTEST_TOKEN.
+// (comma-separated host[:port], replacing the default oapi.dingtalk.com),
+// CONNTEST_RATE_LIMIT and CONNTEST_TOKEN.
 func FromEnv(getenv func(string) string) Config {
-	cfg := Config{Token: secret.String(strings.TrimSpace(getenv("CONNTEST_TOKEN")))}
+	cfg := Config{
+		Token:     secret.String(strings.TrimSpace(getenv("CONNTEST_TOKEN"))),
+		RateLimit: getenv("CONNTEST_RATE_LIMIT"),
+	}
 	cfg.Rules, cfg.RulesErr = rules.Load(getenv)
 	if v := getenv("CONNTEST_ALLOWED_HOSTS"); v != "" {
 		cfg.AllowedHosts = strings.Split(v, ",")
@@ -87,17 +96,21 @@ type Tester struct {
 	rulesErr error
 	client   *dingtalk.Client
 	allowed  hostList
+	limit    *limiter
 	tokenSum [sha256.Size]byte // of the bearer token; see authorized
 	hasToken bool
 	log      *slog.Logger
 	now      func() time.Time
 	// cfgErr makes every request a 500: a deployment mistake the caller
-	// should hear about, not a reason to guess.
-	cfgErr error
+	// should hear about, not a reason to guess. The answer names the
+	// variables; their values and what is wrong with them go to the log.
+	cfgErr  error
+	cfgVars []string
 }
 
-// New returns a Tester for cfg. A malformed AllowedHosts entry does not stop
-// it: every request then answers 500 naming the entry.
+// New returns a Tester for cfg. A malformed AllowedHosts entry or RateLimit
+// does not stop it: every request then answers 500 naming the variable, and
+// the log says what is wrong with it.
 func New(cfg Config) *Tester {
 	t := &Tester{rules: cfg.Rules, rulesErr: cfg.RulesErr, client: cfg.Client, log: cfg.Logger, now: cfg.Now}
 	if t.client == nil {
@@ -109,11 +122,23 @@ func New(cfg Config) *Tester {
 	if t.now == nil {
 		t.now = time.Now
 	}
+	var errs []error
 	if cfg.AllowedHosts == nil {
 		t.allowed = hostList{DefaultHost}
 	} else {
-		t.allowed, t.cfgErr = parseHosts(strings.Join(cfg.AllowedHosts, ","))
+		var err error
+		if t.allowed, err = parseHosts(strings.Join(cfg.AllowedHosts, ",")); err != nil {
+			errs = append(errs, err)
+			t.cfgVars = append(t.cfgVars, "CONNTEST_ALLOWED_HOSTS")
+		}
 	}
+	r, err := rate.Parse(cmp.Or(strings.TrimSpace(cfg.RateLimit), DefaultRateLimit))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("CONNTEST_RATE_LIMIT: %w", err))
+		t.cfgVars = append(t.cfgVars, "CONNTEST_RATE_LIMIT")
+	}
+	t.limit = newLimiter(r)
+	t.cfgErr = errors.Join(errs...)
 	if !cfg.Token.IsZero() {
 		t.hasToken = true
 		t.tokenSum = sha256.Sum256([]byte(cfg.Token.Reveal()))
@@ -150,9 +175,10 @@ type outcome string
 
 const (
 	outcomeOK           outcome = "ok"
-	outcomeRejected     outcome = "rejected"    // DingTalk answered errcode != 0
-	outcomeUnreachable  outcome = "unreachable" // no DingTalk answer
-	outcomeRefused      outcome = "refused"     // 400/413: not sent
+	outcomeRejected     outcome = "rejected"     // DingTalk answered errcode != 0
+	outcomeUnreachable  outcome = "unreachable"  // no DingTalk answer
+	outcomeRefused      outcome = "refused"      // 400/413: not sent
+	outcomeLimited      outcome = "rate-limited" // 429: the robot had its tests for now
 	outcomeUnauthorized outcome = "unauthorized"
 	outcomeMethod       outcome = "method"
 	outcomeConfig       outcome = "config-error"
@@ -179,8 +205,11 @@ func (t *Tester) Handle(ctx context.Context, r Request) Response {
 	resp := t.handle(ctx, r, &ll)
 	ll.status = resp.Status
 	level := slog.LevelInfo
-	if ll.outcome == outcomeConfig {
+	switch ll.outcome {
+	case outcomeConfig:
 		level = slog.LevelError
+	case outcomeLimited:
+		level = slog.LevelWarn // someone tests one robot faster than it should be
 	}
 	attrs := []slog.Attr{
 		slog.String("outcome", string(ll.outcome)),
@@ -221,7 +250,8 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 	}
 	if t.cfgErr != nil {
 		ll.outcome = outcomeConfig
-		return refuseWith(http.StatusInternalServerError, "function misconfigured: "+t.cfgErr.Error())
+		return refuseWith(http.StatusInternalServerError, "function misconfigured: "+strings.Join(t.cfgVars, " and ")+
+			" cannot be read; the function's log says what to fix")
 	}
 	if len(r.Body) > MaxBodyBytes {
 		// 413, not 400: the request may be well-formed, it is only too big,
@@ -244,6 +274,10 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 		return refuseWith(status, scrub(err.Error(), tgt.webhook, tgt.secret))
 	}
 	ll.robot = dingtalk.RobotID(tgt.webhook.Reveal())
+	if ok, wait := t.limit.take(robotKey(tgt.webhook.Reveal()), t.now()); !ok {
+		ll.outcome = outcomeLimited
+		return tooMany(t.limit.rate, wait)
+	}
 
 	res := t.send(ctx, req, tgt, ll)
 	res.ErrMsg = scrub(res.ErrMsg, tgt.webhook, tgt.secret)
@@ -402,6 +436,35 @@ func safeMethod(m string) string {
 		return "(unusual)"
 	}
 	return m
+}
+
+// tooMany is the 429 answer: nothing was sent, and Retry-After (whole
+// seconds, rounded up) says when a test of this robot will be sent again.
+func tooMany(r rate.Rate, wait time.Duration) Response {
+	secs := max(1, int64((wait+time.Second-1)/time.Second))
+	resp := refuseWith(http.StatusTooManyRequests, fmt.Sprintf(
+		"nothing was sent: this robot has had its %d test messages per %s from this function, "+
+			"which keeps tests far below DingTalk's 20 messages a minute (past that DingTalk refuses the robot "+
+			"for about ten minutes, real alerts included). Try again in %d seconds.", r.N, window(r.Per), secs))
+	resp.Headers["retry-after"] = strconv.FormatInt(secs, 10)
+	return resp
+}
+
+// window says a rate's window in words: "minute", "10 seconds", "1h30m".
+func window(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "minute"
+	case d == time.Hour:
+		return "hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0 && d < time.Hour:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d%time.Second == 0 && d < time.Minute:
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+	return d.String()
 }
 
 func refuseWith(status int, msg string) Response {

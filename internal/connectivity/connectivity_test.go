@@ -15,6 +15,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
+	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -564,9 +565,9 @@ func TestRulesFailedToLoad(t *testing.T) {
 }
 
 func TestFromEnv(t *testing.T) {
-	env := map[string]string{"CONNTEST_TOKEN": " tok ", "CONNTEST_ALLOWED_HOSTS": "a.example, B.example:8443"}
+	env := map[string]string{"CONNTEST_TOKEN": " tok ", "CONNTEST_ALLOWED_HOSTS": "a.example, B.example:8443", "CONNTEST_RATE_LIMIT": "2/10s"}
 	cfg := FromEnv(func(k string) string { return env[k] })
-	if cfg.Token.Reveal() != "tok" || len(cfg.AllowedHosts) != 2 {
+	if cfg.Token.Reveal() != "tok" || len(cfg.AllowedHosts) != 2 || cfg.RateLimit != "2/10s" {
 		t.Errorf("FromEnv = %#v", cfg)
 	}
 	if !errors.Is(cfg.RulesErr, rules.ErrNoRules) || cfg.Rules != nil {
@@ -576,8 +577,12 @@ func TestFromEnv(t *testing.T) {
 	if !tester.allowed.allows("b.example:8443") || tester.allowed.allows("oapi.dingtalk.com") {
 		t.Errorf("allowed = %v: CONNTEST_ALLOWED_HOSTS must replace the default", tester.allowed)
 	}
-	if d := New(FromEnv(func(string) string { return "" })); len(d.allowed) != 1 || d.allowed[0] != DefaultHost || d.hasToken {
-		t.Errorf("defaults: allowed %v, hasToken %v", d.allowed, d.hasToken)
+	if tester.limit.rate != (rate.Rate{N: 2, Per: 10 * time.Second}) {
+		t.Errorf("limit = %v, want CONNTEST_RATE_LIMIT's 2/10s", tester.limit.rate)
+	}
+	if d := New(FromEnv(func(string) string { return "" })); len(d.allowed) != 1 || d.allowed[0] != DefaultHost || d.hasToken ||
+		d.limit.rate != (rate.Rate{N: 5, Per: time.Minute}) {
+		t.Errorf("defaults: allowed %v, hasToken %v, limit %v", d.allowed, d.hasToken, d.limit.rate)
 	}
 }
 
@@ -715,6 +720,7 @@ func BenchmarkHandle(b *testing.B) {
 	hook := robot.AddRobot(testToken, testSecret)
 	tester := New(Config{
 		AllowedHosts: []string{strings.TrimPrefix(robot.URL(), "http://")},
+		RateLimit:    "1000000000/1s", // the benchmark measures the handler, not the limit
 		Client:       dingtalk.NewClient(5 * time.Second),
 		Logger:       slog.New(slog.NewJSONHandler(discard{}, nil)),
 	})
