@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/message"
@@ -124,7 +125,7 @@ func New(cfg Config) *Tester {
 	}
 	var errs []error
 	if cfg.AllowedHosts == nil {
-		t.allowed = hostList{DefaultHost}
+		t.allowed = hostList{{host: DefaultHost, port: "443"}}
 	} else {
 		var err error
 		if t.allowed, err = parseHosts(strings.Join(cfg.AllowedHosts, ",")); err != nil {
@@ -300,7 +301,7 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	if req.Rule == "" {
 		ll.mode = "webhook"
 		tg := target{webhook: req.Webhook, secret: req.Secret, keyword: req.Keyword}
-		if err := checkWebhook(req.Webhook.Reveal(), t.allowed, false); err != nil {
+		if err := checkWebhook(req.Webhook.Reveal(), t.allowed); err != nil {
 			return tg, http.StatusBadRequest, err
 		}
 		return tg, 0, nil
@@ -312,31 +313,33 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 			return target{}, http.StatusBadRequest, errors.New("no rules configured: set NOTIFY_RULES, NOTIFY_RULES_FILE or DINGTALK_WEBHOOK on this function to test a rule, or test a robot with {\"webhook\": ..., \"secret\": ...}")
 		}
 		// The request is fine; the deployment's rules are not. 500 says
-		// "fix the function", and the message says how.
-		return target{}, http.StatusInternalServerError, fmt.Errorf("the function's rules failed to load, so no rule can be tested:\n%v", t.rulesErr)
+		// "fix the function"; what is wrong names rules, so it goes to the
+		// log (New wrote it there), not to the caller.
+		return target{}, http.StatusInternalServerError, errors.New("the function's rules failed to load, so no rule can be tested; the function's log says what to fix")
 	}
 	rl := t.rules.Rule(req.Rule)
 	if rl == nil {
-		return target{}, http.StatusBadRequest, fmt.Errorf("unknown rule %q: configured rules are %s", req.Rule, ruleNames(t.rules))
+		// The configured names are not listed: a caller learns nothing of
+		// the deployment by guessing.
+		return target{}, http.StatusBadRequest, fmt.Errorf("unknown rule %q: ask the operator for the rule names, or test a robot with {\"webhook\": ..., \"secret\": ...}", clip(req.Rule, 64))
 	}
+	// The rule's webhook is the operator's, and rules.Load has already run
+	// the one webhook check on it. CONNTEST_ALLOWED_HOSTS is the policy for
+	// webhooks a caller names, so it does not apply here: a rule is tested
+	// wherever the notifier would send.
 	tg := target{webhook: rl.Target.Webhook, secret: rl.Target.Secret, keyword: rl.Target.Keyword, lang: rl.Lang, rule: rl.Name}
-	// The rule's webhook comes from the operator, not the caller, so any
-	// host is fine; its shape is still checked to explain a pasted URL.
-	if err := checkWebhook(tg.webhook.Reveal(), nil, true); err != nil {
-		return tg, http.StatusBadRequest, fmt.Errorf("rule %q: %v", rl.Name, err)
-	}
 	return tg, 0, nil
 }
 
-func ruleNames(s *rules.Set) string {
-	var names []string
-	for _, r := range s.Rules() {
-		names = append(names, fmt.Sprintf("%q", r.Name))
+// clip shortens the caller's text quoted in an answer.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	if len(names) == 0 {
-		return "(none)"
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return strings.Join(names, ", ")
+	return s[:n] + "..."
 }
 
 // send runs the test and says what happened.
@@ -368,19 +371,33 @@ func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLi
 		ll.outcome = outcomeUnreachable
 	}
 	res.ErrCode = de.Code
-	res.ErrMsg = errMsg(de)
-	res.Hint = join(t.hint(de, tg), warn)
+	res.ErrMsg = errMsg(de, tg.rule != "")
+	res.Hint = join(de.HintFor(dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()}), warn)
 	return res
 }
 
-// errMsg is DingTalk's errmsg when it answered, else what went wrong.
-func errMsg(e *dingtalk.Error) string {
+// errMsg is DingTalk's errmsg when it answered, else what went wrong. For a
+// rule's robot (the operator's webhook) it says no more than the HTTP status
+// and the kind of failure: the transport error and a stray answer's text can
+// name the webhook's host and path, which the caller is not told.
+func errMsg(e *dingtalk.Error, rule bool) string {
 	if e.Code != 0 {
 		return e.Msg
 	}
 	var b strings.Builder
 	if e.HTTPStatus != 0 && e.HTTPStatus != http.StatusOK {
 		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	}
+	if rule {
+		kind := e.Class.String()
+		if e.Class == dingtalk.ClassNetwork {
+			kind = dingtalk.NetworkKind(e.Err)
+		}
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(kind)
+		return b.String()
 	}
 	if e.Msg != "" {
 		if b.Len() > 0 {
