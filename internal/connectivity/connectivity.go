@@ -64,7 +64,9 @@ type Config struct {
 	// Client sends the test message; nil means dingtalk.NewClient(DefaultTimeout).
 	Client *dingtalk.Client
 	// AllowedHosts lists the host[:port] a caller's webhook may name, compared
-	// exactly and case-insensitively. nil means [DefaultHost].
+	// exactly and case-insensitively; a bare host means port 443. nil means
+	// [DefaultHost]. It does not apply to {"rule": ...} tests: a rule's webhook
+	// is the operator's.
 	AllowedHosts []string
 	// RateLimit is how many test messages one instance sends to one robot per
 	// rolling window, e.g. "5/1m" (rate.Parse); "" means DefaultRateLimit.

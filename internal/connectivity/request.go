@@ -114,8 +114,6 @@ type hostList []hostPort
 
 type hostPort struct{ host, port string }
 
-func (h hostPort) String() string { return net.JoinHostPort(h.host, h.port) }
-
 // parseHosts reads CONNTEST_ALLOWED_HOSTS: comma-separated entries, each a host (meaning port 443,
 // where https goes) or host:port for any other port; IPv6 addresses in brackets when a port
 // follows ("[::1]:8080"). Hosts compare case-insensitively and exactly: no suffixes, no wildcards.
