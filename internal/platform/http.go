@@ -86,7 +86,7 @@ func RunHTTP(h HTTPHandler) {
 }
 
 // errNotHTTPEvent is the invocation error of an HTTP function invoked with some other event.
-var errNotHTTPEvent = errors.New("platform: payload is not an HTTP request event: want an FC HTTP trigger event, " +
+var errNotHTTPEvent = errors.New("platform: payload is not an HTTP trigger event: want an FC HTTP trigger event, " +
 	"a Lambda function URL or API Gateway HTTP API event (requestContext.http.method), or an API Gateway REST API proxy event (httpMethod)")
 
 // errALBEvent refuses Application Load Balancer events, which look like REST API ones but expect
