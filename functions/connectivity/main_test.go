@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -52,6 +53,9 @@ func newWorld(t *testing.T) *world {
 		// is listed here and is a loopback host.
 		"CONNTEST_ALLOWED_HOSTS=" + strings.TrimPrefix(w.robot.URL(), "http://") + ",oapi.dingtalk.com",
 		"CONNTEST_TOKEN=" + bearer,
+		// Four tests of the signed robot per hour: the calls below send it four, so the fifth is
+		// refused. An hour, so that no slow machine sees the window end mid-test.
+		"CONNTEST_RATE_LIMIT=4/1h",
 	}
 	return w
 }
@@ -67,6 +71,7 @@ type call struct {
 	errcode int
 	want    string // in error or hint
 	header  [2]string
+	retry   bool // a 429: Retry-After must be whole seconds within the hour window
 }
 
 func (w *world) calls() []call {
@@ -85,8 +90,10 @@ func (w *world) calls() []call {
 		{name: "sign mismatch", method: "POST", auth: auth, body: j("webhook", w.hook, "secret", "SECwrong", "keyword", "PAI"), status: 200, errcode: 310000, want: "secret differs"},
 		{name: "keyword missing", method: "POST", auth: auth, body: j("webhook", w.hook, "secret", robotSec), status: 200, errcode: 310000, want: `"keyword"`},
 		{name: "removed", method: "POST", auth: auth, body: j("rule", "gone"), status: 200, errcode: 400106, want: "removed"},
+		// The fifth test of the signed robot within CONNTEST_RATE_LIMIT's hour: nothing is sent.
+		{name: "rate limited", method: "POST", auth: auth, body: j("rule", "team"), status: 429, want: "nothing was sent", retry: true},
 		{name: "unknown rule", method: "POST", auth: auth, body: j("rule", "nope"), status: 400, want: `unknown rule "nope"`},
-		{name: "host not allowed", method: "POST", auth: auth, body: j("webhook", "http://169.254.169.254/?access_token="+token), status: 400, want: "not allowed"},
+		{name: "host not allowed", method: "POST", auth: auth, body: j("webhook", "http://169.254.169.254/?access_token="+token), status: 400, want: "not ones this function may call"},
 		{name: "no token", method: "POST", auth: auth, body: j("webhook", "https://oapi.dingtalk.com/robot/send"), status: 400, want: "no access_token"},
 		{name: "not json", method: "POST", auth: auth, body: "webhook=" + w.hook, status: 400, want: "not JSON"},
 		{name: "too large", method: "POST", auth: auth, body: `{"message":"` + strings.Repeat("x", 70<<10) + `"}`, status: 413, want: "limit"},
@@ -116,6 +123,11 @@ func check(t *testing.T, c call, status int, headers map[string]string, body []b
 	if k := c.header[0]; k != "" && !strings.Contains(headers[k], c.header[1]) {
 		t.Errorf("%s: header %s = %q, want %q", c.name, k, headers[k], c.header[1])
 	}
+	if secs, err := strconv.Atoi(headers["retry-after"]); c.retry && (err != nil || secs < 1 || secs > 3600) {
+		t.Errorf("%s: Retry-After %q, want whole seconds within the hour", c.name, headers["retry-after"])
+	} else if !c.retry && headers["retry-after"] != "" {
+		t.Errorf("%s: Retry-After %q on a %d", c.name, headers["retry-after"], status)
+	}
 	noLeak(t, c.name+" answer", string(body))
 }
 
@@ -128,16 +140,45 @@ func noLeak(t *testing.T, where, text string) {
 	}
 }
 
+// shape is how a request reaches the function.
+type shape struct {
+	name string
+	kind runtimetest.Kind
+	rest bool // API Gateway REST API proxy event (payload 1.0) rather than a function URL's 2.0
+}
+
+var shapes = []shape{
+	{"fc", runtimetest.FC, false},
+	{"lambda-url", runtimetest.Lambda, false},
+	{"lambda-rest-api", runtimetest.Lambda, true},
+}
+
 // event is the trigger event each platform sends for one request: FC 3.0's
-// HTTP trigger event, or a Lambda function URL (payload 2.0) event.
-func event(kind runtimetest.Kind, c call) []byte {
+// HTTP trigger event, a Lambda function URL (payload 2.0) event, or an API
+// Gateway REST API proxy (payload 1.0) event.
+func event(sh shape, c call) []byte {
+	kind := sh.kind
 	headers := map[string]string{"Content-Type": "application/json"}
 	if c.auth != "" {
 		headers["Authorization"] = c.auth
 	}
 	httpCtx := map[string]any{"method": c.method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8"}
 	var ev map[string]any
-	if kind == runtimetest.FC {
+	if sh.rest {
+		multi := map[string][]string{}
+		for k, v := range headers {
+			multi[k] = []string{v}
+		}
+		ev = map[string]any{
+			"resource": "/connectivity", "path": "/connectivity", "httpMethod": c.method,
+			"headers": headers, "multiValueHeaders": multi, "queryStringParameters": nil, "multiValueQueryStringParameters": nil,
+			"pathParameters": nil, "stageVariables": nil, "body": c.body, "isBase64Encoded": false,
+			"requestContext": map[string]any{"accountId": "123456789012", "apiId": "abcdefghij", "resourceId": "r1", "stage": "prod",
+				"requestId": "rest-req", "resourcePath": "/connectivity", "httpMethod": c.method, "path": "/prod/connectivity",
+				"protocol": "HTTP/1.1", "requestTimeEpoch": 1767323045000,
+				"identity": map[string]any{"sourceIp": "203.0.113.7", "userAgent": "curl/8", "userArn": "arn:aws:iam::123456789012:user/tester"}},
+		}
+	} else if kind == runtimetest.FC {
 		ev = map[string]any{
 			"version": "v1", "rawPath": "/", "body": c.body, "isBase64Encoded": false,
 			"headers": headers, "queryParameters": map[string]string{},
@@ -163,14 +204,14 @@ func event(kind runtimetest.Kind, c call) []byte {
 }
 
 func TestRuntimes(t *testing.T) {
-	for _, kind := range []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda} {
-		t.Run(string(kind), func(t *testing.T) {
+	for _, sh := range shapes {
+		t.Run(sh.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			rt := runtimetest.Start(t, kind, runtimetest.Build(t, "./functions/connectivity", kind), w.env)
+			rt := runtimetest.Start(t, sh.kind, runtimetest.Build(t, "./functions/connectivity", sh.kind), w.env)
 			calls := w.calls()
 			for _, c := range calls {
-				res, err := rt.Invoke(context.Background(), event(kind, c), runtimetest.WithTimeout(20*time.Second))
+				res, err := rt.Invoke(context.Background(), event(sh, c), runtimetest.WithTimeout(20*time.Second))
 				if err != nil || res.Err != nil {
 					t.Fatalf("%s: invoke: %v %v\n%s", c.name, err, res.Err, rt.Logs())
 				}

@@ -11,6 +11,7 @@ package connectivity
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -20,11 +21,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/message"
+	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -60,8 +64,13 @@ type Config struct {
 	// Client sends the test message; nil means dingtalk.NewClient(DefaultTimeout).
 	Client *dingtalk.Client
 	// AllowedHosts lists the host[:port] a caller's webhook may name, compared
-	// exactly and case-insensitively. nil means [DefaultHost].
+	// exactly and case-insensitively; a bare host means port 443. nil means
+	// [DefaultHost]. It does not apply to {"rule": ...} tests: a rule's webhook
+	// is the operator's.
 	AllowedHosts []string
+	// RateLimit is how many test messages one instance sends to one robot per
+	// rolling window, e.g. "5/1m" (rate.Parse); "" means DefaultRateLimit.
+	RateLimit string
 	// Token, when set, must come as "Authorization: Bearer <token>".
 	Token  secret.String
 	Logger *slog.Logger     // nil: JSON to stderr
@@ -70,10 +79,13 @@ type Config struct {
 
 // FromEnv builds a Config from the environment, once per function instance:
 // the rules as the notifier loads them (rules.Load), CONNTEST_ALLOWED_HOSTS
-// (comma-separated host[:port], replacing the default oapi.dingtalk.com) and
-// CONNTEST_TOKEN.
+// (comma-separated host[:port], replacing the default oapi.dingtalk.com),
+// CONNTEST_RATE_LIMIT and CONNTEST_TOKEN.
 func FromEnv(getenv func(string) string) Config {
-	cfg := Config{Token: secret.String(strings.TrimSpace(getenv("CONNTEST_TOKEN")))}
+	cfg := Config{
+		Token:     secret.String(strings.TrimSpace(getenv("CONNTEST_TOKEN"))),
+		RateLimit: getenv("CONNTEST_RATE_LIMIT"),
+	}
 	cfg.Rules, cfg.RulesErr = rules.Load(getenv)
 	if v := getenv("CONNTEST_ALLOWED_HOSTS"); v != "" {
 		cfg.AllowedHosts = strings.Split(v, ",")
@@ -87,17 +99,21 @@ type Tester struct {
 	rulesErr error
 	client   *dingtalk.Client
 	allowed  hostList
+	limit    *limiter
 	tokenSum [sha256.Size]byte // of the bearer token; see authorized
 	hasToken bool
 	log      *slog.Logger
 	now      func() time.Time
 	// cfgErr makes every request a 500: a deployment mistake the caller
-	// should hear about, not a reason to guess.
-	cfgErr error
+	// should hear about, not a reason to guess. The answer names the
+	// variables; their values and what is wrong with them go to the log.
+	cfgErr  error
+	cfgVars []string
 }
 
-// New returns a Tester for cfg. A malformed AllowedHosts entry does not stop
-// it: every request then answers 500 naming the entry.
+// New returns a Tester for cfg. A malformed AllowedHosts entry or RateLimit
+// does not stop it: every request then answers 500 naming the variable, and
+// the log says what is wrong with it.
 func New(cfg Config) *Tester {
 	t := &Tester{rules: cfg.Rules, rulesErr: cfg.RulesErr, client: cfg.Client, log: cfg.Logger, now: cfg.Now}
 	if t.client == nil {
@@ -109,11 +125,23 @@ func New(cfg Config) *Tester {
 	if t.now == nil {
 		t.now = time.Now
 	}
+	var errs []error
 	if cfg.AllowedHosts == nil {
-		t.allowed = hostList{DefaultHost}
+		t.allowed = hostList{{host: DefaultHost, port: "443"}}
 	} else {
-		t.allowed, t.cfgErr = parseHosts(strings.Join(cfg.AllowedHosts, ","))
+		var err error
+		if t.allowed, err = parseHosts(strings.Join(cfg.AllowedHosts, ",")); err != nil {
+			errs = append(errs, err)
+			t.cfgVars = append(t.cfgVars, "CONNTEST_ALLOWED_HOSTS")
+		}
 	}
+	r, err := rate.Parse(cmp.Or(strings.TrimSpace(cfg.RateLimit), DefaultRateLimit))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("CONNTEST_RATE_LIMIT: %w", err))
+		t.cfgVars = append(t.cfgVars, "CONNTEST_RATE_LIMIT")
+	}
+	t.limit = newLimiter(r)
+	t.cfgErr = errors.Join(errs...)
 	if !cfg.Token.IsZero() {
 		t.hasToken = true
 		t.tokenSum = sha256.Sum256([]byte(cfg.Token.Reveal()))
@@ -150,9 +178,10 @@ type outcome string
 
 const (
 	outcomeOK           outcome = "ok"
-	outcomeRejected     outcome = "rejected"    // DingTalk answered errcode != 0
-	outcomeUnreachable  outcome = "unreachable" // no DingTalk answer
-	outcomeRefused      outcome = "refused"     // 400/413: not sent
+	outcomeRejected     outcome = "rejected"     // DingTalk answered errcode != 0
+	outcomeUnreachable  outcome = "unreachable"  // no DingTalk answer
+	outcomeRefused      outcome = "refused"      // 400/413: not sent
+	outcomeLimited      outcome = "rate-limited" // 429: the robot had its tests for now
 	outcomeUnauthorized outcome = "unauthorized"
 	outcomeMethod       outcome = "method"
 	outcomeConfig       outcome = "config-error"
@@ -179,8 +208,11 @@ func (t *Tester) Handle(ctx context.Context, r Request) Response {
 	resp := t.handle(ctx, r, &ll)
 	ll.status = resp.Status
 	level := slog.LevelInfo
-	if ll.outcome == outcomeConfig {
+	switch ll.outcome {
+	case outcomeConfig:
 		level = slog.LevelError
+	case outcomeLimited:
+		level = slog.LevelWarn // someone tests one robot faster than it should be
 	}
 	attrs := []slog.Attr{
 		slog.String("outcome", string(ll.outcome)),
@@ -221,7 +253,8 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 	}
 	if t.cfgErr != nil {
 		ll.outcome = outcomeConfig
-		return refuseWith(http.StatusInternalServerError, "function misconfigured: "+t.cfgErr.Error())
+		return refuseWith(http.StatusInternalServerError, "function misconfigured: "+strings.Join(t.cfgVars, " and ")+
+			" cannot be read; the function's log says what to fix")
 	}
 	if len(r.Body) > MaxBodyBytes {
 		// 413, not 400: the request may be well-formed, it is only too big,
@@ -244,6 +277,10 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 		return refuseWith(status, scrub(err.Error(), tgt.webhook, tgt.secret))
 	}
 	ll.robot = dingtalk.RobotID(tgt.webhook.Reveal())
+	if ok, wait := t.limit.take(robotKey(tgt.webhook.Reveal()), t.now()); !ok {
+		ll.outcome = outcomeLimited
+		return tooMany(t.limit.rate, wait)
+	}
 
 	res := t.send(ctx, req, tgt, ll)
 	res.ErrMsg = scrub(res.ErrMsg, tgt.webhook, tgt.secret)
@@ -266,7 +303,7 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	if req.Rule == "" {
 		ll.mode = "webhook"
 		tg := target{webhook: req.Webhook, secret: req.Secret, keyword: req.Keyword}
-		if err := checkWebhook(req.Webhook.Reveal(), t.allowed, false); err != nil {
+		if err := checkWebhook(req.Webhook.Reveal(), t.allowed); err != nil {
 			return tg, http.StatusBadRequest, err
 		}
 		return tg, 0, nil
@@ -278,31 +315,33 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 			return target{}, http.StatusBadRequest, errors.New("no rules configured: set NOTIFY_RULES, NOTIFY_RULES_FILE or DINGTALK_WEBHOOK on this function to test a rule, or test a robot with {\"webhook\": ..., \"secret\": ...}")
 		}
 		// The request is fine; the deployment's rules are not. 500 says
-		// "fix the function", and the message says how.
-		return target{}, http.StatusInternalServerError, fmt.Errorf("the function's rules failed to load, so no rule can be tested:\n%v", t.rulesErr)
+		// "fix the function"; what is wrong names rules, so it goes to the
+		// log (New wrote it there), not to the caller.
+		return target{}, http.StatusInternalServerError, errors.New("the function's rules failed to load, so no rule can be tested; the function's log says what to fix")
 	}
 	rl := t.rules.Rule(req.Rule)
 	if rl == nil {
-		return target{}, http.StatusBadRequest, fmt.Errorf("unknown rule %q: configured rules are %s", req.Rule, ruleNames(t.rules))
+		// The configured names are not listed: a caller learns nothing of
+		// the deployment by guessing.
+		return target{}, http.StatusBadRequest, fmt.Errorf("unknown rule %q: ask the operator for the rule names, or test a robot with {\"webhook\": ..., \"secret\": ...}", clip(req.Rule, 64))
 	}
+	// The rule's webhook is the operator's, and rules.Load has already run
+	// the one webhook check on it. CONNTEST_ALLOWED_HOSTS is the policy for
+	// webhooks a caller names, so it does not apply here: a rule is tested
+	// wherever the notifier would send.
 	tg := target{webhook: rl.Target.Webhook, secret: rl.Target.Secret, keyword: rl.Target.Keyword, lang: rl.Lang, rule: rl.Name}
-	// The rule's webhook comes from the operator, not the caller, so any
-	// host is fine; its shape is still checked to explain a pasted URL.
-	if err := checkWebhook(tg.webhook.Reveal(), nil, true); err != nil {
-		return tg, http.StatusBadRequest, fmt.Errorf("rule %q: %v", rl.Name, err)
-	}
 	return tg, 0, nil
 }
 
-func ruleNames(s *rules.Set) string {
-	var names []string
-	for _, r := range s.Rules() {
-		names = append(names, fmt.Sprintf("%q", r.Name))
+// clip shortens the caller's text quoted in an answer.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	if len(names) == 0 {
-		return "(none)"
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return strings.Join(names, ", ")
+	return s[:n] + "..."
 }
 
 // send runs the test and says what happened.
@@ -334,19 +373,33 @@ func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLi
 		ll.outcome = outcomeUnreachable
 	}
 	res.ErrCode = de.Code
-	res.ErrMsg = errMsg(de)
-	res.Hint = join(t.hint(de, tg), warn)
+	res.ErrMsg = errMsg(de, tg.rule != "")
+	res.Hint = join(de.HintFor(dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()}), warn)
 	return res
 }
 
-// errMsg is DingTalk's errmsg when it answered, else what went wrong.
-func errMsg(e *dingtalk.Error) string {
+// errMsg is DingTalk's errmsg when it answered, else what went wrong. For a
+// rule's robot (the operator's webhook) it says no more than the HTTP status
+// and the kind of failure: the transport error and a stray answer's text can
+// name the webhook's host and path, which the caller is not told.
+func errMsg(e *dingtalk.Error, rule bool) string {
 	if e.Code != 0 {
 		return e.Msg
 	}
 	var b strings.Builder
 	if e.HTTPStatus != 0 && e.HTTPStatus != http.StatusOK {
 		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	}
+	if rule {
+		kind := e.Class.String()
+		if e.Class == dingtalk.ClassNetwork {
+			kind = dingtalk.NetworkKind(e.Err)
+		}
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(kind)
+		return b.String()
 	}
 	if e.Msg != "" {
 		if b.Len() > 0 {
@@ -402,6 +455,35 @@ func safeMethod(m string) string {
 		return "(unusual)"
 	}
 	return m
+}
+
+// tooMany is the 429 answer: nothing was sent, and Retry-After (whole
+// seconds, rounded up) says when a test of this robot will be sent again.
+func tooMany(r rate.Rate, wait time.Duration) Response {
+	secs := max(1, int64((wait+time.Second-1)/time.Second))
+	resp := refuseWith(http.StatusTooManyRequests, fmt.Sprintf(
+		"nothing was sent: this robot has had its %d test messages per %s from this function, "+
+			"which keeps tests far below DingTalk's 20 messages a minute (past that DingTalk refuses the robot "+
+			"for about ten minutes, real alerts included). Try again in %d seconds.", r.N, window(r.Per), secs))
+	resp.Headers["retry-after"] = strconv.FormatInt(secs, 10)
+	return resp
+}
+
+// window says a rate's window in words: "minute", "10 seconds", "1h30m".
+func window(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "minute"
+	case d == time.Hour:
+		return "hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0 && d < time.Hour:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	case d%time.Second == 0 && d < time.Minute:
+		return fmt.Sprintf("%d seconds", d/time.Second)
+	}
+	return d.String()
 }
 
 func refuseWith(status int, msg string) Response {

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
@@ -107,21 +109,45 @@ func describeJSONError(err error) error {
 	return errors.New("request body is not a JSON object")
 }
 
-// hostList is the set of host[:port] the function may send to, lower-case.
-type hostList []string
+// hostList is the set of hosts and ports the function may send a caller's webhook to.
+type hostList []hostPort
 
-// parseHosts reads CONNTEST_ALLOWED_HOSTS: comma-separated host[:port].
+type hostPort struct{ host, port string }
+
+// parseHosts reads CONNTEST_ALLOWED_HOSTS: comma-separated entries, each a host (meaning port 443,
+// where https goes) or host:port for any other port; IPv6 addresses in brackets when a port
+// follows ("[::1]:8080"). Hosts compare case-insensitively and exactly: no suffixes, no wildcards.
 func parseHosts(s string) (hostList, error) {
 	var hs hostList
-	for i, h := range strings.Split(s, ",") {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if h == "" {
+	for i, e := range strings.Split(s, ",") {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e == "" {
 			continue
 		}
-		if strings.ContainsAny(h, "/@?#\\ ") {
-			return nil, fmt.Errorf("CONNTEST_ALLOWED_HOSTS entry %d %q: want host or host:port, without scheme or path", i+1, h)
+		bad := func(why string) error {
+			return fmt.Errorf("CONNTEST_ALLOWED_HOSTS entry %d %q: %s", i+1, e, why)
 		}
-		hs = append(hs, h)
+		if strings.ContainsAny(e, "/@?#\\ ") {
+			return nil, bad("want host or host:port, without scheme or path")
+		}
+		hp := hostPort{host: e, port: "443"}
+		switch {
+		case strings.HasPrefix(e, "[") && strings.HasSuffix(e, "]"): // "[::1]"
+			hp.host = e[1 : len(e)-1]
+		case strings.Count(e, ":") == 1 || strings.HasPrefix(e, "["): // "host:port", "[::1]:port"
+			h, p, err := net.SplitHostPort(e)
+			if err != nil {
+				return nil, bad("want host or host:port")
+			}
+			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 || p != strconv.Itoa(n) {
+				return nil, bad("the port must be a number from 1 to 65535")
+			}
+			hp = hostPort{host: h, port: p}
+		}
+		if hp.host == "" {
+			return nil, bad("no host")
+		}
+		hs = append(hs, hp)
 	}
 	if len(hs) == 0 {
 		return nil, errors.New("CONNTEST_ALLOWED_HOSTS names no host: leave it unset for oapi.dingtalk.com, or list host[:port] separated by commas")
@@ -129,108 +155,33 @@ func parseHosts(s string) (hostList, error) {
 	return hs, nil
 }
 
-func (hs hostList) allows(hostport string) bool {
-	for _, h := range hs {
-		if h == hostport {
-			return true
-		}
-	}
-	return false
+func (hs hostList) allows(host, port string) bool {
+	return slices.Contains(hs, hostPort{host: strings.ToLower(host), port: port})
 }
 
-// webhookError is a refusal of the webhook URL. Its text never quotes the
-// URL.
+// webhookError is a refusal of the caller's webhook URL. Its text never
+// quotes the URL nor names anything the operator configured.
 type webhookError struct{ msg string }
 
 func (e *webhookError) Error() string { return e.msg }
 
-func refuse(format string, args ...any) error {
-	return &webhookError{msg: fmt.Sprintf(format, args...)}
-}
-
-// checkWebhook decides whether the function may send to webhook. The
-// caller chooses the URL, so this is what keeps the function from becoming
-// a proxy into the private network: the host[:port] must be on the list
-// exactly (no suffix or DNS games), https is required except for loopback
-// hosts the operator listed (the local fake robot in tests and local mode),
-// and URLs with userinfo are refused because "https://oapi.dingtalk.com@evil/"
-// reads like the right host to a human and is not.
-//
-// anyHost skips the host check, for webhooks that come from the operator's
-// rules rather than from the caller.
-func checkWebhook(webhook string, allowed hostList, anyHost bool) error {
-	const want = "want https://oapi.dingtalk.com/robot/send?access_token=..."
-	if !strings.Contains(webhook, "://") {
-		if looksLikeToken(webhook) {
-			return refuse("webhook is not a URL; it looks like only the access_token was pasted: give the whole webhook URL, %s", want)
-		}
-		return refuse("webhook is not a URL: %s", want)
+// checkWebhook decides whether the function may send to a caller's webhook:
+// the channel's one check of a webhook URL (dingtalk.ParseWebhook), and on
+// top of it this function's own policy, the allow-list. The caller chooses
+// the URL, so the list is what keeps the function from becoming a proxy into
+// the private network: the host and port must be on it exactly (no suffix or
+// DNS games). The host is checked first, so that a URL to an unlisted host is
+// refused as such whatever else is wrong with it.
+func checkWebhook(webhook string, allowed hostList) error {
+	w, err := dingtalk.ParseWebhook(webhook)
+	if w.Host != "" && !allowed.allows(w.Host, w.Port) {
+		// Neither the caller's host (their own text, which may hold anything)
+		// nor the list (the operator's) is named.
+		return &webhookError{"webhook: its host and port are not ones this function may call; " +
+			"ask the operator to add them to CONNTEST_ALLOWED_HOSTS (a bare host means port 443)"}
 	}
-	u, err := url.Parse(webhook)
 	if err != nil {
-		// url.Parse's error quotes the URL, token included: not shown.
-		return refuse("webhook is not a valid URL: %s", want)
-	}
-	if u.User != nil {
-		return refuse("webhook has a user name or password before the host (user@host): refused, %s", want)
-	}
-	if u.Opaque != "" || u.Host == "" {
-		return refuse("webhook has no host: %s", want)
-	}
-	host := strings.ToLower(u.Host)
-	if !anyHost && !allowed.allows(host) {
-		return refuse("webhook host %q is not allowed (allowed: %s); the operator can list more in CONNTEST_ALLOWED_HOSTS", host, strings.Join(allowed, ", "))
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return refuse("webhook must use https, not http: %s", want)
-		}
-	default:
-		return refuse("webhook scheme %q is not https: %s", u.Scheme, want)
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return refuse("webhook query string is malformed: %s", want)
-	}
-	token := strings.TrimSpace(q.Get("access_token"))
-	switch {
-	case token == "":
-		return refuse("webhook has no access_token parameter: copy the whole Webhook URL from the robot's settings, %s", want)
-	case pastedURL(token):
-		return refuse("webhook's access_token is itself a URL: the whole webhook was pasted where only the token goes; give the webhook URL once, %s", want)
+		return &webhookError{"webhook: " + err.Error()}
 	}
 	return nil
-}
-
-// isLoopback reports whether host (no port) names this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// pastedURL reports whether an access_token value is really a URL or part
-// of one, the commonest 300001 cause.
-func pastedURL(token string) bool {
-	t := strings.ToLower(token)
-	return strings.Contains(t, "://") || strings.Contains(t, "dingtalk.com") ||
-		strings.Contains(t, "access_token") || strings.Contains(t, "%3a%2f%2f")
-}
-
-// looksLikeToken reports whether s is a bare access token: DingTalk's are
-// 64 hex digits; accept any long run of URL-safe characters.
-func looksLikeToken(s string) bool {
-	if len(s) < 32 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

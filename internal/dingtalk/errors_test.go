@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestClassify(t *testing.T) {
@@ -85,18 +86,86 @@ func TestHintFor(t *testing.T) {
 		{90030, "", "quota"},
 		{777777, "weird", "treated as permanent"},
 	}
+	hint := func(code int, msg string) string { return (&Error{Code: code, Msg: msg, Class: Classify(code)}).Hint() }
 	for _, tt := range tests {
-		got := HintFor(tt.code, tt.msg)
+		got := hint(tt.code, tt.msg)
 		if !strings.Contains(got, tt.want) {
-			t.Errorf("HintFor(%d, %q) = %q, want it to contain %q", tt.code, tt.msg, got, tt.want)
+			t.Errorf("Hint of errcode %d %q = %q, want it to contain %q", tt.code, tt.msg, got, tt.want)
 		}
 		// Chinese first, then English.
 		if i := strings.IndexFunc(got, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }); i < 0 || i > strings.Index(got, tt.want) {
-			t.Errorf("HintFor(%d) does not start with Chinese: %q", tt.code, got)
+			t.Errorf("Hint of errcode %d does not start with Chinese: %q", tt.code, got)
 		}
 	}
-	if HintFor(0, "ok") != "" {
-		t.Error("HintFor(0) should be empty")
+	if hint(0, "ok") != "" {
+		t.Error("errcode 0 has a hint")
+	}
+}
+
+// TestTestHints: a person testing a robot (Reader.Test) gets advice naming the request's fields,
+// chosen by what the send carried; causes without a test wording fall back to the notifier's.
+func TestTestHints(t *testing.T) {
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	code := func(c int, msg string) *Error { return &Error{Code: c, Msg: msg, Class: Classify(c)} }
+	tests := []struct {
+		name string
+		e    *Error
+		r    Reader
+		want string
+	}{
+		{"token", code(300001, "token is not exist"), Reader{Test: true}, "copy the whole Webhook URL"},
+		{"external", code(300005, ""), Reader{Test: true}, "external (cross-organization) group"},
+		{"sign missing", code(310000, "sign not match"), Reader{Test: true}, "the test carried no secret"},
+		{"sign wrong", code(310000, "sign not match"), Reader{Test: true, Signed: true}, "the secret differs"},
+		{"keyword missing", code(310000, "keywords not in content"), Reader{Test: true}, `Add "keyword"`},
+		{"keyword wrong", code(310000, "keywords not in content"), Reader{Test: true, Keyword: true}, "carried a keyword, which is not one"},
+		{"timestamp", code(310000, "invalid timestamp"), Reader{Test: true, Clock: clock}, "which reads 2026-01-02T03:04:05Z UTC"},
+		{"timestamp without clock", code(310000, "invalid timestamp"), Reader{Test: true}, "Clock skew"},
+		{"ip", code(310000, "ip not in whitelist"), Reader{Test: true}, "NAT gateway"},
+		{"security", code(310000, "something new"), Reader{Test: true}, "Security check failed"},
+		{"rate", code(130101, "send too fast"), Reader{Test: true}, "Test again in 10 minutes"},
+		{"rate family", code(410105, ""), Reader{Test: true}, "Test again in 10 minutes"},
+		{"too large", code(460101, ""), Reader{Test: true}, `shorten "message"`},
+		{"removed", code(400106, ""), Reader{Test: true}, "removed from the group"},
+		{"timeout", &Error{Class: ClassNetwork, Err: context.DeadlineExceeded}, Reader{Test: true}, "Timed out"},
+		{"refused", &Error{Class: ClassNetwork, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, Reader{Test: true}, "Could not reach DingTalk (refused)"},
+		{"server", &Error{Class: ClassServer, HTTPStatus: 502}, Reader{Test: true}, "HTTP 502: a problem at DingTalk"},
+		{"not dingtalk", &Error{Class: ClassUnknown, HTTPStatus: 200}, Reader{Test: true}, "a proxy answered for DingTalk"},
+		{"notifier sign", code(310000, "sign not match"), Reader{}, "check the 加签 secret"},
+		{"notifier rate", code(130101, ""), Reader{}, "group notifications into digests"},
+	}
+	for _, tt := range tests {
+		got := tt.e.HintFor(tt.r)
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("%s: HintFor = %q, want it to contain %q", tt.name, got, tt.want)
+		}
+		if i := strings.IndexFunc(got, func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }); i < 0 || i > strings.Index(got, tt.want) {
+			t.Errorf("%s: hint does not start with Chinese: %q", tt.name, got)
+		}
+	}
+	var nilErr *Error
+	if nilErr.HintFor(Reader{Test: true}) != "" {
+		t.Error("nil error has a hint")
+	}
+}
+
+func TestSecurityCause(t *testing.T) {
+	tests := map[string]string{
+		"keywords not in content": "keyword",
+		"description:关键词不匹配":      "keyword",
+		"sign not match":          "sign",
+		"description:机器人发送签名不匹配;solution:请确认签名和生成签名的时间戳必须都放在调用的网址中": "sign",
+		"invalid timestamp":           "timestamp",
+		"description:时间戳无效":           "timestamp",
+		"ip 1.2.3.4 not in whitelist": "ip",
+		"description:IP地址不在白名单":       "ip",
+		"description of something":    "",
+		"security check failed":       "",
+	}
+	for msg, want := range tests {
+		if got := securityCause(msg); got != want {
+			t.Errorf("securityCause(%q) = %q, want %q", msg, got, want)
+		}
 	}
 }
 

@@ -407,22 +407,6 @@ func TestFromEnv(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
-	for in, want := range map[string]Rate{
-		"20/1m": {20, time.Minute}, "20/m": {20, time.Minute}, "20/60s": {20, time.Minute}, " 3 / 10s ": {3, 10 * time.Second},
-	} {
-		got, err := ParseRate(in)
-		if err != nil || got != want {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "20", "0/1m", "-1/1m", "x/1m", "20/0s", "20/forever"} {
-		if _, err := ParseRate(bad); err == nil {
-			t.Errorf("ParseRate(%q): want an error", bad)
-		}
-	}
-}
-
 func TestMemoryIsBounded(t *testing.T) {
 	m := newMemory(3)
 	for _, k := range []string{"a", "b", "c", "d"} {

@@ -53,9 +53,11 @@ type HTTPHandler func(ctx context.Context, r HTTPRequest) HTTPResponse
 const MaxLocalBody = 1 << 20
 
 // RunHTTP runs h as an HTTP function: an FC 3.0 HTTP trigger (an event invoke carrying
-// events.HTTPTriggerEvent), a Lambda function URL or HttpApi route (payload format 2.0), or, locally,
-// a net/http server on 127.0.0.1:${PORT:-9000} until SIGINT/SIGTERM. It never returns; a local
-// server that cannot start exits with status 1.
+// events.HTTPTriggerEvent); on Lambda, a function URL or API Gateway HTTP API route (payload format
+// 2.0) or an API Gateway REST API proxy integration (payload format 1.0, which an HTTP API can also
+// be set to send); or, locally, a net/http server on 127.0.0.1:${PORT:-9000} until SIGINT/SIGTERM.
+// An Application Load Balancer event is refused with an invocation error saying so. It never
+// returns; a local server that cannot start exits with status 1.
 func RunHTTP(h HTTPHandler) {
 	switch detect(os.Getenv) {
 	case modeFC:
@@ -84,7 +86,13 @@ func RunHTTP(h HTTPHandler) {
 }
 
 // errNotHTTPEvent is the invocation error of an HTTP function invoked with some other event.
-var errNotHTTPEvent = errors.New("platform: payload is not an HTTP trigger event (no requestContext.http.method)")
+var errNotHTTPEvent = errors.New("platform: payload is not an HTTP trigger event: want an FC HTTP trigger event, " +
+	"a Lambda function URL or API Gateway HTTP API event (requestContext.http.method), or an API Gateway REST API proxy event (httpMethod)")
+
+// errALBEvent refuses Application Load Balancer events, which look like REST API ones but expect
+// another response (statusDescription, and multi-value headers when the target group enables them).
+var errALBEvent = errors.New("platform: Application Load Balancer events are not supported: " +
+	"put the function behind a function URL or an API Gateway HTTP or REST API")
 
 // fcHTTPHandler decodes the trigger event itself (from raw bytes) so that a wrong payload gets an
 // error saying so rather than the SDK's bare JSON error.
@@ -110,21 +118,53 @@ func fcHTTPHandler(h HTTPHandler) func(context.Context, []byte) (*fcevents.HTTPT
 	}
 }
 
-func lambdaHTTPHandler(h HTTPHandler) func(context.Context, events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
-	return func(ctx context.Context, ev events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+// lambdaHTTPHandler takes the raw payload, which may be either payload format: 2.0 (function URLs,
+// HTTP APIs) carries requestContext.http.method, 1.0 (REST APIs, HTTP APIs set to 1.0) a top-level
+// httpMethod. Each is answered in its own response shape.
+func lambdaHTTPHandler(h HTTPHandler) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, payload json.RawMessage) (any, error) {
 		var id string
 		if lc, ok := lambdacontext.FromContext(ctx); ok && lc != nil {
 			id = lc.AwsRequestID
 		}
 		ctx = withInvocation(ctx, id, lambdacontext.FunctionName)
-		req, err := requestFromLambda(&ev)
-		if err != nil {
-			if errors.Is(err, errNotHTTPEvent) {
-				return events.LambdaFunctionURLResponse{}, err
-			}
-			return responseToLambda(badRequest(err)), nil
+		var probe struct {
+			HTTPMethod     string `json:"httpMethod"`
+			RequestContext struct {
+				HTTP struct {
+					Method string `json:"method"`
+				} `json:"http"`
+				ELB json.RawMessage `json:"elb"`
+			} `json:"requestContext"`
 		}
-		return responseToLambda(serveHTTP(ctx, h, req)), nil
+		if err := json.Unmarshal(payload, &probe); err != nil {
+			return nil, fmt.Errorf("%w (%v)", errNotHTTPEvent, err)
+		}
+		switch {
+		case probe.RequestContext.HTTP.Method != "":
+			var ev events.LambdaFunctionURLRequest
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				return nil, fmt.Errorf("platform: Lambda HTTP event (payload 2.0): %w", err)
+			}
+			req, err := requestFromLambda(&ev)
+			if err != nil {
+				return responseToLambda(badRequest(err)), nil
+			}
+			return responseToLambda(serveHTTP(ctx, h, req)), nil
+		case probe.RequestContext.ELB != nil:
+			return nil, errALBEvent
+		case probe.HTTPMethod != "":
+			var ev events.APIGatewayProxyRequest
+			if err := json.Unmarshal(payload, &ev); err != nil {
+				return nil, fmt.Errorf("platform: API Gateway REST API event (payload 1.0): %w", err)
+			}
+			req, err := requestFromAPIGatewayV1(&ev)
+			if err != nil {
+				return responseToAPIGatewayV1(badRequest(err)), nil
+			}
+			return responseToAPIGatewayV1(serveHTTP(ctx, h, req)), nil
+		}
+		return nil, errNotHTTPEvent
 	}
 }
 
@@ -194,6 +234,38 @@ func requestFromLambda(ev *events.LambdaFunctionURLRequest) (HTTPRequest, error)
 	return r, nil
 }
 
+// requestFromAPIGatewayV1 maps a REST API proxy event (payload format 1.0). Its multi-value maps,
+// when present, hold every value of a repeated header or query parameter; the single-value maps
+// only the last.
+func requestFromAPIGatewayV1(ev *events.APIGatewayProxyRequest) (HTTPRequest, error) {
+	r := HTTPRequest{Method: ev.HTTPMethod, Path: ev.Path, SourceIP: ev.RequestContext.Identity.SourceIP}
+	if r.Method == "" {
+		return HTTPRequest{}, errNotHTTPEvent
+	}
+	q := url.Values{}
+	for k, v := range ev.QueryStringParameters {
+		q.Set(k, v)
+	}
+	for k, vs := range ev.MultiValueQueryStringParameters {
+		q[k] = vs
+	}
+	r.RawQuery = q.Encode()
+	hs := make(map[string]string, len(ev.Headers))
+	for k, v := range ev.Headers {
+		hs[k] = v
+	}
+	for k, vs := range ev.MultiValueHeaders {
+		hs[k] = strings.Join(vs, ", ")
+	}
+	r.Headers = lowerKeys(hs, len(hs))
+	body, err := decodeBody(ev.Body, ev.IsBase64Encoded)
+	if err != nil {
+		return HTTPRequest{}, err
+	}
+	r.Body = body
+	return r, nil
+}
+
 func lowerKeys(in map[string]string, size int) map[string]string {
 	out := make(map[string]string, size)
 	for k, v := range in {
@@ -234,6 +306,11 @@ func responseToFC(r HTTPResponse) *fcevents.HTTPTriggerResponse {
 func responseToLambda(r HTTPResponse) events.LambdaFunctionURLResponse {
 	body, b64 := encodeBody(r.Body)
 	return events.LambdaFunctionURLResponse{StatusCode: status(r.Status), Headers: r.Headers, IsBase64Encoded: b64, Body: body}
+}
+
+func responseToAPIGatewayV1(r HTTPResponse) events.APIGatewayProxyResponse {
+	body, b64 := encodeBody(r.Body)
+	return events.APIGatewayProxyResponse{StatusCode: status(r.Status), Headers: r.Headers, IsBase64Encoded: b64, Body: body}
 }
 
 func status(s int) int {

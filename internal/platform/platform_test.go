@@ -233,9 +233,11 @@ func TestResponses(t *testing.T) {
 	for _, c := range cases {
 		fc := responseToFC(c.in)
 		l := responseToLambda(c.in)
+		v1 := responseToAPIGatewayV1(c.in)
 		if fc.StatusCode != c.status || fc.Body != c.body || fc.IsBase64Encoded != c.b64 ||
-			l.StatusCode != c.status || l.Body != c.body || l.IsBase64Encoded != c.b64 {
-			t.Errorf("%+v: FC %+v, Lambda %+v", c.in, fc, l)
+			l.StatusCode != c.status || l.Body != c.body || l.IsBase64Encoded != c.b64 ||
+			v1.StatusCode != c.status || v1.Body != c.body || v1.IsBase64Encoded != c.b64 {
+			t.Errorf("%+v: FC %+v, Lambda %+v, REST %+v", c.in, fc, l, v1)
 		}
 	}
 }
@@ -265,14 +267,63 @@ func TestHTTPAdapters(t *testing.T) {
 		t.Error("FC: an array payload was accepted")
 	}
 	lctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "l1"})
-	var lev events.LambdaFunctionURLRequest
-	lev.RequestContext.HTTP.Method = "POST"
-	lresp, err := lambdaHTTPHandler(h)(lctx, lev)
-	if err != nil || lresp.StatusCode != 201 || lresp.Body != "l1 POST" {
-		t.Errorf("Lambda: %+v, %v", lresp, err)
+	lambda := func(payload string) (any, error) { return lambdaHTTPHandler(h)(lctx, json.RawMessage(payload)) }
+	lresp, err := lambda(`{"version":"2.0","requestContext":{"http":{"method":"POST"}}}`)
+	if r, ok := lresp.(events.LambdaFunctionURLResponse); err != nil || !ok || r.StatusCode != 201 || r.Body != "l1 POST" {
+		t.Errorf("Lambda v2: %#v, %v", lresp, err)
 	}
-	if _, err := lambdaHTTPHandler(h)(lctx, events.LambdaFunctionURLRequest{}); !errors.Is(err, errNotHTTPEvent) {
-		t.Errorf("Lambda non-HTTP: %v", err)
+	lresp, err = lambda(`{"version":"2.0","body":"%%","isBase64Encoded":true,"requestContext":{"http":{"method":"POST"}}}`)
+	if r, ok := lresp.(events.LambdaFunctionURLResponse); err != nil || !ok || r.StatusCode != 400 {
+		t.Errorf("Lambda v2 bad base64: %#v, %v", lresp, err)
+	}
+	// API Gateway REST API (payload 1.0): answered in its own response shape.
+	lresp, err = lambda(`{"resource":"/connectivity","path":"/connectivity","httpMethod":"PATCH","requestContext":{"resourcePath":"/connectivity","httpMethod":"PATCH","identity":{"sourceIp":"198.51.100.2"}}}`)
+	if r, ok := lresp.(events.APIGatewayProxyResponse); err != nil || !ok || r.StatusCode != 201 || r.Body != "l1 PATCH" {
+		t.Errorf("Lambda REST v1: %#v, %v", lresp, err)
+	}
+	lresp, err = lambda(`{"httpMethod":"GET","path":"/panic","requestContext":{}}`)
+	if r, ok := lresp.(events.APIGatewayProxyResponse); err != nil || !ok || r.StatusCode != 500 || strings.Contains(r.Body, "secret-ish") {
+		t.Errorf("Lambda REST v1 panic: %#v, %v", lresp, err)
+	}
+	lresp, err = lambda(`{"httpMethod":"POST","body":"%%","isBase64Encoded":true}`)
+	if r, ok := lresp.(events.APIGatewayProxyResponse); err != nil || !ok || r.StatusCode != 400 {
+		t.Errorf("Lambda REST v1 bad base64: %#v, %v", lresp, err)
+	}
+	for _, payload := range []string{`{}`, `{"Records":[]}`, `[1]`, `"x"`, `{"requestContext":{"http":{}}}`} {
+		if _, err := lambda(payload); !errors.Is(err, errNotHTTPEvent) {
+			t.Errorf("Lambda non-HTTP %s: %v", payload, err)
+		}
+	}
+	alb := `{"httpMethod":"POST","path":"/","requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:x"}}}`
+	if _, err := lambda(alb); !errors.Is(err, errALBEvent) || !strings.Contains(err.Error(), "Load Balancer") {
+		t.Errorf("Lambda ALB: %v, want errALBEvent", err)
+	}
+}
+
+func TestRequestFromAPIGatewayV1(t *testing.T) {
+	var ev events.APIGatewayProxyRequest
+	payload := `{"resource":"/{proxy+}","path":"/a b","httpMethod":"POST",
+		"headers":{"Content-Type":"application/json","X-Multi":"last"},
+		"multiValueHeaders":{"Content-Type":["application/json"],"X-Multi":["first","last"]},
+		"queryStringParameters":{"q":"2","z":"1"},"multiValueQueryStringParameters":{"q":["1","2"],"z":["1"]},
+		"requestContext":{"identity":{"sourceIp":"198.51.100.2"}},"body":"aGk=","isBase64Encoded":true}`
+	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+		t.Fatal(err)
+	}
+	got, err := requestFromAPIGatewayV1(&ev)
+	want := HTTPRequest{Method: "POST", Path: "/a b", RawQuery: "q=1&q=2&z=1", SourceIP: "198.51.100.2",
+		Headers: map[string]string{"content-type": "application/json", "x-multi": "first, last"}, Body: []byte("hi")}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v, %v\nwant %+v", got, err, want)
+	}
+	// Single-value maps only (multi-value ones are absent when a test event leaves them out).
+	ev = events.APIGatewayProxyRequest{HTTPMethod: "GET", Headers: map[string]string{"A": "1"}, QueryStringParameters: map[string]string{"x": "y"}, Body: "plain"}
+	got, err = requestFromAPIGatewayV1(&ev)
+	if err != nil || got.Headers["a"] != "1" || got.RawQuery != "x=y" || string(got.Body) != "plain" {
+		t.Errorf("single-value event: %+v, %v", got, err)
+	}
+	if _, err := requestFromAPIGatewayV1(&events.APIGatewayProxyRequest{}); !errors.Is(err, errNotHTTPEvent) {
+		t.Errorf("empty event: %v", err)
 	}
 }
 
@@ -377,6 +428,8 @@ func FuzzHTTPTriggerEvents(f *testing.F) {
 	f.Add([]byte(`{"version":"2.0","cookies":["a=1"],"requestContext":{"http":{"method":"GET"}},"body":"%%","isBase64Encoded":true}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"httpMethod":"POST","path":"/c","multiValueHeaders":{"A":["1","2"]},"multiValueQueryStringParameters":{"q":["1"]},"body":"aGk=","isBase64Encoded":true}`))
+	f.Add([]byte(`{"httpMethod":"GET","requestContext":{"elb":{}}}`))
 	h := func(ctx context.Context, r HTTPRequest) HTTPResponse {
 		if r.Method == "" {
 			panic("handler called without a method")
@@ -388,13 +441,25 @@ func FuzzHTTPTriggerEvents(f *testing.F) {
 		if err == nil && (resp == nil || resp.StatusCode == 500) {
 			t.Fatalf("FC: %+v for %q", resp, payload)
 		}
-		var ev events.LambdaFunctionURLRequest
-		if json.Unmarshal(payload, &ev) != nil {
+		if !json.Valid(payload) {
 			return // aws-lambda-go rejects it before the handler
 		}
-		lresp, err := lambdaHTTPHandler(h)(context.Background(), ev)
-		if err == nil && lresp.StatusCode == 500 {
-			t.Fatalf("Lambda: %+v for %q", lresp, payload)
+		lresp, err := lambdaHTTPHandler(h)(context.Background(), json.RawMessage(payload))
+		switch r := lresp.(type) {
+		case events.LambdaFunctionURLResponse:
+			if err != nil || r.StatusCode == 500 {
+				t.Fatalf("Lambda v2: %+v, %v for %q", r, err, payload)
+			}
+		case events.APIGatewayProxyResponse:
+			if err != nil || r.StatusCode == 500 {
+				t.Fatalf("Lambda REST v1: %+v, %v for %q", r, err, payload)
+			}
+		case nil:
+			if err == nil {
+				t.Fatalf("Lambda: no answer and no error for %q", payload)
+			}
+		default:
+			t.Fatalf("Lambda: answer of type %T for %q", lresp, payload)
 		}
 	})
 }

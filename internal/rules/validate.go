@@ -2,11 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"net"
-	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -342,50 +341,14 @@ func (v *validator) strings(list []*scalar, field string) []string {
 	return out
 }
 
-const pasteHint = "paste the whole webhook URL (https://oapi.dingtalk.com/robot/send?access_token=...)"
-
-// checkWebhook returns what is wrong with a webhook URL, never quoting it.
+// checkWebhook returns what is wrong with a webhook URL, never quoting it, and registers its
+// access token as a secret so that no problem message can carry it. The check itself is the
+// channel's (dingtalk.ParseWebhook), the same one the connectivity function applies.
 func checkWebhook(hook string, ps *problems) string {
-	if strings.TrimSpace(hook) != hook {
-		return "has spaces around it; remove them"
-	}
-	if !strings.Contains(hook, "://") {
-		if !strings.ContainsAny(hook, "/?=&") {
-			ps.secret(hook)
-			return "looks like a bare access token; " + pasteHint
-		}
-		return "not a URL; " + pasteHint
-	}
-	u, err := url.Parse(hook)
+	w, err := dingtalk.ParseWebhook(hook)
+	ps.secret(w.Token)
 	if err != nil {
-		// url.Parse's error quotes the URL, token and all; say it in our words.
-		return "not a valid URL; " + pasteHint
-	}
-	if tok := u.Query().Get("access_token"); tok != "" {
-		ps.secret(tok)
-	}
-	if u.Host == "" {
-		return "has no host; " + pasteHint
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !loopback(u.Hostname()) {
-			return "must use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
-		}
-	default:
-		return "must use https"
-	}
-	if u.Query().Get("access_token") == "" {
-		return "has no access_token query parameter; " + pasteHint
+		return err.Error()
 	}
 	return ""
-}
-
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

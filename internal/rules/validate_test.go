@@ -104,6 +104,12 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`rules[0] "a": target.webhook: has no access_token query parameter; paste the whole webhook URL (https://oapi.dingtalk.com/robot/send?access_token=...)`}},
 		{"webhook empty token", doc("  - name: a\n    source: dlc\n    target: {webhook: \"https://oapi.dingtalk.com/robot/send?access_token=\"}\n"),
 			[]string{`rules[0] "a": target.webhook: has no access_token query parameter; paste the whole webhook URL (https://oapi.dingtalk.com/robot/send?access_token=...)`}},
+		// The connectivity function refused these and the notifier accepted them, until both used
+		// dingtalk.ParseWebhook.
+		{"webhook with user info", doc("  - name: a\n    source: dlc\n    target: {webhook: \"https://oapi.dingtalk.com@evil.example/robot/send?access_token=" + testToken + "\"}\n"),
+			[]string{`rules[0] "a": target.webhook: has a user name or password before the host (user@host); paste the whole webhook URL (https://oapi.dingtalk.com/robot/send?access_token=...)`}},
+		{"webhook pasted as its own token", doc("  - name: a\n    source: dlc\n    target: {webhook: \"https://oapi.dingtalk.com/robot/send?access_token=https://oapi.dingtalk.com/robot/send?access_token=" + testToken + "\"}\n"),
+			[]string{`rules[0] "a": target.webhook: has a URL as its access_token: the whole webhook was pasted where only the token goes; paste the webhook URL once (https://oapi.dingtalk.com/robot/send?access_token=...)`}},
 		{"webhook variable unset", doc("  - name: x\n    source: dlc\n    target: {webhook: \"${NO_HOOK}\"}\n"),
 			[]string{`rules[0] "x": target.webhook: ${NO_HOOK} is not set`}},
 		{"secret variable unset", doc("  - name: x\n    source: dlc\n    target: {webhook: \"${HOOK}\", secret: \"${DINGTALK_SECRET}\"}\n"),
