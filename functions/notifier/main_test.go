@@ -319,3 +319,34 @@ func TestInvalidRulesFailEveryInvocation(t *testing.T) {
 		assertNoSecret(t, "error", res.Err.Message)
 	}
 }
+
+// TestUnreadablePayloads: an empty or non-JSON payload fails with an error
+// that says so (and where), logged at WARN with the request id.
+func TestUnreadablePayloads(t *testing.T) {
+	e := start(t, runtimetest.FC, secret)
+	for id, tc := range map[string]struct{ payload, want string }{
+		"req-empty":   {"", "payload is empty"},
+		"req-blank":   {" \n", "payload is empty"},
+		"req-notjson": {`{"id": x}`, "payload is not JSON: invalid character 'x' looking for beginning of value at byte 8 of 9"},
+	} {
+		_, ferr := e.invoke([]byte(tc.payload), runtimetest.WithRequestID(id))
+		if ferr == nil || !strings.Contains(ferr.Message, tc.want) {
+			t.Errorf("%s: error %v, want %q", id, ferr, tc.want)
+		}
+		if !waitLogs(e.rt, `"requestId":"`+id+`"`) {
+			t.Fatalf("%s: no log line with the request id:\n%s", id, e.rt.Logs())
+		}
+		found := false
+		for _, line := range strings.Split(e.rt.Logs(), "\n") {
+			if strings.Contains(line, `"requestId":"`+id+`"`) && strings.Contains(line, "unreadable") {
+				found = true
+				if !strings.Contains(line, `"level":"WARN"`) {
+					t.Errorf("%s: logged %s, want level WARN", id, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no 'unreadable payload' line with the request id:\n%s", id, e.rt.Logs())
+		}
+	}
+}

@@ -101,7 +101,7 @@ func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
 		p = &defaultParser
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return Batch{}, errors.New("event: body is empty")
+		return Batch{}, errors.New("event: payload is empty")
 	}
 	if !gjson.ValidBytes(body) {
 		return Batch{}, notJSON(body)
@@ -130,9 +130,9 @@ func notJSON(body []byte) error {
 	var raw json.RawMessage
 	var se *json.SyntaxError
 	if err := json.Unmarshal(body, &raw); errors.As(err, &se) {
-		return fmt.Errorf("event: body is not JSON: %s (at byte %d of %d)", se.Error(), se.Offset, len(body))
+		return fmt.Errorf("event: payload is not JSON: %s at byte %d of %d", se.Error(), se.Offset, len(body))
 	}
-	return fmt.Errorf("event: body is not JSON (%d bytes)", len(body))
+	return fmt.Errorf("event: payload is not JSON (%d bytes)", len(body))
 }
 
 func kind(v gjson.Result) string {

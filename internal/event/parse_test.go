@@ -396,12 +396,12 @@ func TestBadBodies(t *testing.T) {
 		body string
 		want string
 	}{
-		{"", "event: body is empty"},
-		{" \n\t", "event: body is empty"},
-		{`{"id": x}`, "event: body is not JSON: invalid character 'x' looking for beginning of value (at byte 8 of 9)"},
-		{`{"id": "a"`, "event: body is not JSON: unexpected end of JSON input (at byte 10 of 10)"},
-		{`hello`, "event: body is not JSON: invalid character 'h' looking for beginning of value (at byte 1 of 5)"},
-		{`{"a":1} {"b":2}`, "event: body is not JSON: invalid character '{' after top-level value (at byte 9 of 15)"},
+		{"", "event: payload is empty"},
+		{" \n\t", "event: payload is empty"},
+		{`{"id": x}`, "event: payload is not JSON: invalid character 'x' looking for beginning of value at byte 8 of 9"},
+		{`{"id": "a"`, "event: payload is not JSON: unexpected end of JSON input at byte 10 of 10"},
+		{`hello`, "event: payload is not JSON: invalid character 'h' looking for beginning of value at byte 1 of 5"},
+		{`{"a":1} {"b":2}`, "event: payload is not JSON: invalid character '{' after top-level value at byte 9 of 15"},
 	}
 	for _, tt := range tests {
 		_, err := (&Parser{}).Parse([]byte(tt.body), received)

@@ -134,7 +134,7 @@ type Result struct {
 	Suppressed int           `json:"suppressed"`
 	Retried    int           `json:"retried"`
 	Deliveries []Delivery    `json:"deliveries"`
-	Skips      []event.Skip  `json:"skips,omitempty"`
+	Skips      *Skips        `json:"skips,omitempty"`
 	Explain    []Explanation `json:"explain,omitempty"`
 }
 
@@ -205,14 +205,18 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 	start := n.cfg.Now()
 	batch, err := n.cfg.Parser.Parse(body, start)
 	if err != nil {
-		n.cfg.Logger.ErrorContext(ctx, "unreadable invocation payload", "error", err, "bytes", len(body))
+		// Empty or not JSON: the error says which and where. The sender's
+		// mistake, not ours, so WARN; the logger adds the request id.
+		n.cfg.Logger.WarnContext(ctx, "unreadable invocation payload", "error", err, "bytes", len(body))
 		return res, err
 	}
 	res.Events = len(batch.Tasks)
 	res.Skipped = len(batch.Skipped)
-	res.Skips = batch.Skipped
-	for _, s := range batch.Skipped {
-		n.cfg.Logger.InfoContext(ctx, "event skipped", "index", s.Index, "eventId", s.EventID, "reason", s.Reason)
+	res.Skips = summarise(batch.Skipped)
+	if res.Skips != nil {
+		// One line per invocation, not one per element: a 1 MB array of
+		// numbers is 138,887 skips.
+		n.cfg.Logger.InfoContext(ctx, "events skipped", "skipped", res.Skipped, "byReason", res.Skips.ByReason, "sample", res.Skips.Sample)
 	}
 
 	var pending []*notification
