@@ -46,6 +46,7 @@ type Config struct {
 	Lockout  time.Duration // how long a robot that answered "too fast" is left alone; 10m when zero
 	Remember int           // dedupe keys remembered (two per delivery); 65536 when zero, about 2 MB
 	Explain  bool          // add every rule's verdict to the Result
+	DryRun   bool          // Sender prints instead of sending; the Result says so
 
 	// Retry backoff inside one invocation: jittered exponential from
 	// BackoffBase up to BackoffMax, while the context's deadline allows.
@@ -126,6 +127,7 @@ func (n *Notifier) robotOf(r *rules.Rule) string {
 
 // Result is what one invocation did. It never carries a secret.
 type Result struct {
+	DryRun     bool          `json:"dryRun,omitempty"` // "sent" means printed, not sent
 	Events     int           `json:"events"`
 	Matched    int           `json:"matched"`
 	Sent       int           `json:"sent"`
@@ -189,7 +191,7 @@ type notification struct {
 
 // Handle processes one invocation's payload.
 func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
-	res := Result{Deliveries: []Delivery{}}
+	res := Result{Deliveries: []Delivery{}, DryRun: n.cfg.DryRun}
 	if n.cfg.ConfErr != nil {
 		n.cfg.Logger.ErrorContext(ctx, "configuration is invalid; failing the invocation so the event is kept for retry", "error", n.cfg.ConfErr)
 		return res, n.cfg.ConfErr

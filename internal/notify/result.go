@@ -104,3 +104,10 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(out)
 }
+
+// Incomplete reports whether a notification matched but did not reach its
+// group: failed for good, or left for the platform's retry. Local mode
+// exits non-zero on it (platform.Incomplete).
+func (r Result) Incomplete() bool {
+	return r.Failed > 0 || r.Sent+r.Suppressed < r.Matched
+}
