@@ -9,6 +9,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,4 +116,33 @@ type memCase struct {
 // synchronous payload limit is 32 MB, Lambda's 6 MB.
 func cases() []memCase {
 	return []memCase{{runtimetest.FC, 6}, {runtimetest.FC, 21}, {runtimetest.FC, 32}, {runtimetest.Lambda, 6}}
+}
+
+// TestDescriptorsFitTheLargestPayload: the notifier's memory size in each
+// descriptor holds the peak RSS bound (3x the payload + 30 MB) of the
+// largest payload its platform delivers, which TestPeakRSSOfLargeBatches
+// holds the binary to.
+func TestDescriptorsFitTheLargestPayload(t *testing.T) {
+	for _, d := range []struct {
+		file, key string
+		payloadMB int
+		platform  string
+	}{
+		{"s.yaml", "memorySize", 32, "FC"},
+		{"template.yml", "MemorySize", 6, "Lambda"},
+	} {
+		raw, err := os.ReadFile(filepath.Join("..", "..", d.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The notifier is the first function in both descriptors.
+		m := regexp.MustCompile(`(?m)^\s+` + d.key + `:\s*(\d+)`).FindSubmatch(raw)
+		if m == nil {
+			t.Fatalf("%s: no %s", d.file, d.key)
+		}
+		size, _ := strconv.Atoi(string(m[1]))
+		if need := 3*d.payloadMB + 30; size < need {
+			t.Errorf("%s: notifier %s %d MB, under the %d MB a %d MB %s payload may take", d.file, d.key, size, need, d.payloadMB, d.platform)
+		}
+	}
 }
