@@ -4,11 +4,15 @@ package main
 // runtime-API emulators against the signature-checking DingTalk robot.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -317,5 +321,142 @@ func TestInvalidRulesFailEveryInvocation(t *testing.T) {
 			t.Fatalf("error %v, want the validation error naming the bad source", res.Err)
 		}
 		assertNoSecret(t, "error", res.Err.Message)
+	}
+}
+
+// TestUnreadablePayloads: an empty or non-JSON payload fails with an error
+// that says so (and where), logged at WARN with the request id.
+func TestUnreadablePayloads(t *testing.T) {
+	e := start(t, runtimetest.FC, secret)
+	for id, tc := range map[string]struct{ payload, want string }{
+		"req-empty":   {"", "payload is empty"},
+		"req-blank":   {" \n", "payload is empty"},
+		"req-notjson": {`{"id": x}`, "payload is not JSON: invalid character 'x' looking for beginning of value at byte 8 of 9"},
+	} {
+		_, ferr := e.invoke([]byte(tc.payload), runtimetest.WithRequestID(id))
+		if ferr == nil || !strings.Contains(ferr.Message, tc.want) {
+			t.Errorf("%s: error %v, want %q", id, ferr, tc.want)
+		}
+		if !waitLogs(e.rt, `"requestId":"`+id+`"`) {
+			t.Fatalf("%s: no log line with the request id:\n%s", id, e.rt.Logs())
+		}
+		found := false
+		for _, line := range strings.Split(e.rt.Logs(), "\n") {
+			if strings.Contains(line, `"requestId":"`+id+`"`) && strings.Contains(line, "unreadable") {
+				found = true
+				if !strings.Contains(line, `"level":"WARN"`) {
+					t.Errorf("%s: logged %s, want level WARN", id, line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no 'unreadable payload' line with the request id:\n%s", id, e.rt.Logs())
+		}
+	}
+}
+
+// runLocal runs the built notifier in local mode (no runtime API variable)
+// on payload as stdin, with args, and returns stdout, stderr and the exit
+// status.
+func runLocal(t *testing.T, env []string, payload []byte, args ...string) (string, string, int) {
+	t.Helper()
+	bin := runtimetest.Build(t, "./functions/notifier", runtimetest.FC)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append([]string{"TMPDIR=" + os.TempDir()}, env...)
+	cmd.Stdin = bytes.NewReader(payload)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("run %s: %v", bin, err)
+	}
+	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+// localRobot is a fake robot and the environment of one rule (every failed
+// DLC job) sending to it, signed with robotSecret.
+func localRobot(t *testing.T, robotSecret string) (*dingtalktest.Server, []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the notifier")
+	}
+	robot := dingtalktest.New()
+	t.Cleanup(robot.Close)
+	webhook := robot.AddRobot(token, secret)
+	rules := fmt.Sprintf(`{"rules":[{"name":"dlc-failed","source":"dlc","scope":"workspace","events":"failed","target":{"webhook":%q,"secret":%q}}]}`, webhook, robotSecret)
+	return robot, []string{"NOTIFY_RULES=" + rules, "DINGTALK_TIMEOUT=300ms"}
+}
+
+// TestLocalModeSaysWhatHappened: the JSON result is printed also when the
+// invocation fails as retryable, and the exit status is non-zero whenever
+// a notification was not delivered, permanent failures included.
+func TestLocalModeSaysWhatHappened(t *testing.T) {
+	t.Run("delivered", func(t *testing.T) {
+		robot, env := localRobot(t, secret)
+		out, logs, code := runLocal(t, env, dlcFailed("ev-l1", "dlcjobl1"))
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil || code != 0 || r.Sent != 1 || len(robot.Messages()) != 1 {
+			t.Fatalf("exit %d, result %s (%v), robot got %d; want exit 0 and 1 sent\n%s", code, out, err, len(robot.Messages()), logs)
+		}
+	})
+	t.Run("wrong secret", func(t *testing.T) {
+		_, env := localRobot(t, "SECthisisnottherobotssecret")
+		out, logs, code := runLocal(t, env, dlcFailed("ev-l2", "dlcjobl2"))
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil || r.Failed != 1 {
+			t.Fatalf("result %s (%v), want one failed delivery\n%s", out, err, logs)
+		}
+		if code == 0 {
+			t.Error("a permanent failure exited 0")
+		}
+		assertNoSecret(t, "stdout", out)
+	})
+	t.Run("retryable", func(t *testing.T) {
+		robot, env := localRobot(t, secret)
+		robot.Fault(token, 100, dingtalktest.HangFault()) // a timeout is not refunded: two attempts spend the budget
+		out, logs, code := runLocal(t, append(env, "DINGTALK_RATE_LIMIT=2/1m"), dlcFailed("ev-l3", "dlcjobl3"))
+		var r struct {
+			Error string
+			result
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil || !strings.Contains(r.Error, "retry") || r.Matched != 1 || len(r.Deliveries) != 1 || r.Deliveries[0].Outcome != "retry" {
+			t.Fatalf("printed %s (%v), want the result with the retryable error\n%s", out, err, logs)
+		}
+		if code == 0 {
+			t.Error("a retryable failure exited 0")
+		}
+	})
+}
+
+// TestDryRunSendsNothing: -dry-run (also with -explain) matches and renders,
+// prints each message as the group would see it, and sends nothing.
+func TestDryRunSendsNothing(t *testing.T) {
+	for _, args := range [][]string{{"-dry-run"}, {"-dry-run", "-explain"}, {"-explain", "-dry-run"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			robot, env := localRobot(t, secret)
+			out, logs, code := runLocal(t, env, dlcFailed("ev-d1", "dlcjobd1"), args...)
+			if n := len(robot.Requests()); n != 0 {
+				t.Fatalf("the robot received %d requests", n)
+			}
+			msg, line, ok := strings.Cut(strings.TrimSuffix(out, "\n"), "\n{")
+			if !ok || !strings.Contains(msg, "dry run") || !strings.Contains(msg, "dlcjobd1") || !strings.Contains(msg, "train-dlcjobd1") {
+				t.Fatalf("stdout %q: want the rendered message, then the result\n%s", out, logs)
+			}
+			var r struct {
+				DryRun  bool
+				Explain []any
+				result
+			}
+			if err := json.Unmarshal([]byte("{"+line), &r); err != nil || !r.DryRun || r.Sent != 1 || code != 0 {
+				t.Fatalf("exit %d, result {%s (%v): want dryRun and 1 sent (printed)", code, line, err)
+			}
+			if (len(r.Explain) > 0) != slices.Contains(args, "-explain") {
+				t.Errorf("explain %v with args %v", r.Explain, args)
+			}
+			assertNoSecret(t, "stdout", out)
+		})
 	}
 }

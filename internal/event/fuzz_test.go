@@ -2,11 +2,12 @@ package event
 
 import (
 	"os"
+	"reflect"
 	"testing"
 )
 
-// FuzzParse: no body makes Parse panic, and every Task it returns names a
-// known source and carries a status.
+// FuzzParse: no body makes Parse panic, every Task it returns names a
+// known source and carries a status, and ParseChunks reads the same.
 func FuzzParse(f *testing.F) {
 	for _, file := range sampleFiles(f) {
 		b, err := os.ReadFile(file)
@@ -29,6 +30,12 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := p.Parse(body, received)
+		var chunked []Task
+		skips, cerr := p.ParseChunks(body, received, 3, func(ts []Task) { chunked = append(chunked, ts...) })
+		if (err == nil) != (cerr == nil) || !reflect.DeepEqual(chunked, b.Tasks) && len(chunked)+len(b.Tasks) > 0 ||
+			!reflect.DeepEqual(skips, b.Skipped) && len(skips)+len(b.Skipped) > 0 {
+			t.Fatalf("ParseChunks read %d tasks, %d skips (%v); Parse %d, %d (%v)", len(chunked), len(skips), cerr, len(b.Tasks), len(b.Skipped), err)
+		}
 		if err != nil {
 			if len(b.Tasks) != 0 || len(b.Skipped) != 0 {
 				t.Fatalf("error %v with a non-empty batch", err)

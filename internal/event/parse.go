@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -97,18 +98,42 @@ var defaultParser Parser
 // body is empty or not JSON; anything else that gives no Task is a Skip.
 // EventTime falls back to received when the event's own time is unreadable.
 func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
+	st := state{received: received}
+	// One copy: every string in the Tasks is a substring of it.
+	if err := p.parse(body, string(body), &st); err != nil {
+		return Batch{}, err
+	}
+	return st.b, nil
+}
+
+// ParseChunks reads a delivery as Parse does, but hands its Tasks to fn as
+// they are read, in chunks of at most size, and returns the skips: a large
+// batch is then never held whole as Tasks. fn may keep a chunk; none is
+// reused. To save a copy of a large payload, the strings in the Tasks point
+// into body itself, which must not be modified while they are in use.
+func (p *Parser) ParseChunks(body []byte, received time.Time, size int, fn func([]Task)) ([]Skip, error) {
+	st := state{received: received, chunk: max(size, 1), each: fn}
+	if err := p.parse(body, unsafe.String(unsafe.SliceData(body), len(body)), &st); err != nil {
+		return nil, err
+	}
+	if len(st.b.Tasks) > 0 {
+		fn(st.b.Tasks)
+	}
+	return st.b.Skipped, nil
+}
+
+// parse reads body, whose text is s, into st.
+func (p *Parser) parse(body []byte, s string, st *state) error {
 	if p == nil {
 		p = &defaultParser
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return Batch{}, errors.New("event: body is empty")
+		return errors.New("event: payload is empty")
 	}
 	if !gjson.ValidBytes(body) {
-		return Batch{}, notJSON(body)
+		return notJSON(body)
 	}
-	// One copy: every string in the Tasks is a substring of it.
-	s := string(body)
-	st := state{p: p, received: received}
+	st.p = p
 	root := gjson.Parse(s)
 	switch {
 	case root.IsArray():
@@ -120,7 +145,7 @@ func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
 	default:
 		st.skip("", "body is a JSON "+kind(root)+", not an event object")
 	}
-	return st.b, nil
+	return nil
 }
 
 // notJSON says where the body stops being JSON. gjson only says whether it
@@ -130,9 +155,9 @@ func notJSON(body []byte) error {
 	var raw json.RawMessage
 	var se *json.SyntaxError
 	if err := json.Unmarshal(body, &raw); errors.As(err, &se) {
-		return fmt.Errorf("event: body is not JSON: %s (at byte %d of %d)", se.Error(), se.Offset, len(body))
+		return fmt.Errorf("event: payload is not JSON: %s at byte %d of %d", se.Error(), se.Offset, len(body))
 	}
-	return fmt.Errorf("event: body is not JSON (%d bytes)", len(body))
+	return fmt.Errorf("event: payload is not JSON (%d bytes)", len(body))
 }
 
 func kind(v gjson.Result) string {
@@ -158,6 +183,9 @@ type state struct {
 	b        Batch
 	received time.Time
 	n        int // index of the next event or element
+
+	each  func([]Task) // ParseChunks: takes each full chunk of Tasks
+	chunk int
 }
 
 func (st *state) skip(id, reason string) {
@@ -472,6 +500,10 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 	}
 	st.b.Tasks = append(st.b.Tasks, t)
 	st.n++
+	if st.each != nil && len(st.b.Tasks) >= st.chunk {
+		st.each(st.b.Tasks)
+		st.b.Tasks = nil
+	}
 }
 
 // seconds reads a duration in seconds, as a number or numeric string.

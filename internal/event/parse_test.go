@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -396,12 +397,12 @@ func TestBadBodies(t *testing.T) {
 		body string
 		want string
 	}{
-		{"", "event: body is empty"},
-		{" \n\t", "event: body is empty"},
-		{`{"id": x}`, "event: body is not JSON: invalid character 'x' looking for beginning of value (at byte 8 of 9)"},
-		{`{"id": "a"`, "event: body is not JSON: unexpected end of JSON input (at byte 10 of 10)"},
-		{`hello`, "event: body is not JSON: invalid character 'h' looking for beginning of value (at byte 1 of 5)"},
-		{`{"a":1} {"b":2}`, "event: body is not JSON: invalid character '{' after top-level value (at byte 9 of 15)"},
+		{"", "event: payload is empty"},
+		{" \n\t", "event: payload is empty"},
+		{`{"id": x}`, "event: payload is not JSON: invalid character 'x' looking for beginning of value at byte 8 of 9"},
+		{`{"id": "a"`, "event: payload is not JSON: unexpected end of JSON input at byte 10 of 10"},
+		{`hello`, "event: payload is not JSON: invalid character 'h' looking for beginning of value at byte 1 of 5"},
+		{`{"a":1} {"b":2}`, "event: payload is not JSON: invalid character '{' after top-level value at byte 9 of 15"},
 	}
 	for _, tt := range tests {
 		_, err := (&Parser{}).Parse([]byte(tt.body), received)
@@ -434,5 +435,39 @@ func TestFieldTable(t *testing.T) {
 	}
 	if len(FieldNames) != int(numFields) || len(fieldByName) != int(numFields) {
 		t.Errorf("FieldNames = %v", FieldNames)
+	}
+}
+
+// TestParseChunksAgreesWithParse: the chunks, joined, are Parse's Tasks,
+// with the same skips, whatever the chunk size; no chunk is over the size.
+func TestParseChunksAgreesWithParse(t *testing.T) {
+	c := readSample(t, "dlc-failed.json")
+	oss := readSample(t, "oss-object-created.json")
+	var parts []string
+	for i := range 7 {
+		parts = append(parts, c, quote(c), "1")
+		if i%3 == 0 {
+			parts = append(parts, oss)
+		}
+	}
+	body := []byte("[" + strings.Join(parts, ",") + "]")
+	want, err := (&Parser{}).Parse(body, time.Unix(0, 0))
+	if err != nil || len(want.Tasks) != 14 {
+		t.Fatalf("Parse: %d tasks, %v", len(want.Tasks), err)
+	}
+	for _, size := range []int{0, 1, 2, 5, 14, 100} {
+		var got []Task
+		skips, err := (&Parser{}).ParseChunks(body, time.Unix(0, 0), size, func(ts []Task) {
+			if len(ts) == 0 || len(ts) > max(size, 1) {
+				t.Errorf("size %d: a chunk of %d", size, len(ts))
+			}
+			got = append(got, ts...)
+		})
+		if err != nil || !reflect.DeepEqual(got, want.Tasks) || !reflect.DeepEqual(skips, want.Skipped) {
+			t.Errorf("size %d: %d tasks, skips %v, err %v; want Parse's %d and %v", size, len(got), skips, err, len(want.Tasks), want.Skipped)
+		}
+	}
+	if _, err := (&Parser{}).ParseChunks([]byte(" "), time.Time{}, 10, func([]Task) { t.Error("called") }); err == nil || err.Error() != "event: payload is empty" {
+		t.Errorf("empty payload: %v", err)
 	}
 }

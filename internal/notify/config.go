@@ -3,6 +3,7 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -17,13 +18,19 @@ const (
 	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt, e.g. 5s (default 10s)
 )
 
+// Flags are the notifier command's local-mode switches.
+type Flags struct {
+	Explain bool      // add every rule's verdict for each event to the Result
+	DryRun  io.Writer // match and render, print each message here, send nothing
+}
+
 // FromEnv builds the Notifier of one function instance: rules, field
 // mapping, rate budget and DingTalk client, loaded and validated once. An
 // invalid configuration does not stop the instance: every invocation then
 // fails with the validation error, so events wait in retry or the
 // dead-letter queue instead of being dropped.
-func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Notifier {
-	cfg := Config{Logger: logger, Explain: explain}
+func FromEnv(getenv func(string) string, logger *slog.Logger, flags Flags) *Notifier {
+	cfg := Config{Logger: logger, Explain: flags.Explain}
 	var errs []error
 
 	set, err := rules.Load(getenv)
@@ -56,6 +63,9 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Not
 		cfg.SendTimeout = 10 * time.Second
 	}
 	cfg.Sender = dingtalk.NewClient(cfg.SendTimeout)
+	if flags.DryRun != nil {
+		cfg.Sender, cfg.DryRun = NewPrintSender(flags.DryRun), true
+	}
 	if len(errs) > 0 {
 		cfg.ConfErr = fmt.Errorf("configuration: %w", errors.Join(errs...))
 		if logger != nil {

@@ -390,7 +390,7 @@ func TestFromEnv(t *testing.T) {
 		"DINGTALK_SECRET":     testSecret,
 		"DINGTALK_RATE_LIMIT": "5/30s",
 	}
-	n := FromEnv(func(k string) string { return env[k] }, nil, false)
+	n := FromEnv(func(k string) string { return env[k] }, nil, Flags{})
 	if n.cfg.ConfErr != nil {
 		t.Fatalf("ConfErr = %v", n.cfg.ConfErr)
 	}
@@ -398,7 +398,7 @@ func TestFromEnv(t *testing.T) {
 		t.Errorf("rate = %v", n.cfg.Rate)
 	}
 	env["DINGTALK_RATE_LIMIT"] = "fast"
-	n = FromEnv(func(k string) string { return env[k] }, nil, false)
+	n = FromEnv(func(k string) string { return env[k] }, nil, Flags{})
 	if n.cfg.ConfErr == nil || !strings.Contains(n.cfg.ConfErr.Error(), "DINGTALK_RATE_LIMIT") {
 		t.Errorf("ConfErr = %v, want one naming DINGTALK_RATE_LIMIT", n.cfg.ConfErr)
 	}

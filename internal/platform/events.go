@@ -2,6 +2,8 @@ package platform
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
@@ -38,8 +41,8 @@ const maxLocalEvent = 32 << 20
 // RunEvents runs h as an event function. With FC_RUNTIME_API set it serves FC's runtime API, with
 // AWS_LAMBDA_RUNTIME_API set Lambda's; neither returns. Otherwise (local mode) each path in args is
 // one invocation ("-" or no args at all: stdin), each result is printed to stdout as one JSON line,
-// an error as {"error": "..."}; RunEvents returns when all succeeded and exits with status 1 when
-// any failed.
+// with an "error" member when the invocation failed; RunEvents returns when all succeeded and
+// exits with status 1 when any failed or returned an Incomplete result.
 func RunEvents(h EventHandler, args []string) {
 	switch detect(os.Getenv) {
 	case modeFC:
@@ -80,17 +83,31 @@ func lambdaEventHandler(h EventHandler) func(context.Context, json.RawMessage) (
 }
 
 // invokeEvent calls h, turning a panic into *PanicError and the result into JSON text.
-func invokeEvent(ctx context.Context, h EventHandler, payload []byte) (out json.RawMessage, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, &PanicError{Value: v, Stack: string(debug.Stack())}
-		}
-	}()
-	res, err := h(ctx, payload)
+func invokeEvent(ctx context.Context, h EventHandler, payload []byte) (json.RawMessage, error) {
+	res, err := callEvent(ctx, h, payload)
 	if err != nil {
 		return nil, err
 	}
 	return resultJSON(res)
+}
+
+// callEvent calls h, turning a panic into *PanicError.
+func callEvent(ctx context.Context, h EventHandler, payload []byte) (res any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, &PanicError{Value: v, Stack: string(debug.Stack())}
+		}
+	}()
+	return h(ctx, payload)
+}
+
+// Incomplete is implemented by a result that can say some of its work was
+// not done although the invocation succeeded: a failure no retry can fix
+// (a wrong secret) is not an invocation error on a platform, which would
+// only retry it, but a person running the function locally must see it in
+// the exit status.
+type Incomplete interface {
+	Incomplete() bool
 }
 
 // resultJSON marshals a handler result. Byte slices are JSON text already: marshalling them again
@@ -118,7 +135,9 @@ func resultJSON(v any) (json.RawMessage, error) {
 }
 
 // runLocalEvents is local mode: one invocation per path (stdin when there are none), one JSON line
-// per invocation on out. It reports whether any invocation failed.
+// per invocation on out: the handler's result, with an "error" member added when the invocation
+// failed (the result still says what was done), or {"error": "..."} when there is no result. It
+// reports whether any invocation failed or returned an Incomplete result.
 func runLocalEvents(ctx context.Context, h EventHandler, args []string, stdin io.Reader, out io.Writer) (failed bool) {
 	if len(args) == 0 {
 		args = []string{"-"}
@@ -126,26 +145,49 @@ func runLocalEvents(ctx context.Context, h EventHandler, args []string, stdin io
 	w := bufio.NewWriter(out)
 	defer w.Flush()
 	for _, path := range args {
-		line, err := localInvoke(ctx, h, path, stdin)
-		if err != nil {
+		res, err := localInvoke(ctx, h, path, stdin)
+		if inc, ok := res.(Incomplete); err != nil || ok && inc.Incomplete() {
 			failed = true
-			line, _ = json.Marshal(struct {
-				Error string `json:"error"`
-			}{err.Error()})
 		}
-		w.Write(line)
+		w.Write(localLine(res, err))
 		w.WriteByte('\n')
 		w.Flush() // one line per invocation as it happens, not all at the end
 	}
 	return failed
 }
 
-func localInvoke(ctx context.Context, h EventHandler, path string, stdin io.Reader) (json.RawMessage, error) {
+// localLine is the JSON line local mode prints for one invocation.
+func localLine(res any, err error) []byte {
+	var line json.RawMessage
+	if res != nil {
+		var merr error
+		if line, merr = resultJSON(res); merr != nil {
+			line, err = nil, cmp.Or(err, merr)
+		}
+	}
+	if err == nil {
+		return line
+	}
+	msg, _ := json.Marshal(err.Error())
+	if len(line) > 1 && line[0] == '{' { // the result, with the error first
+		rest := line[1:]
+		if len(bytes.TrimSpace(rest)) > 1 {
+			rest = append([]byte{','}, rest...)
+		}
+		return slices.Concat([]byte(`{"error":`), msg, rest)
+	}
+	if line != nil {
+		return slices.Concat([]byte(`{"error":`), msg, []byte(`,"result":`), line, []byte("}"))
+	}
+	return slices.Concat([]byte(`{"error":`), msg, []byte("}"))
+}
+
+func localInvoke(ctx context.Context, h EventHandler, path string, stdin io.Reader) (any, error) {
 	payload, err := readLocal(path, stdin)
 	if err != nil {
 		return nil, err
 	}
-	return invokeEvent(withInvocation(ctx, nextLocalID(), ""), h, payload)
+	return callEvent(withInvocation(ctx, nextLocalID(), ""), h, payload)
 }
 
 func readLocal(path string, stdin io.Reader) ([]byte, error) {

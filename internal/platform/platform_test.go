@@ -120,9 +120,19 @@ func TestRunLocalEvents(t *testing.T) {
 	}
 	ok := file("ok.json", `{"v":1}`)
 	fail := file("fail.json", `{"fail":true}`)
+	partial := file("partial.json", `{"partial":true}`)
+	retry := file("retry.json", `{"retry":true}`)
+	boom := file("panic.json", `{"panic":true}`)
 	h := func(ctx context.Context, p []byte) (any, error) {
-		if bytes.Contains(p, []byte("fail")) {
+		switch {
+		case bytes.Contains(p, []byte("fail")):
 			return nil, errors.New("handler says no")
+		case bytes.Contains(p, []byte("partial")):
+			return incomplete{Sent: 1, Failed: 1}, nil
+		case bytes.Contains(p, []byte("retry")):
+			return incomplete{Sent: 1}, errors.New("1 not delivered yet")
+		case bytes.Contains(p, []byte("panic")):
+			panic("boom")
 		}
 		return map[string]any{"id": strings.HasPrefix(RequestID(ctx), "local-"), "in": json.RawMessage(p)}, nil
 	}
@@ -137,6 +147,10 @@ func TestRunLocalEvents(t *testing.T) {
 		{"dash is stdin", []string{"-"}, `{"v":3}`, false, []string{`{"id":true,"in":{"v":3}}`}},
 		{"files in order", []string{ok, ok}, "", false, []string{`{"id":true,"in":{"v":1}}`, `{"id":true,"in":{"v":1}}`}},
 		{"error line and failure", []string{fail, ok}, "", true, []string{`{"error":"handler says no"}`, `{"id":true,"in":{"v":1}}`}},
+		{"result printed with the error", []string{retry}, "", true, []string{`{"error":"1 not delivered yet","sent":1,"failed":0}`}},
+		{"incomplete result fails", []string{partial}, "", true, []string{`{"sent":1,"failed":1}`}},
+		{"complete result does not", []string{ok}, "", false, []string{`{"id":true,"in":{"v":1}}`}},
+		{"panic", []string{boom}, "", true, []string{`{"error":"handler panicked: boom"}`}},
 		{"unreadable file named", []string{filepath.Join(dir, "missing.json")}, "", true,
 			[]string{`{"error":"read event: open ` + filepath.Join(dir, "missing.json") + `: no such file or directory"}`}},
 		{"directory", []string{dir}, "", true, []string{`{"error":"read event from ` + dir + `: read ` + dir + `: is a directory"}`}},
@@ -152,6 +166,14 @@ func TestRunLocalEvents(t *testing.T) {
 		})
 	}
 }
+
+// incomplete is a result that says whether it did all its work.
+type incomplete struct {
+	Sent   int `json:"sent"`
+	Failed int `json:"failed"`
+}
+
+func (r incomplete) Incomplete() bool { return r.Failed > 0 }
 
 func ptr[T any](v T) *T { return &v }
 

@@ -1,0 +1,173 @@
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// numbers is a JSON array of n numbers, each one a skip.
+func numbers(n int) []byte {
+	b := []byte{'['}
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(1000000+i), 10)
+	}
+	return append(b, ']')
+}
+
+// camelCase reports the first key of a JSON document that does not start
+// with a lower-case letter.
+func camelCase(v any) string {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			if k == "" || k[0] < 'a' || k[0] > 'z' {
+				return k
+			}
+			if bad := camelCase(e); bad != "" {
+				return bad
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if bad := camelCase(e); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
+}
+
+// TestResultStaysSmall: a 1 MB array of 138,887 numbers gave a 7 MB result
+// (one skip each), past Lambda's 6 MB response limit, and a log line per
+// element. Skips are summarised by reason with a capped sample, and one log
+// line says so.
+func TestResultStaysSmall(t *testing.T) {
+	f := newFixture(t, nil)
+	body := numbers(138887)
+	res, err := f.n.Handle(ctxWithin(t, 5*time.Second), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d-byte payload, %d skipped: result %d bytes, log %d bytes", len(body), res.Skipped, len(js), f.logs.Len())
+	if res.Skipped != 138887 || res.Skips == nil || len(res.Skips.ByReason) != 1 || res.Skips.ByReason[0].Count != 138887 {
+		t.Fatalf("skips %+v, want 138887 for one reason", res.Skips)
+	}
+	if len(res.Skips.Sample) != maxSkipSample || res.Skips.Sample[3].Index != 3 {
+		t.Errorf("sample %+v, want the first %d", res.Skips.Sample, maxSkipSample)
+	}
+	if len(js) > 4096 {
+		t.Errorf("result is %d bytes, want a summary: %.500s", len(js), js)
+	}
+	if n, lines := strings.Count(f.logs.String(), `"msg":"events skipped"`), strings.Count(f.logs.String(), "\n"); n != 1 || lines != 2 {
+		t.Errorf("%d skip lines in %d log lines, want 1 and 2 (skips, done):\n%.2000s", n, lines, f.logs.String())
+	}
+	var doc any
+	if err := json.Unmarshal(js, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if bad := camelCase(doc); bad != "" {
+		t.Errorf("result key %q is not camelCase: %s", bad, js)
+	}
+}
+
+// TestSkipReasonsAreCapped: a batch whose every element is skipped for its
+// own reason (a different source each) still gives a bounded summary.
+func TestSkipReasonsAreCapped(t *testing.T) {
+	f := newFixture(t, nil)
+	var evs [][]byte
+	for i := range 500 {
+		evs = append(evs, fmt.Appendf(nil, `{"specversion":"1.0","id":"x%d","source":"acs.src%d%s","type":"t","data":{}}`, i, i, strings.Repeat("s", 1000)))
+	}
+	res, err := f.n.Handle(ctxWithin(t, 5*time.Second), batch(evs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Skips
+	if s == nil || len(s.ByReason) != maxSkipReasons+1 || s.ByReason[maxSkipReasons].Reason != otherReasons || s.ByReason[maxSkipReasons].Count != 500-maxSkipReasons {
+		t.Fatalf("byReason has %d entries, want %d and %q", len(s.ByReason), maxSkipReasons+1, otherReasons)
+	}
+	for _, c := range s.ByReason {
+		if len(c.Reason) > maxReasonBytes+3 {
+			t.Errorf("reason of %d bytes is not cut", len(c.Reason))
+		}
+	}
+	if js, _ := json.Marshal(res); len(js) > 16<<10 {
+		t.Errorf("result is %d bytes", len(js))
+	}
+}
+
+// TestResultListsNotDeliveredFirst: past maxListed deliveries the JSON
+// result lists the failed ones first and counts the rest; the counters
+// cover all.
+func TestResultListsNotDeliveredFirst(t *testing.T) {
+	var res Result
+	for i := range 3 * maxListed {
+		d := Delivery{Rule: "r", EventID: strconv.Itoa(i), Outcome: Digested}
+		if i%100 == 99 {
+			d.Outcome = Failed
+		}
+		res.Deliveries = append(res.Deliveries, d)
+	}
+	js, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Deliveries []Delivery
+		Omitted    int `json:"deliveriesOmitted"`
+	}
+	if err := json.Unmarshal(js, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Deliveries) != maxListed || got.Omitted != 2*maxListed {
+		t.Fatalf("listed %d, omitted %d; want %d and %d", len(got.Deliveries), got.Omitted, maxListed, 2*maxListed)
+	}
+	for i, d := range got.Deliveries[:30] {
+		if d.Outcome != Failed || d.EventID != strconv.Itoa(100*i+99) {
+			t.Fatalf("deliveries[%d] = %+v, want the failures first, in order", i, d)
+		}
+	}
+}
+
+// gcPercent reads the GC percent (SetGCPercent is the only reader).
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// TestCollectEagerlyRestores: overlapping large invocations keep the heap
+// tight until the last one ends, then the setting they found is back.
+func TestCollectEagerlyRestores(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	end1 := collectEagerly()
+	end2 := collectEagerly()
+	if p := gcPercent(); p != 25 {
+		t.Fatalf("during: GC percent %d, want 25", p)
+	}
+	end1()
+	if p := gcPercent(); p != 25 {
+		t.Fatalf("one still in flight: GC percent %d, want 25", p)
+	}
+	end2()
+	if p := gcPercent(); p != 100 {
+		t.Fatalf("after: GC percent %d, want 100 restored", p)
+	}
+	debug.SetGCPercent(10) // an operator's lower GOGC is kept
+	collectEagerly()()
+	if p := gcPercent(); p != 10 {
+		t.Fatalf("GOGC=10 became %d", p)
+	}
+}
