@@ -2,9 +2,11 @@ package event
 
 import "strings"
 
-// Status vocabularies from the official SDKs (see shared reference
-// pai-events.md §1.3, §1.4). Unofficial extras seen in public code are
-// accepted so that a rule naming them is not rejected.
+// Status vocabularies from the official SDKs: DLC's from the pai-dlc-20201203
+// GetJob/ListJobs status comments (e.g. github.com/aliyun/alibabacloud-java-sdk,
+// pai-dlc-20201203 GetJobResponseBody), PAIFlow's from PipelineRunStatus in
+// github.com/aliyun/pai-python-sdk (pai/pipeline/run.py). Unofficial extras
+// seen in public code are accepted so that a rule naming them is not rejected.
 var statuses = map[Source][]string{
 	DLC: {
 		"Creating", "Queuing", "Dequeued", "Bidding", "EnvPreparing", "SanityChecking",

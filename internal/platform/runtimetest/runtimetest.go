@@ -105,7 +105,8 @@ func compile(pkg string, kind Kind) (string, error) {
 	args := []string{"build", "-tags", "lambda.norpc", "-o", tmp, pkg}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool(), args...)
+	// `go test` puts its own GOROOT/bin first on PATH, so this is the toolchain running the test.
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -134,13 +135,6 @@ func moduleRoot() (string, error) {
 		}
 		d = parent
 	}
-}
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
 // Result is what an invocation returned.
