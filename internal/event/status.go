@@ -45,16 +45,6 @@ func CanonicalStatus(s Source, status string) (string, bool) {
 	return status, false
 }
 
-// Ended reports whether status is terminal for source s ("job ended").
-func Ended(s Source, status string) bool {
-	for _, t := range terminal[s] {
-		if strings.EqualFold(t, status) {
-			return true
-		}
-	}
-	return false
-}
-
 // Failed reports whether status is the failure status ("job failed").
 func Failed(status string) bool { return strings.EqualFold(status, "Failed") }
 
