@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -162,15 +163,22 @@ func event(kind runtimetest.Kind, c call) []byte {
 	return b
 }
 
+// TestRuntimes runs the built function under our FC and Lambda emulators and
+// under AWS's runtime interface emulator (skipped when aws-lambda-rie is not
+// installed, except on CI).
 func TestRuntimes(t *testing.T) {
-	for _, kind := range []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda} {
+	for _, kind := range []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda, runtimetest.RIE} {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			rt := runtimetest.Start(t, kind, runtimetest.Build(t, "./functions/connectivity", kind), w.env)
+			env, opts := w.env, []runtimetest.InvokeOption{runtimetest.WithTimeout(20 * time.Second)}
+			if kind == runtimetest.RIE { // its timeout is the process's
+				env, opts = append(slices.Clip(env), "AWS_LAMBDA_FUNCTION_TIMEOUT=20"), nil
+			}
+			rt := runtimetest.Start(t, kind, runtimetest.Build(t, "./functions/connectivity", kind), env)
 			calls := w.calls()
 			for _, c := range calls {
-				res, err := rt.Invoke(context.Background(), event(kind, c), runtimetest.WithTimeout(20*time.Second))
+				res, err := rt.Invoke(context.Background(), event(kind, c), opts...)
 				if err != nil || res.Err != nil {
 					t.Fatalf("%s: invoke: %v %v\n%s", c.name, err, res.Err, rt.Logs())
 				}
