@@ -404,6 +404,7 @@ func TestLogLevel(t *testing.T) {
 	cases := map[string]slog.Level{
 		"": slog.LevelInfo, "info": slog.LevelInfo, "debug": slog.LevelDebug, " DEBUG ": slog.LevelDebug,
 		"warn": slog.LevelWarn, "warning": slog.LevelWarn, "error": slog.LevelError, "verbose": slog.LevelInfo,
+		"info+2": slog.LevelInfo + 2, "ERROR": slog.LevelError,
 	}
 	for in, want := range cases {
 		if got := LogLevel(in); got != want {

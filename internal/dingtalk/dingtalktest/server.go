@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -567,21 +568,11 @@ func remoteIP(addr string) netip.Addr {
 }
 
 func allowed(allow []netip.Prefix, ip netip.Addr) bool {
-	for _, p := range allow {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(allow, func(p netip.Prefix) bool { return p.Contains(ip) })
 }
 
 func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if w != "" && strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(words, func(w string) bool { return w != "" && strings.Contains(s, w) })
 }
 
 // wire is the union of the message shapes the fake accepts: the two that
