@@ -6,6 +6,7 @@
 #   make lint       gofmt check, go vet, staticcheck (pinned), go mod tidy check
 #   make test       lint, cfn-lint template.yml (when installed), then go test with AWS's runtime
 #                   interface emulator installed (pinned) for the Lambda end-to-end tests
+#   make tools      install that emulator (aws-lambda-rie) into GOBIN
 # `sam build` calls build-NotifierFunction / build-ConnectivityFunction (template.yml,
 # BuildMethod: makefile); `s deploy` / `s local` call build-fc-notifier / build-fc-connectivity
 # (s.yaml pre-deploy actions).
