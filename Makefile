@@ -3,7 +3,10 @@
 #   make build      FC go1 binaries: dist/fc/<fn>/main (linux/amd64; FC's go1 runtime is x86_64 only)
 #   make build-lambda  Lambda binaries: dist/lambda/<fn>/bootstrap (linux/arm64, provided.al2023)
 #   make package    deployment zips in dist/ (exec bit kept; no `zip` needed)
-#   make test       go vet + go test
+#   make lint       gofmt check, go vet, staticcheck (pinned), go mod tidy check
+#   make test       lint, cfn-lint template.yml (when installed), then go test with AWS's runtime
+#                   interface emulator installed (pinned) for the Lambda end-to-end tests
+#   make tools      install that emulator (aws-lambda-rie) into GOBIN
 # `sam build` calls build-NotifierFunction / build-ConnectivityFunction (template.yml,
 # BuildMethod: makefile); `s deploy` / `s local` call build-fc-notifier / build-fc-connectivity
 # (s.yaml pre-deploy actions).
@@ -16,6 +19,12 @@ FUZZSHORT ?= 3s
 # Never let a build rewrite go.mod/go.sum behind the developer's back.
 export GOFLAGS ?= -mod=readonly
 
+# Pinned tools, run or installed through the Go module proxy; neither enters go.mod.
+# staticcheck v0.8.2 is release 2026.2.2. aws-lambda-rie has no tagged module version: this is the
+# commit of 2026-10-30 on its main branch.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+
 # Static, stripped, reproducible binaries: CGO off (no glibc mismatch between FC's Debian images
 # and AL2023), -s -w drops symbols and DWARF (about 30% smaller; panics still name functions).
 BUILD_FLAGS := -trimpath -ldflags '-s -w'
@@ -26,7 +35,8 @@ LAMBDA_GO   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) 
 
 .PHONY: all build build-fc-notifier build-fc-connectivity build-lambda \
 	build-NotifierFunction build-ConnectivityFunction package sizes \
-	test vet fmt bench fuzz fuzz-short load demo clean
+	lint fmt-check vet staticcheck tidy-check cfn-lint tools test fmt bench fuzz fuzz-short load \
+	demo clean
 
 all: build
 
@@ -61,11 +71,37 @@ sizes: build build-lambda
 		printf '%-34s %9d bytes\n' "$$f" "$$(wc -c < "$$f")"; \
 	done
 
-test: vet
+test: lint cfn-lint tools
 	$(GO) test ./...
+
+lint: fmt-check vet staticcheck tidy-check
+
+fmt-check:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt -l: these files need make fmt:"; echo "$$out"; exit 1; fi
 
 vet:
 	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run $(STATICCHECK) ./...
+
+tidy-check:
+	$(GO) mod tidy -diff
+
+# CI's machine has cfn-lint (pip install cfn-lint); elsewhere this step says it skipped.
+cfn-lint:
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+		echo "cfn-lint template.yml"; cfn-lint template.yml; \
+	else \
+		echo "cfn-lint not installed: skipped linting template.yml (pip install cfn-lint)"; \
+	fi
+
+# aws-lambda-rie into GOBIN (or GOPATH/bin), where the Lambda end-to-end tests look for it. Offline
+# and outside CI a failed install only warns (those tests then skip); with CI=true it fails.
+tools:
+	@$(GO) install $(RIE) || { \
+		if [ "$$CI" = true ]; then exit 1; fi; \
+		echo "warning: could not install aws-lambda-rie; the tests under it will skip"; }
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -151,6 +152,8 @@ var shapes = []shape{
 	{"fc", runtimetest.FC, false},
 	{"lambda-url", runtimetest.Lambda, false},
 	{"lambda-rest-api", runtimetest.Lambda, true},
+	{"rie-url", runtimetest.RIE, false},
+	{"rie-rest-api", runtimetest.RIE, true},
 }
 
 // event is the trigger event each platform sends for one request: FC 3.0's
@@ -203,15 +206,22 @@ func event(sh shape, c call) []byte {
 	return b
 }
 
+// TestRuntimes runs the built function under our FC and Lambda emulators and
+// under AWS's runtime interface emulator (skipped when aws-lambda-rie is not
+// installed, except on CI).
 func TestRuntimes(t *testing.T) {
 	for _, sh := range shapes {
 		t.Run(sh.name, func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			rt := runtimetest.Start(t, sh.kind, runtimetest.Build(t, "./functions/connectivity", sh.kind), w.env)
+			env, opts := w.env, []runtimetest.InvokeOption{runtimetest.WithTimeout(20 * time.Second)}
+			if sh.kind == runtimetest.RIE { // its timeout is the process's
+				env, opts = append(slices.Clip(env), "AWS_LAMBDA_FUNCTION_TIMEOUT=20"), nil
+			}
+			rt := runtimetest.Start(t, sh.kind, runtimetest.Build(t, "./functions/connectivity", sh.kind), env)
 			calls := w.calls()
 			for _, c := range calls {
-				res, err := rt.Invoke(context.Background(), event(sh, c), runtimetest.WithTimeout(20*time.Second))
+				res, err := rt.Invoke(context.Background(), event(sh, c), opts...)
 				if err != nil || res.Err != nil {
 					t.Fatalf("%s: invoke: %v %v\n%s", c.name, err, res.Err, rt.Logs())
 				}

@@ -22,13 +22,6 @@ type (
 		} `json:"markdown"`
 		At wireAt `json:"at"`
 	}
-	wireText struct {
-		MsgType string `json:"msgtype"`
-		Text    struct {
-			Content string `json:"content"`
-		} `json:"text"`
-		At wireAt `json:"at"`
-	}
 	// actionCard has no "at" object: DingTalk ignores it there, mentions
 	// only work as @... inside the text.
 	wireActionCard struct {
@@ -66,10 +59,6 @@ func Body(m Message) ([]byte, error) {
 		w := wireMarkdown{MsgType: TypeMarkdown, At: at(&m)}
 		w.Markdown.Title, w.Markdown.Text = m.Title, m.Text
 		v = &w
-	case TypeText:
-		w := wireText{MsgType: TypeText, At: at(&m)}
-		w.Text.Content = m.Text
-		v = &w
 	case TypeActionCard:
 		if m.ButtonTitle == "" || m.ButtonURL == "" {
 			return nil, fmt.Errorf("dingtalk: actionCard message %q needs ButtonTitle and ButtonURL (DingTalk rejects a card without a button)", m.Title)
@@ -79,7 +68,7 @@ func Body(m Message) ([]byte, error) {
 		c.Title, c.Text, c.SingleTitle, c.SingleURL, c.BtnOrientation = m.Title, m.Text, m.ButtonTitle, m.ButtonURL, "0"
 		v = &w
 	default:
-		return nil, fmt.Errorf("dingtalk: unknown message type %q (want %s, %s or %s)", m.Type, TypeMarkdown, TypeActionCard, TypeText)
+		return nil, fmt.Errorf("dingtalk: unknown message type %q (want %s or %s)", m.Type, TypeMarkdown, TypeActionCard)
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(m.Title) + len(m.Text) + len(m.ButtonTitle) + len(m.ButtonURL) + 160)

@@ -18,12 +18,10 @@ func TestBody(t *testing.T) {
 			want: `{"msgtype":"markdown","markdown":{"title":"DLC 失败","text":"### job <b> & \"x\"\n> @138"},"at":{"atMobiles":["138"],"atUserIds":[],"isAtAll":false}}`},
 		{name: "markdown explicit, at all", m: Message{Type: TypeMarkdown, Title: "t", Text: "x", AtUserIDs: []string{"u1", "u2"}, AtAll: true},
 			want: `{"msgtype":"markdown","markdown":{"title":"t","text":"x"},"at":{"atMobiles":[],"atUserIds":["u1","u2"],"isAtAll":true}}`},
-		{name: "text", m: Message{Type: TypeText, Title: "ignored", Text: "hello <world>"},
-			want: `{"msgtype":"text","text":{"content":"hello <world>"},"at":{"atMobiles":[],"atUserIds":[],"isAtAll":false}}`},
 		{name: "actionCard has no at", m: Message{Type: TypeActionCard, Title: "t", Text: "@u1 x", ButtonTitle: "打开", ButtonURL: "https://pai.console.aliyun.com/?a=1&b=2", AtUserIDs: []string{"u1"}},
 			want: `{"msgtype":"actionCard","actionCard":{"title":"t","text":"@u1 x","singleTitle":"打开","singleURL":"https://pai.console.aliyun.com/?a=1&b=2","btnOrientation":"0"}}`},
 		{name: "actionCard without button", m: Message{Type: TypeActionCard, Title: "t", Text: "x"}, wantErr: "needs ButtonTitle and ButtonURL"},
-		{name: "unknown type", m: Message{Type: "feedCard"}, wantErr: `unknown message type "feedCard"`},
+		{name: "unknown type", m: Message{Type: "text"}, wantErr: `unknown message type "text"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -46,7 +44,7 @@ func TestBody(t *testing.T) {
 func FuzzBody(f *testing.F) {
 	f.Add("markdown", "title", "text <b>&</b>", "btn", "https://x/?a=1&b=2", "138")
 	f.Add("actionCard", "t", "\u2028\x00\"\\", "b", "u", "")
-	f.Add("text", "", "\xff invalid utf8", "", "", "@all")
+	f.Add("markdown", "", "\xff invalid utf8", "", "", "@all")
 	f.Fuzz(func(t *testing.T, typ, title, text, btn, link, mobile string) {
 		m := Message{Type: typ, Title: title, Text: text, ButtonTitle: btn, ButtonURL: link, AtMobiles: []string{mobile}}
 		b, err := Body(m)
@@ -68,12 +66,8 @@ func FuzzBody(f *testing.F) {
 			t.Fatalf("msgtype = %v, want %q", v["msgtype"], want)
 		}
 		inner, _ := v[want].(map[string]any)
-		key := "text"
-		if want == TypeText {
-			key = "content"
-		}
-		if s, _ := inner[key].(string); s != jsonText(text) {
-			t.Fatalf("%s.%s = %q, want %q", want, key, s, text)
+		if s, _ := inner["text"].(string); s != jsonText(text) {
+			t.Fatalf("%s.text = %q, want %q", want, s, text)
 		}
 	})
 }

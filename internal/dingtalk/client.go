@@ -31,25 +31,6 @@ type Client struct {
 // Option changes a Client built by NewClient.
 type Option func(*Client)
 
-// WithHTTPClient makes the Client send through hc (tests, proxies). Its
-// redirect policy and timeouts are the caller's.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) {
-		if hc != nil {
-			c.hc = hc
-		}
-	}
-}
-
-// WithTransport keeps the Client's own http.Client but sends through rt.
-func WithTransport(rt http.RoundTripper) Option {
-	return func(c *Client) {
-		if rt != nil {
-			c.hc.Transport = rt
-		}
-	}
-}
-
 // WithClock sets the clock used for signature timestamps (tests).
 func WithClock(now func() time.Time) Option {
 	return func(c *Client) {

@@ -39,7 +39,7 @@ func TestSendSuccess(t *testing.T) {
 	s, clk := newFake(t)
 	hook := s.AddRobot(testToken, testSecret)
 	c := NewClient(5*time.Second, WithClock(clk.Now))
-	for _, m := range []Message{msg, {Type: TypeText, Text: "hi"}, {Type: TypeActionCard, Title: "t", Text: "x", ButtonTitle: "b", ButtonURL: "https://x"}} {
+	for _, m := range []Message{msg, {Title: "hi", Text: "hi"}, {Type: TypeActionCard, Title: "t", Text: "x", ButtonTitle: "b", ButtonURL: "https://x"}} {
 		if err := c.Send(context.Background(), secret.String(hook), testSecret, m); err != nil {
 			t.Fatalf("Send(%s): %v", m.Type, err)
 		}
@@ -53,7 +53,7 @@ func TestSendSuccess(t *testing.T) {
 		len(m.AtMobiles) != 1 || m.AtMobiles[0] != "13800000000" {
 		t.Fatalf("received %+v, want %+v", m, msg)
 	}
-	if got[1].MsgType != "text" || got[1].Text != "hi" || got[2].ButtonURL != "https://x" {
+	if got[1].MsgType != "markdown" || got[1].Text != "hi" || got[2].ButtonURL != "https://x" {
 		t.Fatalf("received %+v / %+v", got[1], got[2])
 	}
 	if n := s.Connections(); n != 1 {

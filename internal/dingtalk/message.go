@@ -10,14 +10,13 @@ const MaxBodyBytes = 20000
 const (
 	TypeMarkdown   = "markdown"
 	TypeActionCard = "actionCard"
-	TypeText       = "text"
 )
 
 // Message is one robot message, independent of its wire form.
 type Message struct {
-	Type  string // TypeMarkdown (default when empty), TypeActionCard or TypeText
-	Title string // markdown/actionCard title: the preview in the chat list
-	Text  string // markdown text (text content for TypeText)
+	Type  string // TypeMarkdown (default when empty) or TypeActionCard
+	Title string // title: the preview in the chat list
+	Text  string // markdown text
 
 	// ActionCard single button; ignored for other types.
 	ButtonTitle string

@@ -7,7 +7,10 @@ import (
 	"time"
 )
 
-// Known-answer vectors from the reference (dingtalk.md A1).
+// Known-answer vectors for DingTalk's robot signature (base64 of HMAC-SHA256, keyed by the secret,
+// of "<timestamp ms>\n<secret>"), computed outside Go:
+//
+//	printf '1577808000000\nSECthisisatestsecret' | openssl dgst -sha256 -hmac SECthisisatestsecret -binary | base64
 const (
 	vecSecret  = "SECthisisatestsecret"
 	vecTS      = int64(1577808000000)

@@ -18,8 +18,9 @@ const (
 )
 
 // The SageMaker detail-types read, and how they map onto PAI sources
-// (pai-events.md §5): a training job is the DLC of AWS, a model building
-// pipeline execution the PAIFlow run.
+// (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-sagemaker.html):
+// a training job is the DLC of AWS, a model building pipeline execution the
+// PAIFlow run.
 const (
 	smTrainingType = "SageMaker Training Job State Change"
 	smPipelineType = "SageMaker Model Building Pipeline Execution Status Change"

@@ -2,9 +2,11 @@ package event
 
 import "strings"
 
-// Status vocabularies from the official SDKs (see shared reference
-// pai-events.md §1.3, §1.4). Unofficial extras seen in public code are
-// accepted so that a rule naming them is not rejected.
+// Status vocabularies from the official SDKs: DLC's from the pai-dlc-20201203
+// GetJob/ListJobs status comments (e.g. github.com/aliyun/alibabacloud-java-sdk,
+// pai-dlc-20201203 GetJobResponseBody), PAIFlow's from PipelineRunStatus in
+// github.com/aliyun/pai-python-sdk (pai/pipeline/run.py). Unofficial extras
+// seen in public code are accepted so that a rule naming them is not rejected.
 var statuses = map[Source][]string{
 	DLC: {
 		"Creating", "Queuing", "Dequeued", "Bidding", "EnvPreparing", "SanityChecking",
@@ -41,16 +43,6 @@ func CanonicalStatus(s Source, status string) (string, bool) {
 		}
 	}
 	return status, false
-}
-
-// Ended reports whether status is terminal for source s ("job ended").
-func Ended(s Source, status string) bool {
-	for _, t := range terminal[s] {
-		if strings.EqualFold(t, status) {
-			return true
-		}
-	}
-	return false
 }
 
 // Failed reports whether status is the failure status ("job failed").

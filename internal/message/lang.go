@@ -9,8 +9,9 @@ import (
 )
 
 // lang is everything that differs between the Chinese and English messages.
-// The Chinese labels are the ones PAI itself uses in its notifications
-// (pai-events.md §3.3), so a message reads like PAI's own.
+// The Chinese labels are the ones PAI itself uses in its notifications (as
+// captured in github.com/gali-leilei/bullet, tests/artifacts/aliyun.jsonl),
+// so a message reads like PAI's own.
 type lang struct {
 	en bool
 

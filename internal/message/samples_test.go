@@ -6,9 +6,10 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
-// Tasks built by hand from the sample events in
-// shared/reference/pai-events.md §6 (C–J), the way the event parser maps
-// them, so these tests do not depend on the parser.
+// Tasks built by hand from sample events (C–H: the reconstructed DLC and
+// PAIFlow events, as in events/; I–J: AWS's published SageMaker samples,
+// https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-sagemaker.html),
+// the way the event parser maps them, so these tests do not depend on the parser.
 
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)

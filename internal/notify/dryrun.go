@@ -26,7 +26,7 @@ func NewPrintSender(w io.Writer) *PrintSender { return &PrintSender{w: w} }
 func (p *PrintSender) Send(_ context.Context, webhook, _ secret.String, m dingtalk.Message) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "----- dry run: message to robot %s (not sent) -----\n", dingtalk.RobotID(webhook.Reveal()))
-	if m.Type != dingtalk.TypeText && m.Title != "" {
+	if m.Title != "" {
 		fmt.Fprintf(&b, "[title] %s\n", m.Title)
 	}
 	b.WriteString(strings.TrimRight(m.Text, "\n"))

@@ -5,16 +5,17 @@ import (
 	"strings"
 )
 
-// LogLevel reads a LOG_LEVEL value: debug, info (the default, also for
-// anything unrecognised), warn or error.
+// LogLevel reads a LOG_LEVEL value the way slog.Level.UnmarshalText does
+// (debug, info, warn, error, in any case, optionally with an offset such as
+// info+2), plus "warning" for warn. Anything else, and "", is info.
 func LogLevel(s string) slog.Level {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "debug":
-		return slog.LevelDebug
-	case "warn", "warning":
+	s = strings.TrimSpace(s)
+	if strings.EqualFold(s, "warning") {
 		return slog.LevelWarn
-	case "error":
-		return slog.LevelError
 	}
-	return slog.LevelInfo
+	var l slog.Level
+	if l.UnmarshalText([]byte(s)) != nil {
+		return slog.LevelInfo
+	}
+	return l
 }

@@ -26,16 +26,6 @@ const (
 	modeLambda
 )
 
-func (m mode) String() string {
-	switch m {
-	case modeFC:
-		return "fc"
-	case modeLambda:
-		return "lambda"
-	}
-	return "local"
-}
-
 // detect picks the platform. FC wins when both variables are set: FC never sets Lambda's, so that
 // only happens in a hand-made environment, and one fixed order keeps it predictable.
 func detect(getenv func(string) string) mode {

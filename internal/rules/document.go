@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -317,7 +318,7 @@ func (r *reader) pairs(n *yaml.Node, where, field string, known []string) ([]pai
 			continue
 		}
 		seen[k.Value] = true
-		if known != nil && !contains(known, k.Value) {
+		if known != nil && !slices.Contains(known, k.Value) {
 			r.ps.add(k.Line, where, "%sunknown key %q%s", prefix(field), k.Value, suggestOr(k.Value, known))
 			continue
 		}
@@ -369,15 +370,6 @@ func lineOf(n *yaml.Node) int {
 		return 0
 	}
 	return n.Line
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *reader) doc(root *yaml.Node) *rawDoc {

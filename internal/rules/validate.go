@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -47,7 +48,7 @@ func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
 		return nil
 	}
 	out := map[event.Source]map[string]string{}
-	for _, src := range sortedKeys(raw.fields) {
+	for _, src := range slices.Sorted(maps.Keys(raw.fields)) {
 		s := event.Source(src)
 		if !s.Valid() {
 			ps.add(raw.fieldsLine, "", "fields: unknown source %q (want dlc or paiflow)", src)
@@ -55,7 +56,7 @@ func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
 		}
 		m := map[string]string{}
 		fs := raw.fields[src]
-		for _, name := range sortedKeys(fs) {
+		for _, name := range slices.Sorted(maps.Keys(fs)) {
 			v := &validator{ps: ps}
 			if path, ok := v.str(fs[name], "fields."+src+"."+name); ok {
 				if path == "" {
@@ -68,15 +69,6 @@ func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
 		out[s] = m
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 type validator struct {

@@ -1,3 +1,5 @@
+//lint:file-ignore S1025 what fmt prints for each verb is the point of these tests
+
 package secret
 
 import (

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -309,8 +310,8 @@ func (s *Server) takeFault(token string) (Fault, bool) {
 type Received struct {
 	Token       string
 	MsgType     string
-	Title       string // markdown/actionCard/link title; empty for text
-	Text        string // markdown/actionCard/link text, or text content
+	Title       string // markdown/actionCard title
+	Text        string // markdown/actionCard text
 	ButtonTitle string // actionCard singleTitle
 	ButtonURL   string // actionCard singleURL
 	AtMobiles   []string
@@ -567,29 +568,18 @@ func remoteIP(addr string) netip.Addr {
 }
 
 func allowed(allow []netip.Prefix, ip netip.Addr) bool {
-	for _, p := range allow {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(allow, func(p netip.Prefix) bool { return p.Contains(ip) })
 }
 
 func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if w != "" && strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(words, func(w string) bool { return w != "" && strings.Contains(s, w) })
 }
 
-// wire is the union of the message shapes the fake accepts.
+// wire is the union of the message shapes the fake accepts: the two that
+// pai-notifier sends. Any other msgtype gets DingTalk's "unsupported message
+// type" answer, so a new type needs the fake taught what DingTalk checks.
 type wire struct {
-	MsgType *string `json:"msgtype"`
-	Text    *struct {
-		Content *string `json:"content"`
-	} `json:"text"`
+	MsgType  *string `json:"msgtype"`
 	Markdown *struct {
 		Title *string `json:"title"`
 		Text  *string `json:"text"`
@@ -599,22 +589,7 @@ type wire struct {
 		Text        *string `json:"text"`
 		SingleTitle string  `json:"singleTitle"`
 		SingleURL   string  `json:"singleURL"`
-		Btns        []struct {
-			Title     string `json:"title"`
-			ActionURL string `json:"actionURL"`
-		} `json:"btns"`
 	} `json:"actionCard"`
-	Link *struct {
-		Title      *string `json:"title"`
-		Text       *string `json:"text"`
-		MessageURL *string `json:"messageUrl"`
-	} `json:"link"`
-	FeedCard *struct {
-		Links []struct {
-			Title      string `json:"title"`
-			MessageURL string `json:"messageURL"`
-		} `json:"links"`
-	} `json:"feedCard"`
 	At *struct {
 		AtMobiles []string `json:"atMobiles"`
 		AtUserIDs []string `json:"atUserIds"`
@@ -645,13 +620,6 @@ func Parse(raw []byte) (Received, int, string) {
 	}
 	var err error
 	switch m.MsgType {
-	case "text":
-		if w.Text == nil {
-			return missing("text")
-		}
-		if m.Text, err = need(w.Text.Content); err != nil {
-			return missing("text.content")
-		}
 	case "markdown":
 		if w.Markdown == nil {
 			return missing("markdown")
@@ -673,43 +641,15 @@ func Parse(raw []byte) (Received, int, string) {
 		if m.Text, err = need(c.Text); err != nil {
 			return missing("actionCard.text")
 		}
-		switch {
-		case c.SingleTitle != "" && c.SingleURL != "":
-			m.ButtonTitle, m.ButtonURL = c.SingleTitle, c.SingleURL
-		case len(c.Btns) > 0:
-			for i, b := range c.Btns {
-				if b.Title == "" || b.ActionURL == "" {
-					return missing(fmt.Sprintf("actionCard.btns[%d]", i))
-				}
-			}
-			m.ButtonTitle, m.ButtonURL = c.Btns[0].Title, c.Btns[0].ActionURL
-		default:
+		if c.SingleTitle == "" || c.SingleURL == "" {
 			return missing("actionCard.singleTitle")
 		}
-	case "link":
-		l := w.Link
-		if l == nil {
-			return missing("link")
-		}
-		if m.Title, err = need(l.Title); err != nil {
-			return missing("link.title")
-		}
-		if m.Text, err = need(l.Text); err != nil {
-			return missing("link.text")
-		}
-		if m.ButtonURL, err = need(l.MessageURL); err != nil {
-			return missing("link.messageUrl")
-		}
-	case "feedCard":
-		if w.FeedCard == nil || len(w.FeedCard.Links) == 0 {
-			return missing("feedCard.links")
-		}
-		m.Title = w.FeedCard.Links[0].Title
+		m.ButtonTitle, m.ButtonURL = c.SingleTitle, c.SingleURL
 	default:
 		return Received{}, CodeBadMsgType, "不支持的消息类型"
 	}
-	// link, feedCard and actionCard cannot @ anyone: DingTalk ignores "at".
-	if w.At != nil && (m.MsgType == "text" || m.MsgType == "markdown") {
+	// An actionCard cannot @ anyone: DingTalk ignores "at" there.
+	if w.At != nil && m.MsgType == "markdown" {
 		m.AtMobiles, m.AtUserIDs, m.AtAll = w.At.AtMobiles, w.At.AtUserIDs, w.At.IsAtAll
 	}
 	return m, 0, ""

@@ -133,18 +133,17 @@ func TestChecks(t *testing.T) {
 		{name: "removed", robot: []RobotOption{Removed()}, path: "/robot/send?access_token=" + tok, wantCode: CodeRemoved},
 		{name: "text/plain", secret: sec, path: signed, ctype: "text/plain", wantCode: CodeContentType},
 		{name: "no content-type", secret: sec, path: signed, ctype: "-", wantCode: CodeContentType},
-		{name: "too large", secret: sec, path: signed, body: `{"msgtype":"text","text":{"content":"` + strings.Repeat("x", MaxBodyBytes) + `"}}`, wantCode: CodeBodyTooLarge},
+		{name: "too large", secret: sec, path: signed, body: padTo(MaxBodyBytes + 1), wantCode: CodeBodyTooLarge},
 		{name: "exactly 20000 bytes", secret: sec, path: signed, body: padTo(MaxBodyBytes), wantCode: 0},
 		{name: "empty body", secret: sec, path: signed, body: "-", wantCode: CodeNoJSON},
-		{name: "not JSON", secret: sec, path: signed, body: "msgtype=text", wantCode: CodeNoJSON},
-		{name: "no msgtype", secret: sec, path: signed, body: `{"text":{"content":"x"}}`, wantCode: CodeNoJSON},
+		{name: "not JSON", secret: sec, path: signed, body: "msgtype=markdown", wantCode: CodeNoJSON},
+		{name: "no msgtype", secret: sec, path: signed, body: `{"markdown":{"title":"t","text":"x"}}`, wantCode: CodeNoJSON},
 		{name: "unknown msgtype", secret: sec, path: signed, body: `{"msgtype":"video"}`, wantCode: CodeBadMsgType},
 		{name: "markdown without title", secret: sec, path: signed, body: `{"msgtype":"markdown","markdown":{"text":"x"}}`, wantCode: CodeNoJSON, wantMsg: "markdown.title"},
-		{name: "text without content", secret: sec, path: signed, body: `{"msgtype":"text","text":{}}`, wantCode: CodeNoJSON, wantMsg: "text.content"},
+		{name: "markdown without text", secret: sec, path: signed, body: `{"msgtype":"markdown","markdown":{"title":"t"}}`, wantCode: CodeNoJSON, wantMsg: "markdown.text"},
 		{name: "actionCard without button", secret: sec, path: signed, body: `{"msgtype":"actionCard","actionCard":{"title":"t","text":"x"}}`, wantCode: CodeNoJSON, wantMsg: "singleTitle"},
-		{name: "actionCard with btns", secret: sec, path: signed, body: `{"msgtype":"actionCard","actionCard":{"title":"t","text":"x","btns":[{"title":"a","actionURL":"https://a"}]}}`, wantCode: 0},
-		{name: "link", secret: sec, path: signed, body: `{"msgtype":"link","link":{"title":"t","text":"x","messageUrl":"https://a"}}`, wantCode: 0},
-		{name: "feedCard empty", secret: sec, path: signed, body: `{"msgtype":"feedCard","feedCard":{"links":[]}}`, wantCode: CodeNoJSON},
+		{name: "actionCard", secret: sec, path: signed, body: `{"msgtype":"actionCard","actionCard":{"title":"t","text":"x","singleTitle":"b","singleURL":"https://a"}}`, wantCode: 0},
+		{name: "a type pai-notifier never sends", secret: sec, path: signed, body: `{"msgtype":"text","text":{"content":"x"}}`, wantCode: CodeBadMsgType},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -186,9 +185,9 @@ func TestChecks(t *testing.T) {
 	}
 }
 
-// padTo builds a valid text message body of exactly n bytes.
+// padTo builds a valid markdown message body of exactly n bytes.
 func padTo(n int) string {
-	head, tail := `{"msgtype":"text","text":{"content":"`, `"}}`
+	head, tail := `{"msgtype":"markdown","markdown":{"title":"t","text":"`, `"}}`
 	return head + strings.Repeat("x", n-len(head)-len(tail)) + tail
 }
 
@@ -356,7 +355,7 @@ func TestRender(t *testing.T) {
 	msgs := []Received{
 		{MsgType: "markdown", Title: "DLC 任务失败", Text: "### train-resnet50\n- 状态: **Failed**\n@13800000000", AtMobiles: []string{"13800000000"}},
 		{MsgType: "actionCard", Title: "PAIFlow 运行成功", Text: "pipeline-1 run 42 succeeded", ButtonTitle: "查看详情", ButtonURL: "https://pai.console.aliyun.com/#/x"},
-		{MsgType: "text", Text: "connectivity test\n", AtAll: true},
+		{MsgType: "markdown", Title: "连通性测试", Text: "connectivity test\n", AtAll: true},
 	}
 	var b bytes.Buffer
 	for _, m := range msgs {
@@ -385,8 +384,8 @@ func TestRender(t *testing.T) {
 // with a code and never panic, and accept only what it can record.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(mdBody))
-	f.Add([]byte(`{"msgtype":"actionCard","actionCard":{"title":"t","text":"x","btns":[{}]}}`))
-	f.Add([]byte(`{"msgtype":"feedCard","feedCard":{"links":[{"title":"a"}]}}`))
+	f.Add([]byte(`{"msgtype":"actionCard","actionCard":{"title":"t","text":"x","singleTitle":"b"}}`))
+	f.Add([]byte(`{"msgtype":"text","text":{"content":"x"}}`))
 	f.Add([]byte(`{"msgtype":null}`))
 	f.Add([]byte(`[1,2]`))
 	f.Fuzz(func(t *testing.T, body []byte) {

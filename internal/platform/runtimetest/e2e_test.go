@@ -25,7 +25,10 @@ import (
 // echofn is the platform's test function (internal/platform/testdata/echofn).
 const echofn = "./internal/platform/testdata/echofn"
 
-var kinds = []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda}
+// kinds are the runtimes every event and HTTP test runs under: our two emulators, and AWS's
+// runtime interface emulator with the Lambda binary (skipped when aws-lambda-rie is not installed,
+// except on CI).
+var kinds = []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda, runtimetest.RIE}
 
 type echoOut struct {
 	RequestID   string          `json:"requestId"`
@@ -91,6 +94,9 @@ func TestEvents(t *testing.T) {
 				}
 			})
 			t.Run("deadline reaches the handler", func(t *testing.T) {
+				if kind == runtimetest.RIE {
+					t.Skip("the RIE's timeout is per process: TestRIETimeout")
+				}
 				res := invoke(t, rt, `{"op":"wait"}`, runtimetest.WithTimeout(time.Second))
 				if res.Err == nil || !strings.Contains(res.Err.Message, "not released before the deadline") {
 					t.Errorf("got %+v (err %v), want the handler's deadline error", res, res.Err)
@@ -173,7 +179,7 @@ func waitFor(t *testing.T, rt *runtimetest.Runtime, n int, what string) {
 }
 
 func TestProcessDeathIsAnInvokeError(t *testing.T) {
-	for _, kind := range kinds {
+	for _, kind := range []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda} {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			rt := runtimetest.Start(t, kind, runtimetest.Build(t, echofn, kind), nil)
@@ -254,7 +260,7 @@ func TestHTTPTrigger(t *testing.T) {
 				echo.Headers["x-token"] != "abc" {
 				t.Errorf("handler saw %+v", echo)
 			}
-			if kind == runtimetest.Lambda && echo.Headers["cookie"] != "c=1" {
+			if kind != runtimetest.FC && echo.Headers["cookie"] != "c=1" {
 				t.Errorf("cookies not folded into the cookie header: %v", echo.Headers)
 			}
 
@@ -421,5 +427,39 @@ func TestLocalHTTP(t *testing.T) {
 			t.Fatalf("local server never answered: %v\n%s", err, logs.String())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Under AWS's emulator, as on Lambda, a process that dies fails its invocation with
+// Runtime.ExitError, and the next invocation starts the function afresh.
+func TestRIEProcessDeathIsAnExitError(t *testing.T) {
+	rt := runtimetest.Start(t, runtimetest.RIE, runtimetest.Build(t, echofn, runtimetest.RIE), nil)
+	invoke(t, rt, `{"op":"log","msg":"last words"}`)
+	res := invoke(t, rt, `{"op":"exit"}`)
+	if res.Err == nil || res.Err.Type != "Runtime.ExitError" || !strings.Contains(res.Err.Message, "exit status 3") {
+		t.Fatalf("got %+v (err %v), want Runtime.ExitError with exit status 3", res, res.Err)
+	}
+	logLine(t, rt, "last words")
+	if out := decodeEcho(t, invoke(t, rt, `{}`, runtimetest.WithRequestID("reborn"))); out.RequestID != "reborn" {
+		t.Errorf("after the exit: %+v, want a fresh process answering", out)
+	}
+}
+
+// Under AWS's emulator the timeout is the process's AWS_LAMBDA_FUNCTION_TIMEOUT: the handler sees
+// it as its deadline, and a handler that outlives it leaves the invocation without a result.
+func TestRIETimeout(t *testing.T) {
+	rt := runtimetest.Start(t, runtimetest.RIE, runtimetest.Build(t, echofn, runtimetest.RIE), []string{"AWS_LAMBDA_FUNCTION_TIMEOUT=1"})
+	if _, err := rt.Invoke(context.Background(), []byte(`{}`), runtimetest.WithTimeout(5*time.Second)); err == nil || !strings.Contains(err.Error(), "AWS_LAMBDA_FUNCTION_TIMEOUT") {
+		t.Errorf("WithTimeout under the RIE: %v, want an error pointing at AWS_LAMBDA_FUNCTION_TIMEOUT", err)
+	}
+	res, err := rt.Invoke(context.Background(), []byte(`{"op":"wait"}`))
+	// The handler's deadline and the emulator's timeout are the same instant: either may win.
+	switch {
+	case err != nil && strings.Contains(err.Error(), "timeout"):
+		t.Logf("the emulator's timeout came first: %v", err)
+	case err == nil && res.Err != nil && strings.Contains(res.Err.Message, "not released before the deadline"):
+		t.Logf("the handler's deadline came first: %v", res.Err)
+	default:
+		t.Fatalf("got %+v, %v; want the handler's deadline error or the emulator's timeout", res, err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package runtimetest runs built function binaries against in-process emulators of the Function
 // Compute and Lambda runtime APIs, so that end-to-end tests exercise the real SDK invoke loops,
-// headers, deadlines and error reporting without a cloud account or Docker.
+// headers, deadlines and error reporting without a cloud account or Docker; and Lambda binaries
+// also under AWS's own runtime interface emulator (RIE), when it is installed.
 //
 // The emulators follow what fc-runtime-go-sdk v0.3.1 and aws-lambda-go v1.55.1 speak: FC's
 // /2020-11-11/runtime/invocation/ API (answers 200; x-fc-function-deadline and
@@ -69,8 +70,12 @@ var builds sync.Map // buildKey -> *build
 // and kind, replaced atomically) rather than a temp dir, which no test owns across the process.
 func Build(t testing.TB, pkg string, kind Kind) string {
 	t.Helper()
-	if kind != FC && kind != Lambda {
-		t.Fatalf("runtimetest: unknown kind %q (want %q or %q)", kind, FC, Lambda)
+	switch kind {
+	case FC, Lambda:
+	case RIE:
+		kind = Lambda // the same binary, run by another emulator
+	default:
+		t.Fatalf("runtimetest: unknown kind %q (want %q, %q or %q)", kind, FC, Lambda, RIE)
 	}
 	v, _ := builds.LoadOrStore(buildKey{pkg, kind}, &build{})
 	b := v.(*build)
@@ -105,7 +110,8 @@ func compile(pkg string, kind Kind) (string, error) {
 	args := []string{"build", "-tags", "lambda.norpc", "-o", tmp, pkg}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool(), args...)
+	// `go test` puts its own GOROOT/bin first on PATH, so this is the toolchain running the test.
+	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+runtime.GOOS, "GOARCH="+runtime.GOARCH)
 	if msg, err := cmd.CombinedOutput(); err != nil {
@@ -136,13 +142,6 @@ func moduleRoot() (string, error) {
 	}
 }
 
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}
-
 // Result is what an invocation returned.
 type Result struct {
 	Payload []byte         // the posted response body (nil on error)
@@ -161,14 +160,17 @@ func (e *FunctionError) Error() string { return e.Type + ": " + e.Message }
 type InvokeOption func(*invokeOptions)
 
 type invokeOptions struct {
-	timeout   time.Duration
-	requestID string
-	retry     int
+	timeout    time.Duration
+	timeoutSet bool // else DefaultTimeout, or under RIE the process's
+	requestID  string
+	retry      int
 }
 
 // WithTimeout sets the function timeout: the deadline headers say now+d, and the emulator gives up
 // waiting shortly after it.
-func WithTimeout(d time.Duration) InvokeOption { return func(o *invokeOptions) { o.timeout = d } }
+func WithTimeout(d time.Duration) InvokeOption {
+	return func(o *invokeOptions) { o.timeout, o.timeoutSet = d, true }
+}
 
 // WithRequestID sets the request id (letters, digits, '-', '_', '.'), which otherwise is generated.
 func WithRequestID(id string) InvokeOption { return func(o *invokeOptions) { o.requestID = id } }
@@ -195,6 +197,11 @@ type Runtime struct {
 	exitErr   error         // set before exited is closed
 	closing   chan struct{}
 	closeOnce sync.Once
+
+	// RIE only: the emulator's invoke URL, the process's timeout, and the one invocation slot.
+	rieURL     string
+	rieTimeout time.Duration
+	rieSlot    chan struct{}
 }
 
 type pending struct {
@@ -209,11 +216,16 @@ type pending struct {
 // Start launches binary with env plus the runtime-API variable of kind pointing at a fresh
 // emulator, and returns the runtime. The child gets no other environment from the test process (so
 // a developer's real DINGTALK_* variables cannot leak into a test), only a few platform defaults
-// that env may override. The runtime is closed when the test ends.
+// that env may override. The runtime is closed when the test ends. For RIE it starts aws-lambda-rie
+// with binary (see RIE), or skips the test when that is not installed.
 func Start(t testing.TB, kind Kind, binary string, env []string) *Runtime {
 	t.Helper()
-	if kind != FC && kind != Lambda {
-		t.Fatalf("runtimetest: unknown kind %q (want %q or %q)", kind, FC, Lambda)
+	switch kind {
+	case FC, Lambda:
+	case RIE:
+		return startRIE(t, binary, env)
+	default:
+		t.Fatalf("runtimetest: unknown kind %q (want %q, %q or %q)", kind, FC, Lambda, RIE)
 	}
 	r := newRuntime(kind, filepath.Base(filepath.Dir(binary)))
 	host := r.srv.Listener.Addr().String()
@@ -367,11 +379,11 @@ func (r *Runtime) note(format string, args ...any) {
 // The error is for invocations that produced no result: the process died (the error quotes the end
 // of its output), the timeout passed, ctx ended or the runtime closed.
 func (r *Runtime) Invoke(ctx context.Context, payload []byte, opts ...InvokeOption) (Result, error) {
-	o := invokeOptions{timeout: DefaultTimeout}
+	var o invokeOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.timeout <= 0 {
+	if o.timeoutSet && o.timeout <= 0 {
 		return Result{}, fmt.Errorf("runtimetest: timeout %v is not positive", o.timeout)
 	}
 	id := o.requestID
@@ -380,6 +392,12 @@ func (r *Runtime) Invoke(ctx context.Context, payload []byte, opts ...InvokeOpti
 	}
 	if !validID.MatchString(id) {
 		return Result{}, fmt.Errorf("runtimetest: request id %q: want 1-128 of [A-Za-z0-9._-]", id)
+	}
+	if r.kind == RIE {
+		return r.invokeRIE(ctx, payload, id, o)
+	}
+	if !o.timeoutSet {
+		o.timeout = DefaultTimeout
 	}
 	p := &pending{id: id, payload: payload, deadline: time.Now().Add(o.timeout), timeout: o.timeout,
 		retry: o.retry, result: make(chan Result, 1)}
@@ -458,11 +476,13 @@ func (r *Runtime) Exited() bool {
 func (r *Runtime) Close() {
 	r.closeOnce.Do(func() {
 		if r.cmd != nil && r.cmd.Process != nil {
-			r.cmd.Process.Kill() // an error means it has exited already
+			killGroup(r.cmd) // an error means it has exited already
 			<-r.exited
 		}
 		close(r.closing)
-		r.srv.Close()
+		if r.srv != nil {
+			r.srv.Close()
+		}
 	})
 }
 
