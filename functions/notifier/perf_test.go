@@ -26,6 +26,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/notify"
+	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	secrets "github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -64,27 +65,64 @@ func buildNotifier(tb testing.TB, tags string) string {
 	return out
 }
 
-// buildHello builds a hello-world program the way buildNotifier builds the
-// notifier: the baseline of what any Go binary costs to start.
-func buildHello(tb testing.TB) string {
+// buildProgram builds a one-file program the way buildNotifier builds the
+// notifier.
+func buildProgram(tb testing.TB, name, mainGo string) string {
 	tb.Helper()
-	src := filepath.Join(tb.TempDir(), "hello")
+	src := filepath.Join(tb.TempDir(), name)
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	files := map[string]string{
-		"go.mod":  "module hello\n\ngo 1.26\n",
-		"main.go": "package main\n\nimport \"os\"\n\nfunc main() { os.Stdout.WriteString(`{\"hello\":\"world\"}` + \"\\n\") }\n",
-	}
+	files := map[string]string{"go.mod": "module " + name + "\n\ngo 1.26\n", "main.go": mainGo}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(src, name), []byte(text), 0o644); err != nil {
 			tb.Fatal(err)
 		}
 	}
-	out := filepath.Join(src, "hello-bin")
+	out := filepath.Join(src, name+"-bin")
 	goBuild(tb, src, ".", runtime.GOOS, runtime.GOARCH, fcTags, out, true)
 	return out
 }
+
+// helloGo is the baseline: what any Go binary costs to start.
+const helloGo = `package main
+
+import "os"
+
+func main() { os.Stdout.WriteString("{\"hello\":\"world\"}\n") }
+`
+
+// postGo is the floor: the least a Go program does to deliver one signed
+// message with net/http, which the notifier needs too.
+const postGo = `package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	ts, key := strconv.FormatInt(time.Now().UnixMilli(), 10), os.Getenv("SECRET")
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(ts + "\n" + key))
+	sign := url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+	resp, err := http.Post(os.Getenv("WEBHOOK")+"&timestamp="+ts+"&sign="+sign, "application/json",
+		strings.NewReader(` + "`" + `{"msgtype":"text","text":{"content":"PAI job failed"}}` + "`" + `))
+	if err != nil {
+		panic(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	os.Stdout.Write(append(b, '\n'))
+}
+`
 
 // localEnv is the notifier's environment for local mode: one rule (failed
 // DLC jobs) to a robot on the loopback fake, which takes any number of messages.
@@ -95,7 +133,8 @@ func localEnv(tb testing.TB) ([]string, *dingtalktest.Server) {
 	webhook := robot.AddRobot(token, secret)
 	rules := fmt.Sprintf(`{"rules":[{"name":"dlc-failed","source":"dlc","scope":"workspace","events":"failed",`+
 		`"target":{"webhook":%q,"secret":%q}}]}`, webhook, secret)
-	return []string{"NOTIFY_RULES=" + rules, "DINGTALK_TIMEOUT=5s", "LOG_LEVEL=warn", "PATH=/usr/bin:/bin"}, robot
+	return []string{"NOTIFY_RULES=" + rules, "DINGTALK_TIMEOUT=5s", "LOG_LEVEL=warn", "PATH=/usr/bin:/bin",
+		"WEBHOOK=" + webhook, "SECRET=" + secret}, robot // the last two for postGo
 }
 
 // run starts bin with args and env, and returns when it exited: when it was
@@ -138,42 +177,83 @@ func median(ds []time.Duration) time.Duration {
 }
 
 // BenchmarkColdStart is a cold start to the first delivered message: from
-// exec of the notifier (local mode, events/dlc-failed.json: parse, match,
-// render, sign, one send) until the loopback robot has checked the signature
-// and accepted the message. The baseline, run alternately with it so that
-// both see the same machine, is a hello-world binary built with the same
-// flags, from exec to its line of output. Each sub-benchmark reports the
-// medians and their ratio (x-hello, target <= 2). /fc is the FC binary as
-// deployed (-tags fc, built for this machine); /all-platforms a plain build,
-// which also links the Lambda SDK.
+// exec of the notifier until the loopback robot has checked the signature
+// and accepted the message (events/dlc-failed.json: parse, match, render,
+// sign, one send). The baseline, run alternately with it so that both see
+// the same machine, is a hello-world binary built with the same flags, from
+// exec to its line of output. Each sub-benchmark reports the medians and
+// their ratio (x-hello, target <= 2), and for the processes started directly
+// the same for their CPU time (cpu-x-hello, steadier on a shared machine).
 //
-//	go test -run='^$' -bench=ColdStart -benchtime=200x ./functions/notifier/
+//   - /fc-runtime-api: the FC binary as deployed (-tags fc, built for this
+//     machine) started by the FC runtime emulator, which hands it the event
+//     on its first poll (the emulator's start counts against it);
+//
+//   - /fc-local: the same binary in local mode, the event file as argument;
+//
+//   - /all-platforms-local: a plain build, which links the Lambda SDK too;
+//
+//   - /net-http-floor: the least any Go sender does (postGo: sign, one
+//     net/http POST), to tell the notifier's own cost from the floor.
+//
+//     go test -run='^$' -bench=ColdStart -benchtime=200x ./functions/notifier/
 func BenchmarkColdStart(b *testing.B) {
-	hello := buildHello(b)
+	hello := buildProgram(b, "hello", helloGo)
 	env, robot := localEnv(b)
 	event := filepath.Join("..", "..", "events", "dlc-failed.json")
-	for _, c := range []struct{ name, tags string }{{"fc", fcTags}, {"all-platforms", allTags}} {
-		notifier := buildNotifier(b, c.tags)
+	payload, err := os.ReadFile(event)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fc := buildNotifier(b, fcTags)
+	// direct runs bin with args: its start, CPU time and first line.
+	direct := func(bin string, want string, args ...string) func(b *testing.B) (time.Time, time.Duration) {
+		return func(b *testing.B) (time.Time, time.Duration) {
+			start, _, line, cpu := run(b, bin, env, args...)
+			if !strings.Contains(line, want) {
+				b.Fatalf("%s: first line %q, want %s", bin, line, want)
+			}
+			return start, cpu
+		}
+	}
+	for _, c := range []struct {
+		name string
+		once func(b *testing.B) (start time.Time, cpu time.Duration) // cpu 0: not known
+	}{
+		{"fc-runtime-api", func(b *testing.B) (time.Time, time.Duration) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			start := time.Now()
+			rt := runtimetest.Start(b, runtimetest.FC, fc, env)
+			defer rt.Close()
+			res, err := rt.Invoke(ctx, payload)
+			if err != nil || res.Err != nil || !strings.Contains(string(res.Payload), `"sent":1`) {
+				b.Fatalf("invoke: %v %v %s\n%s", err, res.Err, res.Payload, rt.Logs())
+			}
+			return start, 0
+		}},
+		{"fc-local", direct(fc, `"sent":1`, event)},
+		{"all-platforms-local", direct(buildNotifier(b, allTags), `"sent":1`, event)},
+		{"net-http-floor", direct(buildProgram(b, "post", postGo), `"errcode":0`)},
+	} {
 		b.Run(c.name, func(b *testing.B) {
-			var accepted, helloLine, notifierCPU, helloCPU []time.Duration
+			var accepted, helloLine, cpu, helloCPU []time.Duration
 			for b.Loop() {
 				_, h, _, hCPU := run(b, hello, env)
-				start, _, line, nCPU := run(b, notifier, env, event)
-				if !strings.Contains(line, `"sent":1`) {
-					b.Fatalf("notifier result %q, want one sent", line)
-				}
+				start, nCPU := c.once(b)
 				msgs := robot.Messages()
 				accepted = append(accepted, msgs[len(msgs)-1].Time.Sub(start))
 				helloLine = append(helloLine, h)
-				notifierCPU, helloCPU = append(notifierCPU, nCPU), append(helloCPU, hCPU)
+				cpu, helloCPU = append(cpu, nCPU), append(helloCPU, hCPU)
 			}
 			n, h := median(accepted), median(helloLine)
 			b.ReportMetric(float64(n.Microseconds()), "accepted-µs")
 			b.ReportMetric(float64(h.Microseconds()), "hello-µs")
 			b.ReportMetric(float64(n)/float64(h), "x-hello")
-			nc, hc := median(notifierCPU), median(helloCPU)
-			b.ReportMetric(float64(nc.Microseconds()), "cpu-µs")
-			b.ReportMetric(float64(nc)/float64(hc), "cpu-x-hello")
+			if nc, hc := median(cpu), median(helloCPU); nc > 0 {
+				b.ReportMetric(float64(nc.Microseconds()), "cpu-µs")
+				b.ReportMetric(float64(nc)/float64(hc), "cpu-x-hello")
+			}
 		})
 	}
 }
