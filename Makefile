@@ -28,10 +28,11 @@ RIE         := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lamb
 # Static, stripped, reproducible binaries: CGO off (no glibc mismatch between FC's Debian images
 # and AL2023), -s -w drops symbols and DWARF (about 30% smaller; panics still name functions).
 BUILD_FLAGS := -trimpath -ldflags '-s -w'
-# lambda.norpc drops aws-lambda-go's go1.x RPC shim (about 2 MB), which neither provided.al2023 nor
-# FC ever uses; the FC binary links aws-lambda-go too, since one binary serves both platforms.
-FC_GO       := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILD_FLAGS) -tags lambda.norpc
-LAMBDA_GO   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -tags lambda.norpc
+# -tags fc / -tags lambda: each deployed binary links only its own platform's SDK (internal/platform;
+# a plain `go build` serves FC, Lambda and local mode). lambda.norpc drops aws-lambda-go's go1.x RPC
+# shim (about 2 MB), which neither provided.al2023 nor FC ever uses.
+FC_GO       := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILD_FLAGS) -tags lambda.norpc,fc
+LAMBDA_GO   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) -tags lambda.norpc,lambda
 
 .PHONY: all build build-fc-notifier build-fc-connectivity build-lambda \
 	build-NotifierFunction build-ConnectivityFunction package sizes \

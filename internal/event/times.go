@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/tidwall/gjson"
 )
@@ -57,61 +58,38 @@ func parseTime(s string) time.Time {
 		}
 		return epoch(n)
 	}
-	if len(s) < 19 || (s[10] != 'T' && s[10] != ' ') {
+	if len(s) > 10 && s[10] == ' ' {
+		s = s[:10] + "T" + s[11:]
+	}
+	// Parse takes a fraction after the seconds whether or not the layout has one.
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07", localLayout} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t
+		}
+	}
+	// Or a zone name right after the seconds and fraction. The date is read
+	// first, so that garbage never costs a zone lookup.
+	if len(s) <= 19 {
 		return time.Time{}
 	}
-	// The zone starts after the seconds and an optional fraction; looking at
-	// it first avoids trying layouts that fail (a failed time.Parse allocates).
-	i := 19
-	if i < len(s) && s[i] == '.' {
-		i++
-		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-			i++
-		}
+	at := strings.IndexFunc(s[19:], unicode.IsLetter)
+	if at < 0 {
+		return time.Time{}
 	}
-	// Layouts are constants: building them with + would allocate per call.
-	lay := &layoutsT
-	if s[10] == ' ' {
-		lay = &layoutsSpace
-	}
-	zone := s[i:]
-	var (
-		t   time.Time
-		err error
-	)
-	switch {
-	case zone == "":
-		t, err = time.ParseInLocation(lay[0], s, time.UTC)
-	case zone[0] == 'Z' && len(zone) == 1:
-		t, err = time.Parse(lay[1], s)
-	case zone[0] == '+' || zone[0] == '-':
-		switch len(zone) {
-		case 6: // +08:00
-			t, err = time.Parse(lay[1], s)
-		case 5: // +0800
-			t, err = time.Parse(lay[2], s)
-		case 3: // +08
-			t, err = time.Parse(lay[3], s)
-		default:
-			return time.Time{}
-		}
-	default:
-		loc := zoneByName(zone)
-		if loc == nil {
-			return time.Time{}
-		}
-		t, err = time.ParseInLocation(lay[0], s[:i], loc)
-	}
+	at += 19
+	t, err := time.Parse(localLayout, s[:at])
 	if err != nil {
 		return time.Time{}
 	}
-	return t
+	loc := zoneByName(s[at:])
+	if loc == nil {
+		return time.Time{}
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 }
 
-var (
-	layoutsT     = [4]string{"2006-01-02T15:04:05", "2006-01-02T15:04:05Z07:00", "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05Z07"}
-	layoutsSpace = [4]string{"2006-01-02 15:04:05", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05Z0700", "2006-01-02 15:04:05Z07"}
-)
+// localLayout is a time without a zone.
+const localLayout = "2006-01-02T15:04:05"
 
 // numeric reports whether s is digits with at most one '.'.
 func numeric(s string) bool {

@@ -32,17 +32,6 @@ func inline(s string) string { return sanitize(s, false) }
 func linkText(s string) string { return sanitize(s, true) }
 
 func sanitize(s string, inLink bool) string {
-	if s == "" {
-		return ""
-	}
-	if !needsSanitize(s, inLink) {
-		return strings.TrimSpace(s)
-	}
-	return rewrite(s, inLink)
-}
-
-// rewrite is sanitize's careful path.
-func rewrite(s string, inLink bool) string {
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	space := false // collapse runs of line breaks / spaces that we introduce
@@ -78,32 +67,6 @@ func rewrite(s string, inLink bool) string {
 	return strings.TrimSpace(b.String())
 }
 
-// needsSanitize is the fast path: most names and ids are plain words, in
-// ASCII or in Chinese, that come out of sanitize unchanged (but trimmed).
-// Only what sanitize would rewrite takes the careful, allocating path.
-func needsSanitize(s string, inLink bool) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if (r == utf8.RuneError && size == 1) || isBreak(r) {
-				return true // invalid UTF-8 (becomes U+FFFD), C1 controls, U+2028/2029
-			}
-			i += size - 1
-		case c < 0x20 || c == 0x7f:
-			return true
-		case c == '@' || c == '<':
-			return true
-		case c == '(' && i > 0 && s[i-1] == ']':
-			return true
-		case inLink && (c == '[' || c == ']' || c == '\\'):
-			return true
-		}
-	}
-	return false
-}
-
 // isBreak reports whether r would end or disturb a line: ASCII and C1
 // controls (tab included), DEL, and the Unicode line/paragraph separators.
 func isBreak(r rune) bool {
@@ -133,13 +96,11 @@ func consoleLink(u string) string {
 	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 		return ""
 	}
-	s := p.String() // re-encodes spaces, quotes and controls
-	if !strings.ContainsAny(s, "()<> \"") {
-		return s
-	}
-	r := strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", `"`, "%22")
-	return r.Replace(s)
+	return linkEscaper.Replace(p.String()) // String re-encodes spaces, quotes and controls
 }
+
+// linkEscaper encodes what String leaves but a markdown link cannot hold.
+var linkEscaper = strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", `"`, "%22")
 
 // maxURLBytes bounds a console link; a longer one is dropped rather than cut,
 // since a cut URL points nowhere.

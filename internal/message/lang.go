@@ -102,19 +102,8 @@ func colour(status string) string {
 	}
 }
 
-// fontTag is the opening <font> tag for a status's colour, built once.
-func fontTag(status string) string {
-	switch colour(status) {
-	case "#FF0000":
-		return `<font color="#FF0000">`
-	case "#00B42A":
-		return `<font color="#00B42A">`
-	case "#FF7D00":
-		return `<font color="#FF7D00">`
-	default:
-		return `<font color="#1677FF">`
-	}
-}
+// fontTag opens a <font> in a status's colour.
+func fontTag(status string) string { return `<font color="` + colour(status) + `">` }
 
 // product names the PAI product in titles.
 func product(s event.Source) string {
@@ -137,9 +126,7 @@ func noun(s event.Source) string {
 }
 
 func (l *lang) fmtTime(t time.Time) string {
-	var buf [48]byte // one allocation: the string
-	b := t.In(l.zone).AppendFormat(buf[:0], "2006-01-02 15:04:05")
-	return string(append(b, l.zoneNote...))
+	return t.In(l.zone).Format(time.DateTime) + l.zoneNote
 }
 
 // fmtDuration writes d as 1小时2分3秒 / 1h2m3s, whole seconds, zero units left
@@ -161,8 +148,7 @@ func (l *lang) fmtDuration(d time.Duration) string {
 		{time.Minute, "分", "m"},
 		{time.Second, "秒", "s"},
 	}
-	var buf [48]byte // one allocation: the string
-	b := buf[:0]
+	var b []byte
 	for _, u := range units {
 		n := d / u.size
 		d -= n * u.size

@@ -6,6 +6,7 @@
 package message
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -66,10 +67,8 @@ func Render(t *event.Task, o Options) dingtalk.Message {
 		t = &event.Task{}
 	}
 	l := pickLang(o.Lang)
-	r := render{l: l, o: o, t: t}
-	fs, reason := taskFields(r.fieldBuf[:0], t, l)
-	r.nfields, r.reason = copy(r.fieldBuf[:], fs), reason
-	r.link = consoleLink(t.ConsoleURL)
+	r := render{l: l, o: o, t: t, link: consoleLink(t.ConsoleURL)}
+	r.fields, r.reason = taskFields(t, l)
 	r.mentions, r.mobiles, r.users = mentions(&o)
 	return r.fit()
 }
@@ -79,11 +78,7 @@ type render struct {
 	o Options
 	t *event.Task
 
-	// The fields live in the struct, not behind a slice: a render that points
-	// only at the heap (never at itself or the caller's stack) stays on the
-	// stack, and Render allocates only the strings it returns.
-	fieldBuf [maxFields]field
-	nfields  int
+	fields   []field
 	reason   int // index of the reason field, -1 when none
 	link     string
 	mentions string
@@ -91,7 +86,8 @@ type render struct {
 	users    []string
 }
 
-func taskFields(fs []field, t *event.Task, l *lang) ([]field, int) {
+func taskFields(t *event.Task, l *lang) ([]field, int) {
+	var fs []field
 	add := func(label, value string) {
 		if v := inline(value); v != "" {
 			fs = append(fs, field{label: label, body: shorten(v, maxField)})
@@ -154,11 +150,6 @@ func taskFields(fs []field, t *event.Task, l *lang) ([]field, int) {
 	return fs, reason
 }
 
-// maxFields bounds the fields of one task; taskFields adds at most 15.
-const maxFields = 16
-
-func (r *render) fields() []field { return r.fieldBuf[:r.nfields] }
-
 // pair writes "name (id)", or whichever of the two is known.
 func pair(name, id string) string {
 	name, id = strings.TrimSpace(name), strings.TrimSpace(id)
@@ -215,46 +206,26 @@ func (r *render) title() string {
 		name = shorten(inline(t.JobID), maxTitleName)
 	}
 	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
-	var b strings.Builder
-	b.Grow(len(r.o.Keyword) + len(name) + len(word) + 32)
-	writeTitlePrefix(&b, r.o.Keyword)
-	b.WriteString(product(t.Source))
+	title := titlePrefix(r.o.Keyword) + product(t.Source)
 	if l.en {
-		b.WriteByte(' ')
-		b.WriteString(noun(t.Source))
-		for _, s := range [...]string{name, word} {
-			if s != "" {
-				b.WriteByte(' ')
-				b.WriteString(s)
-			}
-		}
-		return b.String()
+		return strings.Join(nonEmpty(title+" "+noun(t.Source), name, word), " ")
 	}
-	b.WriteString("任务通知")
+	title += "任务通知"
 	if name != "" || word != "" {
-		b.WriteString("：")
-		b.WriteString(name)
-		if name != "" && word != "" {
-			b.WriteByte(' ')
-		}
-		b.WriteString(word)
+		title += "：" + strings.Join(nonEmpty(name, word), " ")
 	}
-	return b.String()
+	return title
 }
 
-// writeTitlePrefix writes titlePrefix(kw) without building it.
-func writeTitlePrefix(b *strings.Builder, kw string) {
-	if kw != "" {
-		b.WriteByte('[')
-		b.WriteString(kw)
-		b.WriteString("] ")
-	}
+// nonEmpty returns the strings that are not empty.
+func nonEmpty(ss ...string) []string {
+	return slices.DeleteFunc(ss, func(s string) bool { return s == "" })
 }
 
 func (r *render) heading(b *strings.Builder) {
 	l, t := r.l, r.t
 	b.WriteString("#### ")
-	writeTitlePrefix(b, r.o.Keyword)
+	b.WriteString(titlePrefix(r.o.Keyword))
 	b.WriteString(fontTag(t.Status))
 	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
 	b.WriteString(product(t.Source))
@@ -280,10 +251,9 @@ func (r *render) message() dingtalk.Message {
 	l := r.l
 	card := strings.EqualFold(r.o.Format, dingtalk.TypeActionCard) && r.link != ""
 	var b strings.Builder
-	b.Grow(r.textSize())
 	r.heading(&b)
 	b.WriteString("\n\n")
-	for i, f := range r.fields() {
+	for i, f := range r.fields {
 		if i > 0 {
 			b.WriteString("  \n") // two spaces: DingTalk renders the break
 		}
@@ -330,65 +300,13 @@ func (r *render) message() dingtalk.Message {
 	return m
 }
 
-// textSize is at least the length of the text message writes, so that its
-// builder grows once.
-func (r *render) textSize() int {
-	n := 160 + len(r.o.Keyword) + len(r.link) + len(r.mentions)
-	for _, f := range r.fields() {
-		n += 12 + len(f.label) + len(r.l.sep) + len(f.pre) + len(f.body) + len(r.l.truncated) + len(f.post) + len(f.note)
-	}
-	return n
-}
-
-// fits reports whether m's wire body is within dingtalk.MaxBodyBytes. A
-// message that fits even when every byte takes JSON's widest escape (six
-// bytes, \u00XX) needs no encoding to know it; only a large one is measured.
-func fits(m dingtalk.Message) bool {
-	n := len(m.Title) + len(m.Text) + len(m.ButtonTitle) + len(m.ButtonURL)
-	for _, s := range m.AtMobiles {
-		n += len(s) + 1 // + 1: the quotes and comma cost at most 3 more per entry, within the 6x
-	}
-	for _, s := range m.AtUserIDs {
-		n += len(s) + 1
-	}
-	if wireOverhead+6*n <= dingtalk.MaxBodyBytes {
-		return true
-	}
-	return bodySize(detached(m)) <= dingtalk.MaxBodyBytes
-}
-
-// detached copies m's text. Encoding m makes everything it points to escape
-// to the heap, as far as the compiler can tell; encoding a copy keeps
-// Render's working state on the stack when the message is small.
-//
-//go:noinline
-func detached(m dingtalk.Message) dingtalk.Message {
-	c := dingtalk.Message{Type: strings.Clone(m.Type), AtAll: m.AtAll,
-		Title: strings.Clone(m.Title), Text: strings.Clone(m.Text),
-		ButtonTitle: strings.Clone(m.ButtonTitle), ButtonURL: strings.Clone(m.ButtonURL)}
-	for _, s := range m.AtMobiles {
-		c.AtMobiles = append(c.AtMobiles, strings.Clone(s))
-	}
-	for _, s := range m.AtUserIDs {
-		c.AtUserIDs = append(c.AtUserIDs, strings.Clone(s))
-	}
-	return c
-}
-
-// wireOverhead bounds the JSON around a message's strings: msgtype, the
-// keys, the at object and the actionCard's btnOrientation (about 130 bytes).
-const wireOverhead = 256
-
 // fit renders, measures the real wire body, and cuts fields until it fits.
 // Each round cuts exactly the excess (in JSON bytes) from one field, so it
 // ends after at most one round per field.
 func (r *render) fit() dingtalk.Message {
 	marker := jsonLen(r.l.truncated)
-	for range r.nfields + 2 {
+	for range len(r.fields) + 2 {
 		m := r.message()
-		if fits(m) {
-			return m
-		}
 		excess := bodySize(m) - dingtalk.MaxBodyBytes
 		if excess <= 0 {
 			return m
@@ -397,7 +315,7 @@ func (r *render) fit() dingtalk.Message {
 		if v < 0 {
 			return m // nothing left to cut: only a huge keyword or mention list can get here
 		}
-		f := &r.fieldBuf[v]
+		f := &r.fields[v]
 		budget := jsonLen(f.body) - excess
 		if !f.cut {
 			budget -= marker
@@ -411,11 +329,11 @@ func (r *render) fit() dingtalk.Message {
 // message fit (it is the usual giant: a stack trace or a log tail), else the
 // longest field, so a short reason survives a giant event message.
 func (r *render) victim(excess int) int {
-	if r.reason >= 0 && jsonLen(r.fieldBuf[r.reason].body) > excess+jsonLen(r.l.truncated) {
+	if r.reason >= 0 && jsonLen(r.fields[r.reason].body) > excess+jsonLen(r.l.truncated) {
 		return r.reason
 	}
 	best, bestLen := -1, 0
-	for i, f := range r.fields() {
+	for i, f := range r.fields {
 		if n := jsonLen(f.body); n > bestLen {
 			best, bestLen = i, n
 		}

@@ -13,11 +13,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"syscall"
-
-	"github.com/aliyun/fc-runtime-go-sdk/fc"
-	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // EventHandler handles one event invocation. The payload is the raw bytes the platform delivered;
@@ -44,41 +39,18 @@ const maxLocalEvent = 32 << 20
 // with an "error" member when the invocation failed; RunEvents returns when all succeeded and
 // exits with status 1 when any failed or returned an Incomplete result.
 func RunEvents(h EventHandler, args []string) {
-	switch detect(os.Getenv) {
-	case modeFC:
-		fc.Start(fcEventHandler(h))
-	case modeLambda:
-		lambda.StartWithOptions(lambdaEventHandler(h))
+	if m := detect(os.Getenv); m != modeLocal {
+		serve, ok := eventServers[m]
+		if !ok {
+			notBuiltFor(m)
+		}
+		serve(h)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	failed := runLocalEvents(ctx, h, args, os.Stdin, os.Stdout)
 	stop()
 	if failed {
 		os.Exit(1)
-	}
-}
-
-// fcEventHandler has the one signature the FC SDK passes raw bytes to ([]byte input) and returns
-// json.RawMessage, because a []byte result would be marshalled to a base64 string.
-func fcEventHandler(h EventHandler) func(context.Context, []byte) (json.RawMessage, error) {
-	return func(ctx context.Context, payload []byte) (json.RawMessage, error) {
-		var id, fn string
-		if fcc, ok := fccontext.FromContext(ctx); ok && fcc != nil {
-			id, fn = fcc.RequestID, fcc.Function.Name
-		}
-		return invokeEvent(withInvocation(ctx, id, fn), h, payload)
-	}
-}
-
-// lambdaEventHandler takes json.RawMessage: aws-lambda-go JSON-decodes the payload into the input
-// type, and a []byte input would be decoded as base64.
-func lambdaEventHandler(h EventHandler) func(context.Context, json.RawMessage) (json.RawMessage, error) {
-	return func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
-		var id string
-		if lc, ok := lambdacontext.FromContext(ctx); ok && lc != nil {
-			id = lc.AwsRequestID
-		}
-		return invokeEvent(withInvocation(ctx, id, lambdacontext.FunctionName), h, payload)
 	}
 }
 

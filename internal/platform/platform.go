@@ -2,10 +2,16 @@
 // Lambda (provided.al2023) or locally, choosing by the runtime-API variable each platform sets.
 // It is the only package that imports the two platform SDKs: handlers see plain Go types, and the
 // rest of pai-notifier never learns which cloud it runs on.
+//
+// A plain build serves all three modes. The deployed binaries are built with -tags fc or -tags
+// lambda and then link only that platform's SDK (smaller, and a faster cold start); started by the
+// other platform, such a binary says so and exits.
 package platform
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strconv"
 	"sync/atomic"
 )
@@ -36,6 +42,17 @@ func detect(getenv func(string) string) mode {
 		return modeLambda
 	}
 	return modeLocal
+}
+
+// eventServers are the runtime-API loops this binary was built with (fc.go, lambda.go). Each
+// serves an EventHandler and never returns.
+var eventServers = map[mode]func(EventHandler){}
+
+// notBuiltFor ends a process that platform m started although the binary was built without m.
+func notBuiltFor(m mode) {
+	env := map[mode]string{modeFC: envFC, modeLambda: envLambda}[m]
+	fmt.Fprintf(os.Stderr, "platform: %s is set, but this binary was built without %s support; build it with -tags %s (or with no platform tag for all modes)\n", env, m, m)
+	os.Exit(1)
 }
 
 // invocation is what the adapters put into the handler's context.

@@ -65,9 +65,10 @@ var builds sync.Map // buildKey -> *build
 
 // Build compiles pkg (a package path relative to the module root, e.g. "./functions/notifier")
 // for kind, once per test process, and returns the binary's path. Binaries are built for the host
-// OS and architecture so they can run here, with CGO_ENABLED=0 and -tags lambda.norpc like the
-// deployed ones. They are kept in a per-user cache directory (one file per package
-// and kind, replaced atomically) rather than a temp dir, which no test owns across the process.
+// OS and architecture so they can run here, with CGO_ENABLED=0 and the deployed ones' tags
+// (lambda.norpc and the kind: fc or lambda). They are kept in a per-user cache directory (one file
+// per package and kind, replaced atomically) rather than a temp dir, which no test owns across the
+// process.
 func Build(t testing.TB, pkg string, kind Kind) string {
 	t.Helper()
 	switch kind {
@@ -106,8 +107,8 @@ func compile(pkg string, kind Kind) (string, error) {
 	}
 	out := filepath.Join(dir, name)
 	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
-	// lambda.norpc for both kinds, like the Makefile: the FC binary links aws-lambda-go too.
-	args := []string{"build", "-tags", "lambda.norpc", "-o", tmp, pkg}
+	// The kind's own tag (fc or lambda) and lambda.norpc, like the Makefile.
+	args := []string{"build", "-tags", "lambda.norpc," + string(kind), "-o", tmp, pkg}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	// `go test` puts its own GOROOT/bin first on PATH, so this is the toolchain running the test.
