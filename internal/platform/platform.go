@@ -24,12 +24,13 @@ const (
 	envPort   = "PORT" // local HTTP mode only
 )
 
-type mode int
+// mode is where the process runs; FC and Lambda's names are also their build tags.
+type mode string
 
 const (
-	modeLocal mode = iota
-	modeFC
-	modeLambda
+	modeLocal  mode = "local"
+	modeFC     mode = "fc"
+	modeLambda mode = "lambda"
 )
 
 // detect picks the platform. FC wins when both variables are set: FC never sets Lambda's, so that
