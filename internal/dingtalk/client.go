@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -151,9 +152,32 @@ func (c *Client) Send(ctx context.Context, webhook, secretKey secret.String, m M
 	}
 	if e := judge(resp.StatusCode, raw); e != nil {
 		e.Msg = red.scrub(e.Msg)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			e.RetryAfter = RetryAfter(resp.Header.Get("Retry-After"), c.now())
+		}
 		return e
 	}
 	return nil
+}
+
+// RetryAfter reads an HTTP Retry-After value, delay-seconds or an HTTP date
+// (RFC 9110 section 10.2.3), as a wait from now. It returns 0 when the value
+// is absent, unreadable or already past.
+func RetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		return time.Duration(min(secs, int64(24*time.Hour/time.Second))) * time.Second
+	}
+	if at, err := http.ParseTime(v); err == nil && at.After(now) {
+		return at.Sub(now)
+	}
+	return 0
 }
 
 // judge turns an HTTP status and answer body into nil (delivered) or an
@@ -162,7 +186,11 @@ func judge(status int, raw []byte) *Error {
 	var a answer
 	parsed := json.Unmarshal(raw, &a) == nil && a.ErrCode != nil
 	switch {
-	case status >= 500 || status == http.StatusTooManyRequests:
+	case status == http.StatusTooManyRequests:
+		// A rate limit, whoever answers it (DingTalk's gateway or a proxy):
+		// sending again at once only prolongs it.
+		return &Error{Class: ClassRateLimited, HTTPStatus: status, Msg: snippet(raw)}
+	case status >= 500:
 		return &Error{Class: ClassServer, HTTPStatus: status, Msg: snippet(raw)}
 	case status < 200 || status > 299:
 		if parsed && *a.ErrCode != 0 {

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Class groups failures by what the caller should do about them. The split
@@ -19,9 +21,9 @@ type Class int
 const (
 	ClassUnknown     Class = iota // an errcode we do not know: permanent, not retried
 	ClassNetwork                  // no answer: refused, DNS, TLS, timeout (retryable)
-	ClassServer                   // HTTP 5xx or 429 (retryable)
+	ClassServer                   // HTTP 5xx (retryable)
 	ClassBusy                     // errcode -1, system busy (retryable)
-	ClassRateLimited              // 130101, 410100, 41xxxx, 90030 (retryable after back-off)
+	ClassRateLimited              // 130101, 410100, 41xxxx, 90030, HTTP 429 (retryable after back-off)
 	ClassAuth                     // token, signature, keyword, timestamp, IP allow-list (3xxxxx)
 	ClassTargetGone               // group dissolved, robot disabled or removed (4001xx)
 	ClassContent                  // content rejected by DingTalk's review (43xxxx)
@@ -105,6 +107,9 @@ type Error struct {
 	HTTPStatus int    // 0 when there was no HTTP answer
 	Class      Class
 	Err        error // underlying transport error, redacted
+	// RetryAfter is how long an HTTP 429 asked us to wait (its Retry-After
+	// header); 0 when the answer did not say.
+	RetryAfter time.Duration
 }
 
 // Retryable reports whether sending the same message again later may work.
@@ -173,6 +178,8 @@ func (e *Error) Hint() string {
 		return networkHint(e.Err)
 	case e.Code != 0:
 		return HintFor(e.Code, e.Msg)
+	case e.Class == ClassRateLimited && e.HTTPStatus == http.StatusTooManyRequests:
+		return hintRate
 	case e.Class == ClassServer:
 		return fmt.Sprintf("钉钉服务端返回 HTTP %d,稍后会自动重试。DingTalk answered HTTP %d: a server-side problem; the send will be retried later.", e.HTTPStatus, e.HTTPStatus)
 	case e.Class == ClassTooLarge:

@@ -15,6 +15,7 @@ import (
 const (
 	EnvRateLimit   = "DINGTALK_RATE_LIMIT" // per-robot budget, e.g. 20/1m (the default)
 	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt, e.g. 5s (default 10s)
+	EnvGoneFor     = "NOTIFY_GONE_FOR"     // how long a disabled/dissolved/removed robot is skipped, e.g. 10m (default 5m)
 )
 
 // FromEnv builds the Notifier of one function instance: rules, field
@@ -51,6 +52,13 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Not
 			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 5s", EnvSendTimeout, v))
 		}
 		cfg.SendTimeout = d
+	}
+	if v := getenv(EnvGoneFor); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 10m", EnvGoneFor, v))
+		}
+		cfg.GoneFor = d
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 10 * time.Second

@@ -17,9 +17,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
@@ -44,6 +44,8 @@ type Config struct {
 	Now      func() time.Time
 	Rate     Rate          // per-robot budget; DefaultRate when zero
 	Lockout  time.Duration // how long a robot that answered "too fast" is left alone; 10m when zero
+	GoneFor  time.Duration // how long a robot that answered "gone" is skipped; DefaultGoneFor when zero
+	Parallel int           // robots delivered to at once; 8 when zero
 	Remember int           // dedupe keys remembered (two per delivery); 65536 when zero, about 2 MB
 	Explain  bool          // add every rule's verdict to the Result
 
@@ -56,7 +58,16 @@ type Config struct {
 	// InvokeTimeout bounds an invocation whose context has no deadline
 	// (local mode); 30s when zero, like the descriptors' function timeout.
 	InvokeTimeout time.Duration
+	// Sleep waits between attempts; a timer that the context cuts short
+	// when nil. Tests inject one that moves their clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultGoneFor is how long a robot that answered "disabled / dissolved /
+// removed" is skipped before it is tried again: long enough not to knock on
+// a dead robot for every event, short enough that a re-enabled robot speaks
+// again within minutes.
+const DefaultGoneFor = 5 * time.Minute
 
 // Notifier handles invocations. It is safe for concurrent use, as FC runs
 // invocations of one instance concurrently.
@@ -82,6 +93,15 @@ func New(cfg Config) *Notifier {
 	if cfg.Lockout == 0 {
 		cfg.Lockout = 10 * time.Minute
 	}
+	if cfg.GoneFor == 0 {
+		cfg.GoneFor = DefaultGoneFor
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 8
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
 	if cfg.Remember == 0 {
 		cfg.Remember = 1 << 16
 	}
@@ -104,7 +124,7 @@ func New(cfg Config) *Notifier {
 		cfg:       cfg,
 		delivered: newMemory(cfg.Remember),
 		gone:      newGoneTargets(),
-		budget:    newBudget(cfg.Rate, cfg.Lockout),
+		budget:    newBudget(cfg.Rate),
 		robots:    map[*rules.Rule]string{},
 	}
 	if cfg.Rules != nil {
@@ -115,13 +135,16 @@ func New(cfg Config) *Notifier {
 	return n
 }
 
-// robotOf is the robot id of r's target. Rules are immutable, so the id
-// (a URL parse and a SHA-256) is computed once per rule, not per delivery.
-func (n *Notifier) robotOf(r *rules.Rule) string {
-	if id, ok := n.robots[r]; ok {
-		return id
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	return dingtalk.RobotID(r.Target.Webhook.Reveal())
 }
 
 // Result is what one invocation did. It never carries a secret.
@@ -187,6 +210,17 @@ type notification struct {
 	took  time.Duration // time spent sending it (with retries)
 }
 
+// run is one invocation's deliveries in progress. Robots are served
+// concurrently, so the Result is written under mu.
+type run struct {
+	mu  sync.Mutex
+	res *Result
+	// deadline is the context's deadline on the notifier's clock (the
+	// retry policy reads time from cfg.Now, which tests drive); zero when
+	// the context has none.
+	deadline time.Time
+}
+
 // Handle processes one invocation's payload.
 func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 	res := Result{Deliveries: []Delivery{}}
@@ -215,6 +249,10 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		n.cfg.Logger.InfoContext(ctx, "event skipped", "index", s.Index, "eventId", s.EventID, "reason", s.Reason)
 	}
 
+	rn := &run{res: &res}
+	if dl, ok := ctx.Deadline(); ok {
+		rn.deadline = start.Add(time.Until(dl))
+	}
 	var pending []*notification
 	var matched []*rules.Rule
 	for i := range batch.Tasks {
@@ -225,20 +263,20 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		}
 		for _, r := range matched {
 			res.Matched++
-			nt := &notification{task: t, rule: r, robot: n.robotOf(r), idx: len(res.Deliveries)}
+			// Rule ids are computed in New (a URL parse and a SHA-256 per
+			// rule, not per delivery); every rule of the set is there.
+			nt := &notification{task: t, rule: r, robot: n.robots[r], idx: len(res.Deliveries)}
 			nt.keys = dedupeKeys(t, r)
 			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot})
 			if !n.claim(nt) {
-				n.finish(ctx, &res, nt, Suppressed, nil)
+				n.finish(ctx, rn, nt, Suppressed, nil)
 				continue
 			}
 			pending = append(pending, nt)
 		}
 	}
 
-	for _, group := range byRobot(pending) {
-		n.deliver(ctx, &res, group)
-	}
+	n.deliverAll(ctx, rn, byRobot(pending))
 
 	n.cfg.Logger.InfoContext(ctx, "invocation done",
 		"events", res.Events, "matched", res.Matched, "sent", res.Sent, "failed", res.Failed,
@@ -302,7 +340,10 @@ func (n *Notifier) release(nt *notification) {
 }
 
 // finish records the outcome of one notification.
-func (n *Notifier) finish(ctx context.Context, res *Result, nt *notification, outcome string, err error) {
+func (n *Notifier) finish(ctx context.Context, rn *run, nt *notification, outcome string, err error) {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	res := rn.res
 	d := &res.Deliveries[nt.idx]
 	d.Outcome = outcome
 	level := slog.LevelInfo
@@ -347,104 +388,108 @@ func byRobot(ns []*notification) [][]*notification {
 	return groups
 }
 
-// deliver sends one robot's notifications: one message each while the
-// robot's budget allows, else digests that name every job.
-func (n *Notifier) deliver(ctx context.Context, res *Result, group []*notification) {
-	robot := group[0].robot
-	target := group[0].rule.Target
-	if reason, gone := n.gone.get(robot); gone {
-		for _, nt := range group {
-			n.finish(ctx, res, nt, Failed, reason)
-		}
+// deliverAll serves each robot's notifications in its own goroutine, at
+// most cfg.Parallel robots at once: a robot that hangs holds its own
+// deliveries, never another robot's.
+func (n *Notifier) deliverAll(ctx context.Context, rn *run, groups [][]*notification) {
+	if len(groups) == 1 {
+		n.deliver(ctx, rn, groups[0])
 		return
 	}
-	avail := n.budget.available(robot, n.cfg.Now())
-	if avail <= 0 {
+	slots := make(chan struct{}, n.cfg.Parallel)
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		slots <- struct{}{} // robots start in first-seen order
+		wg.Go(func() {
+			defer func() { <-slots }()
+			n.deliver(ctx, rn, g)
+		})
+	}
+	wg.Wait()
+}
+
+// deliver sends one robot's notifications: one message each while the
+// robot's budget allows, else digests that name every job.
+func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) {
+	robot := group[0].robot
+	target := group[0].rule.Target
+	finishAll := func(outcome string, err error) {
 		for _, nt := range group {
-			n.finish(ctx, res, nt, Retry, errBudgetSpent)
+			n.finish(ctx, rn, nt, outcome, err)
 		}
+	}
+	if ctx.Err() != nil {
+		// Other robots used the invocation's time before this one's turn:
+		// nothing was tried, so nothing is this robot's fault.
+		finishAll(Retry, errNotAttempted)
+		return
+	}
+	now := n.cfg.Now()
+	if reason, gone := n.gone.get(robot, now); gone {
+		finishAll(Failed, reason)
+		return
+	} else if reason != nil {
+		n.cfg.Logger.InfoContext(ctx, "robot's gone mark expired; trying it again", "robot", robot, "markedFor", n.cfg.GoneFor.String(), "error", reason.Error())
+	}
+	avail := n.budget.available(robot, now)
+	if avail <= 0 {
+		finishAll(Retry, errBudgetSpent)
 		return
 	}
 	if len(group) <= avail {
 		for _, nt := range group {
 			start := n.cfg.Now()
-			err := n.send(ctx, res, robot, target, message.Render(nt.task, options(nt.rule)))
+			err := n.send(ctx, rn, robot, target, message.Render(nt.task, options(nt.rule)))
 			nt.took = n.cfg.Now().Sub(start)
-			n.finish(ctx, res, nt, outcomeOf(err), err)
+			n.finish(ctx, rn, nt, outcomeOf(err), err)
 		}
 		return
 	}
-	n.deliverDigests(ctx, res, group, avail)
+	n.deliverDigests(ctx, rn, group, avail)
 }
 
-var errBudgetSpent = errors.New("the robot's rate budget is spent for this window; delivering later avoids DingTalk's 10-minute lockout")
+var (
+	errBudgetSpent  = errors.New("the robot's rate budget is spent for this window; delivering later avoids DingTalk's 10-minute lockout")
+	errNotAttempted = errors.New("not attempted: the invocation's time ran out before this robot's turn; the platform's retry will send it")
+)
 
 // deliverDigests folds a robot's notifications into at most avail digest
 // messages, each listing as many jobs as fit in one DingTalk message. Jobs
 // that do not fit are left for the platform's retry, which the dedupe memory
 // makes safe: what was delivered is not sent again.
-func (n *Notifier) deliverDigests(ctx context.Context, res *Result, group []*notification, avail int) {
+func (n *Notifier) deliverDigests(ctx context.Context, rn *run, group []*notification, avail int) {
 	robot := group[0].robot
-	opts := digestOptions(group)
-	// Digests list failures first; order the group the same way so that a
-	// part's jobs are a prefix of what is left.
-	slices.SortStableFunc(group, func(a, b *notification) int {
-		return boolCmp(event.Failed(b.task.Status), event.Failed(a.task.Status))
-	})
 	tasks := make([]*event.Task, len(group))
 	for i, nt := range group {
 		tasks[i] = nt.task
 	}
+	listed := make([]bool, len(group))
 	var err error
-	i := 0
-	for part := 0; i < len(group) && part < avail && err == nil; part++ {
-		msgs, listed := nextDigest(tasks[i:], opts)
-		j := i + listed
+	for _, part := range message.DigestAtMost(tasks, digestOptions(group), avail) {
 		start := n.cfg.Now()
-		for _, m := range msgs {
-			if err = n.send(ctx, res, robot, group[0].rule.Target, m); err != nil {
-				break
-			}
+		if err == nil {
+			err = n.send(ctx, rn, robot, group[0].rule.Target, part.Message)
 		}
 		took := n.cfg.Now().Sub(start)
-		for _, nt := range group[i:j] {
+		for _, i := range part.Tasks {
+			nt := group[i]
+			listed[i] = true
 			nt.took = took
 			if err == nil {
-				n.finish(ctx, res, nt, Digested, nil)
+				n.finish(ctx, rn, nt, Digested, nil)
 			} else {
-				n.finish(ctx, res, nt, outcomeOf(err), err)
+				n.finish(ctx, rn, nt, outcomeOf(err), err)
 			}
 		}
-		i = j
 	}
 	if err == nil {
 		err = errBudgetSpent // the budget ran out before every job was listed
 	}
-	for _, nt := range group[i:] {
-		n.finish(ctx, res, nt, outcomeOf(err), err)
+	for i, nt := range group {
+		if !listed[i] {
+			n.finish(ctx, rn, nt, outcomeOf(err), err)
+		}
 	}
-}
-
-// nextDigest returns the digest of as many of tasks (at least one) as fit in
-// one DingTalk message, and how many that is. The common case, every task
-// fitting, renders once.
-func nextDigest(tasks []*event.Task, opts message.Options) ([]dingtalk.Message, int) {
-	if msgs := message.Digest(tasks, opts); len(msgs) <= 1 {
-		return msgs, len(tasks)
-	}
-	_, listed := message.DigestAtMost(tasks, opts, 1)
-	listed = max(1, listed)
-	return message.Digest(tasks[:listed], opts), listed
-}
-
-func boolCmp(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
 }
 
 func outcomeOf(err error) string {
@@ -458,7 +503,7 @@ func outcomeOf(err error) string {
 }
 
 func retryable(err error) bool {
-	if errors.Is(err, errBudgetSpent) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, errBudgetSpent) || errors.Is(err, errNotAttempted) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return true
 	}
 	var de *dingtalk.Error
@@ -468,59 +513,79 @@ func retryable(err error) bool {
 	return true // an unknown failure is not known to be permanent
 }
 
-// send delivers one message, retrying retryable failures with jittered
-// exponential backoff while the invocation's deadline allows and the robot's
-// budget has room.
-func (n *Notifier) send(ctx context.Context, res *Result, robot string, target rules.Target, m dingtalk.Message) error {
+// send is the retry policy around attempt: retryable failures are tried
+// again with jittered exponential backoff while the invocation's deadline
+// leaves room for another attempt. A rate limit, a spent budget and a
+// permanent failure end it at once. It returns errNotAttempted when the
+// invocation's time was up before the first attempt.
+func (n *Notifier) send(ctx context.Context, rn *run, robot string, target rules.Target, m dingtalk.Message) error {
+	if ctx.Err() != nil {
+		return errNotAttempted
+	}
 	backoff := n.cfg.BackoffBase
-	for attempt := 0; ; attempt++ {
-		start := n.cfg.Now()
-		if !n.budget.take(robot, start) {
-			return errBudgetSpent
-		}
-		actx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
-		err := n.cfg.Sender.Send(actx, target.Webhook, target.Secret, m)
-		cancel()
-		// DingTalk counts a message at some moment between the request's
-		// start and its answer. Keeping the answer's time keeps the budget's
-		// window behind DingTalk's, never ahead of it: with the start time,
-		// a send at the window's edge could land inside DingTalk's window,
-		// and the answer is a ten-minute lockout (seen in the load test).
-		settled := n.budget.settle(robot, start, n.cfg.Now())
-		n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "attempt", attempt+1, "latencyMs", n.cfg.Now().Sub(start).Milliseconds(), "error", errString(err))
-		if err == nil {
-			return nil
-		}
+	for {
+		err := n.attempt(ctx, robot, target, m)
 		var de *dingtalk.Error
-		if errors.As(err, &de) {
-			switch {
-			case de.Class == dingtalk.ClassServer:
-				n.budget.refund(robot, settled) // DingTalk answered 5xx: it never counted it
-				// A network error is not refunded: a timeout may come after
-				// DingTalk counted the message, and refunding that overspends.
-			case de.Class == dingtalk.ClassRateLimited:
-				n.budget.throttled(robot, n.cfg.Now())
-				return err
-			case dingtalk.IsTargetGone(err):
-				n.gone.set(robot, err)
-				return err
-			}
-		}
-		if !retryable(err) || ctx.Err() != nil {
+		if err == nil || !retryable(err) || errors.Is(err, errBudgetSpent) || ctx.Err() != nil ||
+			errors.As(err, &de) && de.Class == dingtalk.ClassRateLimited {
 			return err
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+minAttempt {
+		if !rn.deadline.IsZero() && rn.deadline.Sub(n.cfg.Now()) < wait+minAttempt {
 			return err // no time left for another attempt: the platform retries
 		}
-		res.Retried++
-		select {
-		case <-ctx.Done():
+		rn.mu.Lock()
+		rn.res.Retried++
+		rn.mu.Unlock()
+		if n.cfg.Sleep(ctx, wait) != nil {
 			return err
-		case <-time.After(wait):
 		}
 		backoff = min(backoff*2, n.cfg.BackoffMax)
 	}
+}
+
+// maxRetryAfter caps how long a target's own Retry-After can silence it.
+const maxRetryAfter = time.Hour
+
+// attempt is one send to robot and its bookkeeping: it takes a unit of the
+// robot's budget, sends, then settles the unit by the answer (kept at the
+// answer's time, or refunded when DingTalk surely did not count it), and
+// marks the robot locked out (rate limit) or gone.
+func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Target, m dingtalk.Message) error {
+	start := n.cfg.Now()
+	if !n.budget.take(robot, start) {
+		return errBudgetSpent
+	}
+	actx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
+	err := n.cfg.Sender.Send(actx, target.Webhook, target.Secret, m)
+	cancel()
+	done := n.cfg.Now()
+	// DingTalk counts a message at some moment between the request's start
+	// and its answer. Keeping the answer's time keeps the budget's window
+	// behind DingTalk's, never ahead of it: with the start time, a send at
+	// the window's edge could land inside DingTalk's window, and the answer
+	// is a ten-minute lockout (seen in the load test).
+	settled := n.budget.settle(robot, start, done)
+	n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "latencyMs", done.Sub(start).Milliseconds(), "error", errString(err))
+	var de *dingtalk.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	switch de.Class {
+	case dingtalk.ClassServer:
+		n.budget.refund(robot, settled) // DingTalk answered 5xx: it never counted it
+		// A network error is not refunded: a timeout may come after
+		// DingTalk counted the message, and refunding that overspends.
+	case dingtalk.ClassRateLimited:
+		lockout := n.cfg.Lockout
+		if de.RetryAfter > 0 {
+			lockout = min(de.RetryAfter, maxRetryAfter)
+		}
+		n.budget.throttle(robot, done.Add(lockout))
+	case dingtalk.ClassTargetGone:
+		n.gone.set(robot, err, done.Add(n.cfg.GoneFor))
+	}
+	return err
 }
 
 // minAttempt is the least time worth starting another attempt with.

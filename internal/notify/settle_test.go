@@ -12,7 +12,7 @@ import (
 // start: DingTalk may count it as late as the answer, and a budget ahead of
 // DingTalk's window sends one too many and earns a lockout.
 func TestBudgetSettlesAtTheAnswer(t *testing.T) {
-	b := newBudget(Rate{N: 1, Per: time.Minute}, 10*time.Minute)
+	b := newBudget(Rate{N: 1, Per: time.Minute})
 	t0 := time.Unix(1000, 0)
 	if !b.take("r", t0) {
 		t.Fatal("first take refused")
@@ -27,7 +27,7 @@ func TestBudgetSettlesAtTheAnswer(t *testing.T) {
 		t.Error("a minute after the answer: want allowed")
 	}
 	// Out-of-order answers keep the times sorted.
-	b2 := newBudget(Rate{N: 3, Per: time.Minute}, time.Minute)
+	b2 := newBudget(Rate{N: 3, Per: time.Minute})
 	for _, d := range []time.Duration{0, time.Second, 2 * time.Second} {
 		b2.take("r", t0.Add(d))
 	}
