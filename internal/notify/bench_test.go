@@ -19,6 +19,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/message"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // benchWorkspace is the workspace of events/dlc-failed.json.
@@ -241,8 +242,8 @@ func BenchmarkHandle(b *testing.B) {
 	}
 	n := New(Config{
 		Rules: set, Parser: p, Sender: nopSender{},
-		Rate:     Rate{N: 1 << 20, Per: time.Nanosecond}, // never the limit here
-		Remember: 64,                                     // far fewer than distinct: nothing repeats within memory
+		Rate:     state.Rate{N: 1 << 20, Per: time.Nanosecond}, // never the limit here
+		Remember: 64,                                           // far fewer than distinct: nothing repeats within memory
 	})
 	ctx := context.Background()
 	b.ReportAllocs()

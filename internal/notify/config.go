@@ -9,6 +9,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // Environment variables read by FromEnv (besides those rules.Load reads).
@@ -16,6 +17,7 @@ const (
 	EnvRateLimit   = "DINGTALK_RATE_LIMIT" // per-robot budget, e.g. 20/1m (the default)
 	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt, e.g. 5s (default 10s)
 	EnvGoneFor     = "NOTIFY_GONE_FOR"     // how long a disabled/dissolved/removed robot is skipped, e.g. 10m (default 5m)
+	EnvStateURL    = "NOTIFY_STATE_URL"    // redis:// or rediss:// URL of shared state; the instance's memory when unset
 )
 
 // FromEnv builds the Notifier of one function instance: rules, field
@@ -42,7 +44,7 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Not
 		}
 	}
 	if v := getenv(EnvRateLimit); v != "" {
-		if cfg.Rate, err = ParseRate(v); err != nil {
+		if cfg.Rate, err = state.ParseRate(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvRateLimit, err))
 		}
 	}
@@ -64,6 +66,9 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Not
 		cfg.SendTimeout = 10 * time.Second
 	}
 	cfg.Sender = dingtalk.NewClient(cfg.SendTimeout)
+	if cfg.State, err = state.Open(getenv(EnvStateURL), state.Options{Rate: cfg.Rate, Logger: logger}); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvStateURL, err))
+	}
 	if len(errs) > 0 {
 		cfg.ConfErr = fmt.Errorf("configuration: %w", errors.Join(errs...))
 		if logger != nil {

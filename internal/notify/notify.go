@@ -27,6 +27,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/message"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // Sender delivers one message to one robot. *dingtalk.Client is the real one.
@@ -42,11 +43,12 @@ type Config struct {
 	Sender   Sender
 	Logger   *slog.Logger
 	Now      func() time.Time
-	Rate     Rate          // per-robot budget; DefaultRate when zero
+	State    state.Store   // claims, budgets, lockouts, gone marks; the instance's memory when nil
+	Rate     state.Rate    // per-robot budget of the default State; state.DefaultRate when zero
 	Lockout  time.Duration // how long a robot that answered "too fast" is left alone; 10m when zero
 	GoneFor  time.Duration // how long a robot that answered "gone" is skipped; DefaultGoneFor when zero
 	Parallel int           // robots delivered to at once; 8 when zero
-	Remember int           // dedupe keys remembered (two per delivery); 65536 when zero, about 2 MB
+	Remember int           // dedupe keys the default State remembers (two per delivery); 65536 when zero, about 2 MB
 	Explain  bool          // add every rule's verdict to the Result
 
 	// Retry backoff inside one invocation: jittered exponential from
@@ -72,11 +74,9 @@ const DefaultGoneFor = 5 * time.Minute
 // Notifier handles invocations. It is safe for concurrent use, as FC runs
 // invocations of one instance concurrently.
 type Notifier struct {
-	cfg       Config
-	delivered *memory // dedupe keys of deliveries that reached a group
-	gone      *goneTargets
-	budget    *budget
-	robots    map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
+	cfg    Config
+	state  state.Store
+	robots map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
 }
 
 // New builds a Notifier from cfg.
@@ -88,7 +88,7 @@ func New(cfg Config) *Notifier {
 		cfg.Now = time.Now
 	}
 	if cfg.Rate.N == 0 {
-		cfg.Rate = DefaultRate
+		cfg.Rate = state.DefaultRate
 	}
 	if cfg.Lockout == 0 {
 		cfg.Lockout = 10 * time.Minute
@@ -120,13 +120,10 @@ func New(cfg Config) *Notifier {
 	if cfg.ConfErr == nil && (cfg.Rules == nil || cfg.Parser == nil || cfg.Sender == nil) {
 		cfg.ConfErr = errors.New("notify: rules, parser and sender are required")
 	}
-	n := &Notifier{
-		cfg:       cfg,
-		delivered: newMemory(cfg.Remember),
-		gone:      newGoneTargets(),
-		budget:    newBudget(cfg.Rate),
-		robots:    map[*rules.Rule]string{},
+	if cfg.State == nil {
+		cfg.State = state.NewMemory(state.Options{Rate: cfg.Rate, Remember: cfg.Remember})
 	}
+	n := &Notifier{cfg: cfg, state: cfg.State, robots: map[*rules.Rule]string{}}
 	if cfg.Rules != nil {
 		for _, r := range cfg.Rules.Rules() {
 			n.robots[r] = dingtalk.RobotID(r.Target.Webhook.Reveal())
@@ -268,7 +265,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 			nt := &notification{task: t, rule: r, robot: n.robots[r], idx: len(res.Deliveries)}
 			nt.keys = dedupeKeys(t, r)
 			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot})
-			if !n.claim(nt) {
+			if !n.claim(ctx, nt) {
 				n.finish(ctx, rn, nt, Suppressed, nil)
 				continue
 			}
@@ -316,27 +313,27 @@ func dedupeKeys(t *event.Task, r *rules.Rule) [2]string {
 
 // claim marks nt as in flight. It reports false when either identity was
 // already delivered (or is being delivered by a concurrent invocation).
-func (n *Notifier) claim(nt *notification) bool {
+func (n *Notifier) claim(ctx context.Context, nt *notification) bool {
 	first := nt.keys[0]
 	if nt.task.EventID == "" {
 		first = ""
 	}
-	if first != "" && !n.delivered.claim(first) {
+	if first != "" && !n.state.Claim(ctx, first) {
 		return false
 	}
-	if nt.task.JobID == "" || n.delivered.claim(nt.keys[1]) {
+	if nt.task.JobID == "" || n.state.Claim(ctx, nt.keys[1]) {
 		return true
 	}
 	if first != "" {
-		n.delivered.forget(first)
+		n.state.Release(ctx, first)
 	}
 	return false
 }
 
 // release forgets a claim whose delivery did not happen, so a retry can send it.
-func (n *Notifier) release(nt *notification) {
-	n.delivered.forget(nt.keys[0])
-	n.delivered.forget(nt.keys[1])
+func (n *Notifier) release(ctx context.Context, nt *notification) {
+	n.state.Release(ctx, nt.keys[0])
+	n.state.Release(ctx, nt.keys[1])
 }
 
 // finish records the outcome of one notification.
@@ -354,10 +351,10 @@ func (n *Notifier) finish(ctx context.Context, rn *run, nt *notification, outcom
 		res.Suppressed++ // never claimed here: nothing to release
 	case Failed:
 		res.Failed++
-		n.release(nt)
+		n.release(ctx, nt)
 		level = slog.LevelError
 	case Retry:
-		n.release(nt) // the platform's retry must be free to send it
+		n.release(ctx, nt) // the platform's retry must be free to send it
 		level = slog.LevelWarn
 	}
 	if err != nil {
@@ -425,13 +422,15 @@ func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) 
 		return
 	}
 	now := n.cfg.Now()
-	if reason, gone := n.gone.get(robot, now); gone {
-		finishAll(Failed, reason)
-		return
-	} else if reason != nil {
+	if mark, ok := n.state.Gone(ctx, robot, now); ok {
+		reason := &dingtalk.Error{Code: mark.Code, Msg: mark.Reason, Class: dingtalk.ClassTargetGone}
+		if now.Before(mark.Until) {
+			finishAll(Failed, reason)
+			return
+		}
 		n.cfg.Logger.InfoContext(ctx, "robot's gone mark expired; trying it again", "robot", robot, "markedFor", n.cfg.GoneFor.String(), "error", reason.Error())
 	}
-	avail := n.budget.available(robot, now)
+	avail := n.state.Available(ctx, robot, now)
 	if avail <= 0 {
 		finishAll(Retry, errBudgetSpent)
 		return
@@ -553,7 +552,8 @@ const maxRetryAfter = time.Hour
 // marks the robot locked out (rate limit) or gone.
 func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Target, m dingtalk.Message) error {
 	start := n.cfg.Now()
-	if !n.budget.take(robot, start) {
+	ticket, ok := n.state.Take(ctx, robot, start)
+	if !ok {
 		return errBudgetSpent
 	}
 	actx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
@@ -565,7 +565,7 @@ func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Targe
 	// behind DingTalk's, never ahead of it: with the start time, a send at
 	// the window's edge could land inside DingTalk's window, and the answer
 	// is a ten-minute lockout (seen in the load test).
-	settled := n.budget.settle(robot, start, done)
+	ticket = n.state.Settle(ctx, ticket, done)
 	n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "latencyMs", done.Sub(start).Milliseconds(), "error", errString(err))
 	var de *dingtalk.Error
 	if !errors.As(err, &de) {
@@ -573,7 +573,7 @@ func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Targe
 	}
 	switch de.Class {
 	case dingtalk.ClassServer:
-		n.budget.refund(robot, settled) // DingTalk answered 5xx: it never counted it
+		n.state.Refund(ctx, ticket) // DingTalk answered 5xx: it never counted it
 		// A network error is not refunded: a timeout may come after
 		// DingTalk counted the message, and refunding that overspends.
 	case dingtalk.ClassRateLimited:
@@ -581,9 +581,9 @@ func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Targe
 		if de.RetryAfter > 0 {
 			lockout = min(de.RetryAfter, maxRetryAfter)
 		}
-		n.budget.throttle(robot, done.Add(lockout))
+		n.state.Throttle(ctx, robot, done, done.Add(lockout))
 	case dingtalk.ClassTargetGone:
-		n.gone.set(robot, err, done.Add(n.cfg.GoneFor))
+		n.state.MarkGone(ctx, robot, done, state.Mark{Code: de.Code, Reason: de.Msg, Until: done.Add(n.cfg.GoneFor)})
 	}
 	return err
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 const (
@@ -416,7 +417,7 @@ func TestFromEnv(t *testing.T) {
 	if n.cfg.ConfErr != nil {
 		t.Fatalf("ConfErr = %v", n.cfg.ConfErr)
 	}
-	if n.cfg.Rate != (Rate{N: 5, Per: 30 * time.Second}) || n.cfg.GoneFor != 2*time.Minute {
+	if n.cfg.Rate != (state.Rate{N: 5, Per: 30 * time.Second}) || n.cfg.GoneFor != 2*time.Minute {
 		t.Errorf("rate = %v, gone for %v", n.cfg.Rate, n.cfg.GoneFor)
 	}
 	env["DINGTALK_RATE_LIMIT"] = "fast"
@@ -429,59 +430,6 @@ func TestFromEnv(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprint(n.cfg.ConfErr), testToken) {
 		t.Error("configuration error leaks the token")
-	}
-}
-
-func TestParseRate(t *testing.T) {
-	for in, want := range map[string]Rate{
-		"20/1m": {20, time.Minute}, "20/m": {20, time.Minute}, "20/60s": {20, time.Minute}, " 3 / 10s ": {3, 10 * time.Second},
-	} {
-		got, err := ParseRate(in)
-		if err != nil || got != want {
-			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "20", "0/1m", "-1/1m", "x/1m", "20/0s", "20/forever"} {
-		if _, err := ParseRate(bad); err == nil {
-			t.Errorf("ParseRate(%q): want an error", bad)
-		}
-	}
-}
-
-func TestMemoryIsBounded(t *testing.T) {
-	m := newMemory(3)
-	for _, k := range []string{"a", "b", "c", "d"} {
-		if !m.claim(k) {
-			t.Fatalf("claim(%s) = false on first sight", k)
-		}
-	}
-	if m.len() != 3 || m.has("a") || !m.has("d") {
-		t.Errorf("len %d, has(a) %v, has(d) %v: want 3, false, true", m.len(), m.has("a"), m.has("d"))
-	}
-	if m.claim("d") {
-		t.Error("claim(d) twice = true")
-	}
-	m.forget("d")
-	if !m.claim("d") {
-		t.Error("claim after forget = false")
-	}
-}
-
-func TestBudgetWindow(t *testing.T) {
-	b := newBudget(Rate{N: 2, Per: time.Minute})
-	t0 := time.Unix(0, 0)
-	if !b.take("r", t0) || !b.take("r", t0.Add(time.Second)) || b.take("r", t0.Add(2*time.Second)) {
-		t.Fatal("want exactly two takes in the window")
-	}
-	if got := b.available("r", t0.Add(60*time.Second+500*time.Millisecond)); got != 1 {
-		t.Errorf("available after the first left the window = %d, want 1", got)
-	}
-	if !b.take("other", t0) {
-		t.Error("robots share a budget")
-	}
-	b.throttle("r", t0.Add(12*time.Minute))
-	if b.available("r", t0.Add(5*time.Minute)) != 0 || b.available("r", t0.Add(13*time.Minute)) != 2 {
-		t.Error("lockout not honoured")
 	}
 }
 
@@ -566,7 +514,7 @@ func TestJobFailingAgainAfterRestartIsReported(t *testing.T) {
 func TestNoDeadlineIsBounded(t *testing.T) {
 	f := newFixture(t, func(c *Config) {
 		c.InvokeTimeout = 30 * time.Second
-		c.Rate = Rate{N: 1 << 30, Per: time.Minute}
+		c.Rate = state.Rate{N: 1 << 30, Per: time.Minute}
 		c.BackoffBase, c.BackoffMax = 100*time.Millisecond, time.Second
 	})
 	f.sender.fail = &dingtalk.Error{HTTPStatus: 502, Class: dingtalk.ClassServer}

@@ -11,6 +11,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // twoRobots: both rules match a failed DLC job; each has its own robot.
@@ -116,8 +117,8 @@ func TestRobotNotTriedIsNotChargedOrBlamed(t *testing.T) {
 		t.Errorf("robot never tried was called %d times", rs.calls["healthy"])
 	}
 	robot := deliveryOf(t, res, "healthy").Robot
-	if got := f.n.budget.available(robot, f.clock.Now()); got != DefaultRate.N {
-		t.Errorf("budget of the robot never tried: %d left, want %d", got, DefaultRate.N)
+	if got := f.n.state.Available(context.Background(), robot, f.clock.Now()); got != state.DefaultRate.N {
+		t.Errorf("budget of the robot never tried: %d left, want %d", got, state.DefaultRate.N)
 	}
 	// Its retry goes through at once.
 	f.n.cfg.Sender = &scriptedSender{}

@@ -1,4 +1,4 @@
-package notify
+package state
 
 import (
 	"hash/maphash"

@@ -1,50 +1,10 @@
-package notify
+package state
 
 import (
-	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
-
-// Rate is a number of messages allowed per rolling window.
-type Rate struct {
-	N   int
-	Per time.Duration
-}
-
-// DefaultRate is DingTalk's documented custom-robot limit: 20 messages a minute.
-var DefaultRate = Rate{N: 20, Per: time.Minute}
-
-func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.N, r.Per) }
-
-// ParseRate reads "20/1m", "20/m", "20/60s" or "20/minute".
-func ParseRate(s string) (Rate, error) {
-	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
-	if !ok {
-		return Rate{}, fmt.Errorf("rate %q: want N/duration, e.g. 20/1m", s)
-	}
-	count, err := strconv.Atoi(strings.TrimSpace(n))
-	if err != nil || count < 1 {
-		return Rate{}, fmt.Errorf("rate %q: count must be a positive integer", s)
-	}
-	per = strings.TrimSpace(per)
-	switch per {
-	case "s", "sec", "second":
-		per = "1s"
-	case "m", "min", "minute":
-		per = "1m"
-	case "h", "hour":
-		per = "1h"
-	}
-	d, err := time.ParseDuration(per)
-	if err != nil || d <= 0 {
-		return Rate{}, fmt.Errorf("rate %q: window must be a positive duration such as 1m or 60s", s)
-	}
-	return Rate{N: count, Per: d}, nil
-}
 
 // budget is a per-robot rolling-window send budget, so that one instance
 // never knowingly exceeds a robot's limit (DingTalk locks a robot out for
