@@ -202,8 +202,9 @@ type notification struct {
 	task  *event.Task
 	rule  *rules.Rule
 	robot string
-	idx   int // index into Result.Deliveries
-	keys  [2]string
+	idx   int           // index into Result.Deliveries
+	keys  []string      // its dedupe keys that apply (see dedupeKeys)
+	owned bool          // its keys are claimed by this invocation
 	took  time.Duration // time spent sending it (with retries)
 }
 
@@ -212,6 +213,10 @@ type notification struct {
 type run struct {
 	mu  sync.Mutex
 	res *Result
+	// mine holds the dedupe keys this invocation claimed: a duplicate
+	// inside one batch is this invocation's own delivery, not another's
+	// in flight.
+	mine map[string]bool
 	// deadline is the context's deadline on the notifier's clock (the
 	// retry policy reads time from cfg.Now, which tests drive); zero when
 	// the context has none.
@@ -246,7 +251,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		n.cfg.Logger.InfoContext(ctx, "event skipped", "index", s.Index, "eventId", s.EventID, "reason", s.Reason)
 	}
 
-	rn := &run{res: &res}
+	rn := &run{res: &res, mine: map[string]bool{}}
 	if dl, ok := ctx.Deadline(); ok {
 		rn.deadline = start.Add(time.Until(dl))
 	}
@@ -265,8 +270,8 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 			nt := &notification{task: t, rule: r, robot: n.robots[r], idx: len(res.Deliveries)}
 			nt.keys = dedupeKeys(t, r)
 			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot})
-			if !n.claim(ctx, nt) {
-				n.finish(ctx, rn, nt, Suppressed, nil)
+			if outcome, err := n.claim(ctx, rn, nt); outcome != "" {
+				n.finish(ctx, rn, nt, outcome, err)
 				continue
 			}
 			pending = append(pending, nt)
@@ -299,45 +304,79 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 // (EventBridge redelivery keeps source+id) and the job state it reports
 // (PAI may publish the same state twice under different ids). The state
 // includes the finish time when the event has one, so that a job that
-// restarts and fails again is reported again.
-func dedupeKeys(t *event.Task, r *rules.Rule) [2]string {
-	state := strings.ToLower(t.Status)
-	if !t.Finished.IsZero() {
-		state += "@" + strconv.FormatInt(t.Finished.UnixMilli(), 10)
+// restarts and fails again is reported again. An identity whose id is
+// missing is left out.
+func dedupeKeys(t *event.Task, r *rules.Rule) []string {
+	var keys []string
+	if t.EventID != "" {
+		keys = append(keys, "e\x00"+t.EventSource+"\x00"+t.EventID+"\x00"+r.Name)
 	}
-	return [2]string{
-		"e\x00" + t.EventSource + "\x00" + t.EventID + "\x00" + r.Name,
-		"j\x00" + string(t.Source) + "\x00" + t.JobID + "\x00" + state + "\x00" + r.Name,
+	if t.JobID != "" {
+		state := strings.ToLower(t.Status)
+		if !t.Finished.IsZero() {
+			state += "@" + strconv.FormatInt(t.Finished.UnixMilli(), 10)
+		}
+		keys = append(keys, "j\x00"+string(t.Source)+"\x00"+t.JobID+"\x00"+state+"\x00"+r.Name)
 	}
+	return keys
 }
 
-// claim marks nt as in flight. It reports false when either identity was
-// already delivered (or is being delivered by a concurrent invocation).
-func (n *Notifier) claim(ctx context.Context, nt *notification) bool {
-	first := nt.keys[0]
-	if nt.task.EventID == "" {
-		first = ""
+var errInFlight = errors.New("another invocation is delivering this notification now; the platform's retry will find it delivered, or send it if that invocation failed")
+
+// claim takes nt's dedupe keys for this invocation. It returns "" when nt
+// is this invocation's to deliver; Suppressed when it was delivered (or is
+// a duplicate inside this invocation); Retry when another invocation holds
+// it and has not delivered it yet: that one may fail or have been cut off,
+// so the event is left for the platform's retry rather than dropped.
+func (n *Notifier) claim(ctx context.Context, rn *run, nt *notification) (string, error) {
+	var taken []string
+	giveBack := func() {
+		for _, k := range taken {
+			n.state.Release(ctx, k)
+		}
 	}
-	if first != "" && !n.state.Claim(ctx, first) {
-		return false
+	for _, k := range nt.keys {
+		if rn.mine[k] {
+			giveBack()
+			return Suppressed, nil
+		}
+		switch n.state.Claim(ctx, k) {
+		case state.Delivered:
+			giveBack()
+			return Suppressed, nil
+		case state.InFlight:
+			giveBack()
+			return Retry, errInFlight
+		}
+		taken = append(taken, k)
 	}
-	if nt.task.JobID == "" || n.state.Claim(ctx, nt.keys[1]) {
-		return true
+	for _, k := range taken {
+		rn.mine[k] = true
 	}
-	if first != "" {
-		n.state.Release(ctx, first)
-	}
-	return false
+	nt.owned = true
+	return "", nil
 }
 
-// release forgets a claim whose delivery did not happen, so a retry can send it.
-func (n *Notifier) release(ctx context.Context, nt *notification) {
-	n.state.Release(ctx, nt.keys[0])
-	n.state.Release(ctx, nt.keys[1])
+// settleClaims records what became of nt in the state store: confirmed
+// when it reached the group, released otherwise so that a retry can send
+// it. Keys it does not own (a duplicate, or another invocation's) are left
+// alone.
+func (n *Notifier) settleClaims(ctx context.Context, nt *notification, outcome string) {
+	if !nt.owned {
+		return
+	}
+	for _, k := range nt.keys {
+		if outcome == Sent || outcome == Digested {
+			n.state.Confirm(ctx, k)
+		} else {
+			n.state.Release(ctx, k)
+		}
+	}
 }
 
 // finish records the outcome of one notification.
 func (n *Notifier) finish(ctx context.Context, rn *run, nt *notification, outcome string, err error) {
+	n.settleClaims(ctx, nt, outcome) // outside the lock: a store may take a round trip
 	rn.mu.Lock()
 	defer rn.mu.Unlock()
 	res := rn.res
@@ -348,13 +387,11 @@ func (n *Notifier) finish(ctx context.Context, rn *run, nt *notification, outcom
 	case Sent, Digested:
 		res.Sent++
 	case Suppressed:
-		res.Suppressed++ // never claimed here: nothing to release
+		res.Suppressed++
 	case Failed:
 		res.Failed++
-		n.release(ctx, nt)
 		level = slog.LevelError
 	case Retry:
-		n.release(ctx, nt) // the platform's retry must be free to send it
 		level = slog.LevelWarn
 	}
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 	"github.com/pai-notifier/pai-notifier/internal/state"
 	"github.com/pai-notifier/pai-notifier/internal/state/redistest"
 )
@@ -61,4 +63,50 @@ func TestInstancesShareRedisState(t *testing.T) {
 		}
 	}
 	assertNoSecret(t, res, err, fs[0].logs.String()+fs[1].logs.String())
+}
+
+// blockingSender holds every send until release is closed.
+type blockingSender struct {
+	started, release chan struct{}
+}
+
+func (b *blockingSender) Send(ctx context.Context, _, _ secret.String, _ dingtalk.Message) error {
+	close(b.started)
+	select {
+	case <-b.release:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// A redelivery that reaches a second instance while the first is still
+// delivering (or was killed before it could release its claim) is left
+// for the platform's retry, not reported as delivered: the first may fail.
+// Once the first confirms, the retry is suppressed.
+func TestInFlightElsewhereIsRetriedNotDropped(t *testing.T) {
+	shared := state.NewMemory(state.Options{})
+	bs := &blockingSender{started: make(chan struct{}), release: make(chan struct{})}
+	first := newFixture(t, func(c *Config) { c.State = shared; c.Sender = bs })
+	second := newFixture(t, func(c *Config) { c.State = shared })
+	ctx := ctxWithin(t, 5*time.Second)
+	done := make(chan error, 1)
+	go func() {
+		_, err := first.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed"))
+		done <- err
+	}()
+	<-bs.started
+	res, err := second.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed"))
+	var re *RetryableError
+	if !errors.As(err, &re) || res.Deliveries[0].Outcome != Retry || second.sender.calls != 0 {
+		t.Fatalf("redelivery while the first is in flight: %+v %v after %d sends; want retry, no send", res, err, second.sender.calls)
+	}
+	close(bs.release)
+	if err := <-done; err != nil {
+		t.Fatalf("first instance: %v", err)
+	}
+	res, err = second.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed"))
+	if err != nil || res.Suppressed != 1 || second.sender.calls != 0 {
+		t.Fatalf("retry after the first delivered: %+v %v; want suppressed", res, err)
+	}
 }

@@ -59,18 +59,18 @@ func TestParseRate(t *testing.T) {
 func TestMemoryIsBounded(t *testing.T) {
 	m := newMemory(3)
 	for _, k := range []string{"a", "b", "c", "d"} {
-		if !m.claim(k) {
+		if m.claim(k) != Claimed {
 			t.Fatalf("claim(%s) = false on first sight", k)
 		}
 	}
 	if m.len() != 3 || m.has("a") || !m.has("d") {
 		t.Errorf("len %d, has(a) %v, has(d) %v: want 3, false, true", m.len(), m.has("a"), m.has("d"))
 	}
-	if m.claim("d") {
+	if m.claim("d") == Claimed {
 		t.Error("claim(d) twice = true")
 	}
 	m.forget("d")
-	if !m.claim("d") {
+	if m.claim("d") != Claimed {
 		t.Error("claim after forget = false")
 	}
 }

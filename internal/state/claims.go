@@ -34,6 +34,7 @@ type memory struct {
 type node struct {
 	h          uint64
 	prev, next int32
+	done       bool // delivered, not just claimed
 }
 
 func newMemory(capacity int) *memory {
@@ -55,6 +56,21 @@ func (m *memory) has(key string) bool {
 	defer m.mu.Unlock()
 	_, ok := m.index[h]
 	return ok
+}
+
+// state returns key's claim state and whether it is remembered at all.
+func (m *memory) state(key string) (ClaimState, bool) {
+	h := m.hash(key)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.index[h]
+	if !ok {
+		return Claimed, false
+	}
+	if m.nodes[i].done {
+		return Delivered, true
+	}
+	return InFlight, true
 }
 
 // addLocked remembers h, evicting the oldest key when full.
@@ -98,17 +114,34 @@ func (m *memory) removeLocked(i int32) {
 	m.free = i
 }
 
-// claim remembers key and reports true when it was not remembered yet, in
-// one step, so two concurrent invocations cannot both claim it.
-func (m *memory) claim(key string) bool {
+// claim remembers key as in flight when it was not remembered yet, in one
+// step, so two concurrent invocations cannot both claim it. It returns the
+// key's state before the call.
+func (m *memory) claim(key string) ClaimState {
 	h := m.hash(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, seen := m.index[h]; seen {
-		return false
+	if i, seen := m.index[h]; seen {
+		if m.nodes[i].done {
+			return Delivered
+		}
+		return InFlight
 	}
 	m.addLocked(h)
-	return true
+	return Claimed
+}
+
+// confirm marks key delivered.
+func (m *memory) confirm(key string) {
+	h := m.hash(key)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, seen := m.index[h]
+	if !seen {
+		m.addLocked(h)
+		i = m.head
+	}
+	m.nodes[i].done = true
 }
 
 // forget drops key, e.g. when a claimed delivery failed and must be tried again.

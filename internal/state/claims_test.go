@@ -11,13 +11,13 @@ import (
 func TestForgottenClaimsDoNotShortenTheHorizon(t *testing.T) {
 	m := newMemory(8)
 	for i := range 4 {
-		if !m.claim(fmt.Sprint("delivered", i)) {
+		if m.claim(fmt.Sprint("delivered", i)) != Claimed {
 			t.Fatal("first claim refused")
 		}
 	}
 	for i := range 1000 {
 		k := fmt.Sprint("failed", i)
-		if !m.claim(k) {
+		if m.claim(k) != Claimed {
 			t.Fatal("first claim refused")
 		}
 		m.forget(k)
@@ -41,7 +41,7 @@ func TestForgottenClaimsDoNotShortenTheHorizon(t *testing.T) {
 	if m.len() != 0 || m.head != -1 || m.tail != -1 {
 		t.Errorf("len %d head %d tail %d after forgetting everything", m.len(), m.head, m.tail)
 	}
-	if !m.claim("again") || !m.has("again") {
+	if m.claim("again") != Claimed || !m.has("again") {
 		t.Error("claim after emptying failed")
 	}
 }

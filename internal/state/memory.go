@@ -23,12 +23,13 @@ func NewMemory(o Options) *Memory {
 	return &Memory{claims: newMemory(o.Remember), budget: newBudget(o.Rate), gone: &goneMarks{marks: map[string]Mark{}}}
 }
 
-func (m *Memory) Claim(_ context.Context, key string) bool { return m.claims.claim(key) }
-func (m *Memory) Release(_ context.Context, key string)    { m.claims.forget(key) }
+func (m *Memory) Claim(_ context.Context, key string) ClaimState { return m.claims.claim(key) }
+func (m *Memory) Confirm(_ context.Context, key string)          { m.claims.confirm(key) }
+func (m *Memory) Release(_ context.Context, key string)          { m.claims.forget(key) }
 
-// has reports whether key is claimed here (the Redis store asks it for
-// claims made while Redis was away).
-func (m *Memory) has(key string) bool { return m.claims.has(key) }
+// state is key's claim state here without claiming it (the Redis store
+// asks it about claims made while Redis was away).
+func (m *Memory) state(key string) (ClaimState, bool) { return m.claims.state(key) }
 
 func (m *Memory) Available(_ context.Context, target string, now time.Time) int {
 	return m.budget.available(target, now)

@@ -28,13 +28,14 @@ import (
 // "<namespace>:{<target>}:window|lock|gone"; targets are ids that are safe
 // to show, and the braces keep a target's keys in one cluster slot.
 type Redis struct {
-	rdb      *redis.Client
-	ns       string
-	rate     Rate
-	claimTTL time.Duration
-	timeout  time.Duration
-	local    *Memory
-	opts     Options
+	rdb       *redis.Client
+	ns        string
+	rate      Rate
+	claimTTL  time.Duration
+	flightTTL time.Duration
+	timeout   time.Duration
+	local     *Memory
+	opts      Options
 
 	mu        sync.Mutex
 	lastWarn  time.Time
@@ -74,7 +75,7 @@ func NewRedis(rawURL string, o Options) (*Redis, error) {
 	ro.DisableIdentity = true
 	ro.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	return &Redis{
-		rdb: redis.NewClient(ro), ns: o.Namespace, rate: o.Rate, claimTTL: o.ClaimTTL,
+		rdb: redis.NewClient(ro), ns: o.Namespace, rate: o.Rate, claimTTL: o.ClaimTTL, flightTTL: o.FlightTTL,
 		timeout: o.OpTimeout, local: NewMemory(o), opts: o,
 	}, nil
 }
@@ -128,17 +129,45 @@ func (r *Redis) op(ctx context.Context, what string, f func(context.Context) err
 	return false
 }
 
-func (r *Redis) Claim(ctx context.Context, key string) bool {
-	var ok bool
+// claimScript takes a free claim as in flight, or returns what holds it.
+var claimScript = redis.NewScript(`
+if redis.call('SET', KEYS[1], 'flight', 'NX', 'PX', ARGV[1]) then return 'claimed' end
+return redis.call('GET', KEYS[1]) or 'claimed'
+`)
+
+func (r *Redis) Claim(ctx context.Context, key string) ClaimState {
+	var v string
 	if !r.op(ctx, "claim", func(ctx context.Context) (err error) {
-		ok, err = r.rdb.SetNX(ctx, r.claimKey(key), 1, r.claimTTL).Result()
+		v, err = claimScript.Run(ctx, r.rdb, []string{r.claimKey(key)}, r.flightTTL.Milliseconds()).Text()
 		return err
 	}) {
 		return r.local.Claim(ctx, key)
 	}
-	// A claim this instance took from its memory while Redis was away is
-	// not in Redis: honour it too.
-	return ok && !r.local.has(key)
+	got := Claimed
+	switch v {
+	case "done":
+		return Delivered
+	case "flight":
+		got = InFlight
+	}
+	// A claim this instance took or confirmed from its memory while Redis
+	// was away is not in Redis: honour it too.
+	if local, ok := r.local.state(key); ok && local > got {
+		if got == Claimed && local == Delivered {
+			r.op(ctx, "confirm", func(ctx context.Context) error {
+				return r.rdb.Set(ctx, r.claimKey(key), "done", r.claimTTL).Err()
+			})
+		}
+		got = local
+	}
+	return got
+}
+
+func (r *Redis) Confirm(ctx context.Context, key string) {
+	r.local.Confirm(ctx, key) // this instance remembers it even if Redis fails now
+	r.op(ctx, "confirm", func(ctx context.Context) error {
+		return r.rdb.Set(ctx, r.claimKey(key), "done", r.claimTTL).Err()
+	})
 }
 
 func (r *Redis) Release(ctx context.Context, key string) {

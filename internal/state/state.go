@@ -20,9 +20,12 @@ import (
 // is safe to show (never a token); claim keys are opaque strings. Every
 // time is the caller's clock. Safe for concurrent use.
 type Store interface {
-	// Claim takes key (a delivery about to be made) and reports whether it
-	// was free, in one step, so that two invocations cannot both take it.
-	Claim(ctx context.Context, key string) bool
+	// Claim takes key (a delivery about to be made) when it is free, in
+	// one step, so that two invocations cannot both take it, and returns
+	// the key's state before the call.
+	Claim(ctx context.Context, key string) ClaimState
+	// Confirm records that the claimed delivery reached its target.
+	Confirm(ctx context.Context, key string)
 	// Release frees a claim whose delivery did not happen, so that the
 	// platform's retry can make it.
 	Release(ctx context.Context, key string)
@@ -48,6 +51,33 @@ type Store interface {
 	// returned once more, then forgotten, so that one caller can say the
 	// target is tried again: ok && now.Before(m.Until) means gone.
 	Gone(ctx context.Context, target string, now time.Time) (m Mark, ok bool)
+}
+
+// ClaimState is what Claim found.
+type ClaimState int
+
+const (
+	// Claimed: the key was free and is now the caller's to deliver.
+	Claimed ClaimState = iota
+	// InFlight: another invocation claimed it and has not confirmed it.
+	// It may yet fail, or it was cut off (a platform timeout kills an
+	// invocation before it can release): treat it as not delivered yet.
+	// A shared claim in flight expires after FlightTTL.
+	InFlight
+	// Delivered: it reached its target.
+	Delivered
+)
+
+func (c ClaimState) String() string {
+	switch c {
+	case Claimed:
+		return "claimed"
+	case InFlight:
+		return "in-flight"
+	case Delivered:
+		return "delivered"
+	}
+	return "ClaimState(" + strconv.Itoa(int(c)) + ")"
 }
 
 // Ticket is one message taken from a target's budget.
@@ -106,7 +136,10 @@ func ParseRate(s string) (Rate, error) {
 type Options struct {
 	Rate     Rate          // per-target budget; DefaultRate when zero
 	Remember int           // claims an instance's memory keeps; 65536 when zero
-	ClaimTTL time.Duration // how long a shared claim lasts; DefaultClaimTTL when zero
+	ClaimTTL time.Duration // how long a shared delivered claim lasts; DefaultClaimTTL when zero
+	// FlightTTL is how long a shared claim lasts before it is confirmed;
+	// DefaultFlightTTL when zero. It must outlast the function's timeout.
+	FlightTTL time.Duration
 	// OpTimeout bounds one Redis operation; DefaultOpTimeout when zero.
 	OpTimeout time.Duration
 	// Namespace prefixes every Redis key; "pai-notifier" when empty.
@@ -122,6 +155,12 @@ type Options struct {
 // an asynchronous FC or Lambda invocation is retried well within that.
 const DefaultClaimTTL = 25 * time.Hour
 
+// DefaultFlightTTL outlasts the descriptors' function timeout (30 s) many
+// times over. A claim left in flight (an invocation killed at its timeout,
+// or Redis away when it was released) holds back the platform's retries of
+// that event for at most this long, never for the whole ClaimTTL.
+const DefaultFlightTTL = 5 * time.Minute
+
 // DefaultOpTimeout bounds one Redis operation: a Redis in the function's
 // network answers in about a millisecond, and a store slower than this
 // costs every notification more than it saves.
@@ -136,6 +175,9 @@ func (o *Options) defaults() {
 	}
 	if o.ClaimTTL == 0 {
 		o.ClaimTTL = DefaultClaimTTL
+	}
+	if o.FlightTTL == 0 {
+		o.FlightTTL = DefaultFlightTTL
 	}
 	if o.OpTimeout == 0 {
 		o.OpTimeout = DefaultOpTimeout

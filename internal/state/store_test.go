@@ -39,17 +39,49 @@ func eachStore(t *testing.T, o Options, f func(t *testing.T, s Store)) {
 func TestClaims(t *testing.T) {
 	eachStore(t, Options{}, func(t *testing.T, s Store) {
 		ctx := context.Background()
-		if !s.Claim(ctx, "k") || s.Claim(ctx, "k") {
-			t.Fatal("want the first claim taken, the second refused")
+		if got := s.Claim(ctx, "k"); got != Claimed {
+			t.Fatalf("first claim = %v, want Claimed", got)
 		}
-		if !s.Claim(ctx, "other") {
+		if got := s.Claim(ctx, "k"); got != InFlight {
+			t.Fatalf("second claim before confirm = %v, want InFlight", got)
+		}
+		if s.Claim(ctx, "other") != Claimed {
 			t.Error("claims share one key")
 		}
 		s.Release(ctx, "k")
-		if !s.Claim(ctx, "k") {
-			t.Error("claim after release refused")
+		if got := s.Claim(ctx, "k"); got != Claimed {
+			t.Errorf("claim after release = %v, want Claimed", got)
+		}
+		s.Confirm(ctx, "k")
+		if got := s.Claim(ctx, "k"); got != Delivered {
+			t.Errorf("claim after confirm = %v, want Delivered", got)
 		}
 	})
+}
+
+// A claim never confirmed nor released (an invocation killed at its
+// timeout) holds back the event's retries for FlightTTL, not for the
+// whole ClaimTTL: then the retry delivers it.
+func TestRedisClaimInFlightExpires(t *testing.T) {
+	srv := redistest.Start(t)
+	r, err := NewRedis(srv.URL, Options{FlightTTL: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	if r.Claim(ctx, "k") != Claimed || r.Claim(ctx, "k") != InFlight {
+		t.Fatal("want Claimed then InFlight")
+	}
+	r.local.Release(ctx, "k") // another instance: it never saw the claim
+	ttl, err := r.rdb.PTTL(ctx, r.claimKey("k")).Result()
+	if err != nil || ttl <= 0 || ttl > 100*time.Millisecond {
+		t.Fatalf("in-flight claim TTL %v %v, want at most FlightTTL", ttl, err)
+	}
+	r.Confirm(ctx, "d")
+	if ttl, _ := r.rdb.PTTL(ctx, r.claimKey("d")).Result(); ttl < DefaultClaimTTL-time.Minute {
+		t.Errorf("delivered claim TTL %v, want about ClaimTTL (%v)", ttl, DefaultClaimTTL)
+	}
 }
 
 func TestWindow(t *testing.T) {
@@ -149,7 +181,7 @@ func TestRedisIsSharedAcrossInstances(t *testing.T) {
 	for i := range 100 {
 		s := stores[i%2]
 		wg.Go(func() {
-			if s.Claim(ctx, "same") {
+			if s.Claim(ctx, "same") == Claimed {
 				claims.Add(1)
 			}
 			if _, ok := s.Take(ctx, "robot", t0.Add(time.Duration(i)*time.Millisecond)); ok {
@@ -209,14 +241,15 @@ func TestRedisFallsBackToMemory(t *testing.T) {
 	}
 	defer r.Close()
 	ctx := context.Background()
-	if !r.Claim(ctx, "before") {
+	if r.Claim(ctx, "before") != Claimed {
 		t.Fatal("claim on a live Redis refused")
 	}
 	srv.Kill()
 	start := time.Now()
-	if !r.Claim(ctx, "during") || r.Claim(ctx, "during") {
+	if r.Claim(ctx, "during") != Claimed || r.Claim(ctx, "during") != InFlight {
 		t.Error("claims during the outage: want the first taken, the second refused (from memory)")
 	}
+	r.Confirm(ctx, "during")
 	var taken int
 	for i := range 5 {
 		if _, ok := r.Take(ctx, "robot", t0.Add(time.Duration(i)*time.Second)); ok {
@@ -242,13 +275,16 @@ func TestRedisFallsBackToMemory(t *testing.T) {
 
 	srv.Restart(t) // empty: what was claimed in Redis before is gone with it
 	clock.Add(retryRedisAfter)
-	if r.Claim(ctx, "during") {
-		t.Error("a claim taken from memory during the outage was taken again after it")
+	if got := r.Claim(ctx, "during"); got != Delivered {
+		t.Errorf("a delivery confirmed in memory during the outage: Claim after it = %v, want Delivered", got)
+	}
+	if v, _ := r.rdb.Get(ctx, r.claimKey("during")).Result(); v != "done" {
+		t.Errorf("after the outage Redis holds %q for it, want done", v)
 	}
 	if !strings.Contains(logs.String(), "Redis answers again") {
 		t.Error("the store did not say Redis is back")
 	}
-	if !r.Claim(ctx, "after") || r.down {
+	if r.Claim(ctx, "after") != Claimed || r.down {
 		t.Error("the store did not go back to Redis")
 	}
 	if n, _ := r.rdb.Exists(ctx, r.claimKey("after")).Result(); n != 1 {
@@ -279,7 +315,7 @@ func TestRedisThatHangsIsBounded(t *testing.T) {
 	}
 	defer r.Close()
 	start := time.Now()
-	if !r.Claim(context.Background(), "k") {
+	if r.Claim(context.Background(), "k") != Claimed {
 		t.Error("claim refused")
 	}
 	if _, ok := r.Take(context.Background(), "robot", t0); !ok {
