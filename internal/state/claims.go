@@ -49,15 +49,6 @@ func newMemory(capacity int) *memory {
 
 func (m *memory) hash(key string) uint64 { return maphash.String(m.seed, key) }
 
-// has reports whether key is remembered.
-func (m *memory) has(key string) bool {
-	h := m.hash(key)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.index[h]
-	return ok
-}
-
 // state returns key's claim state and whether it is remembered at all.
 func (m *memory) state(key string) (ClaimState, bool) {
 	h := m.hash(key)
@@ -152,10 +143,4 @@ func (m *memory) forget(key string) {
 	if i, ok := m.index[h]; ok {
 		m.removeLocked(i)
 	}
-}
-
-func (m *memory) len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.index)
 }

@@ -45,3 +45,15 @@ func TestForgottenClaimsDoNotShortenTheHorizon(t *testing.T) {
 		t.Error("claim after emptying failed")
 	}
 }
+
+// has reports whether key is remembered.
+func (m *memory) has(key string) bool {
+	_, ok := m.state(key)
+	return ok
+}
+
+func (m *memory) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.index)
+}
