@@ -29,6 +29,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	secrets "github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // The Makefile's release flags (BUILD_FLAGS) and each deployed binary's tags
@@ -298,8 +299,8 @@ func BenchmarkWarmInvocation(b *testing.B) {
 		b.Fatal(err)
 	}
 	n := notify.New(notify.Config{Rules: set, Parser: p, Sender: signer{},
-		Rate:     notify.Rate{N: 1 << 20, Per: time.Nanosecond}, // consulted, never exhausted; a real window holds <= 20 sends
-		Remember: 64,                                            // fewer than the distinct events: none is a duplicate
+		Rate:     state.Rate{N: 1 << 20, Per: time.Nanosecond}, // consulted, never exhausted; a real window holds <= 20 sends
+		Remember: 64,                                           // fewer than the distinct events: none is a duplicate
 	})
 	sample, err := os.ReadFile(filepath.Join("..", "..", "events", "dlc-failed.json"))
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
@@ -130,6 +131,9 @@ func (c *Client) Send(ctx context.Context, webhook, secretKey secret.String, m M
 		return &Error{Class: ClassNetwork, HTTPStatus: resp.StatusCode, Msg: "reading answer: " + NetworkKind(err), Err: wrap(red, err)}
 	}
 	if e := judge(resp.StatusCode, raw, red); e != nil {
+		if resp.StatusCode == http.StatusTooManyRequests {
+			e.RetryAfter = channel.RetryAfter(resp.Header.Get("Retry-After"), c.now())
+		}
 		return e
 	}
 	return nil
@@ -142,7 +146,11 @@ func judge(status int, raw []byte, red *secret.Redactor) *Error {
 	var a answer
 	parsed := json.Unmarshal(raw, &a) == nil && a.ErrCode != nil
 	switch {
-	case status >= 500 || status == http.StatusTooManyRequests:
+	case status == http.StatusTooManyRequests:
+		// A rate limit, whoever answers it (DingTalk's gateway or a proxy):
+		// sending again at once only prolongs it.
+		return &Error{Class: ClassRateLimited, HTTPStatus: status, Msg: snippet(raw, red)}
+	case status >= 500:
 		return &Error{Class: ClassServer, HTTPStatus: status, Msg: snippet(raw, red)}
 	case status < 200 || status > 299:
 		if parsed && *a.ErrCode != 0 {

@@ -110,7 +110,7 @@ func failureCases() []sendCase {
 		{name: "actionCard without button refused locally", setup: robot(), msg: Message{Type: TypeActionCard, Title: "t", Text: "x"},
 			class: ClassBadRequest, hint: "pai-notifier bug"},
 		{name: "HTTP 500", setup: fault(dingtalktest.StatusFault(500)), class: ClassServer, status: 500, hint: "HTTP 500", serverHit: true},
-		{name: "HTTP 429", setup: fault(dingtalktest.StatusFault(429)), class: ClassServer, status: 429, hint: "HTTP 429", serverHit: true},
+		{name: "HTTP 429", setup: fault(dingtalktest.StatusFault(429)), class: ClassRateLimited, status: 429, hint: "20 messages per minute", serverHit: true},
 		{name: "HTTP 404", setup: fault(dingtalktest.StatusFault(404)), class: ClassBadRequest, status: 404, hint: "HTTP 404", serverHit: true},
 		{name: "busy", setup: fault(dingtalktest.ErrcodeFault(-1, "系统繁忙")), class: ClassBusy, code: -1, hint: "busy", serverHit: true},
 		{name: "rate limited", setup: fault(dingtalktest.ErrcodeFault(130101, "send too fast, exceed 20 times per minute")), class: ClassRateLimited, code: 130101, hint: "20 messages per minute", serverHit: true},
@@ -359,7 +359,7 @@ func TestJudge(t *testing.T) {
 		{400, `{"errcode":43004,"errmsg":"bad ct"}`, false, ClassBadRequest, 43004},
 		{403, `forbidden`, false, ClassBadRequest, 0},
 		{302, ``, false, ClassBadRequest, 0},
-		{429, `{"errcode":0}`, false, ClassServer, 0},
+		{429, `{"errcode":0}`, false, ClassRateLimited, 0},
 		{503, `{"errcode":0}`, false, ClassServer, 0},
 	}
 	for _, tt := range tests {
@@ -396,4 +396,40 @@ func FuzzJudge(f *testing.F) {
 		_ = e.Error()
 		_ = e.Hint()
 	})
+}
+
+// HTTP 429 is a rate limit whoever answers it, and its Retry-After (seconds
+// or an HTTP date) says how long to leave the target alone.
+func TestSend429HonoursRetryAfter(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"120", 2 * time.Minute},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{"", 0},
+		{"soon", 0},
+		{"-5", 0},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tt.header != "" {
+				w.Header().Set("Retry-After", tt.header)
+			}
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+		}))
+		c := NewClient(time.Second, WithClock(func() time.Time { return now }))
+		err := c.Send(context.Background(), secret.String(srv.URL+"/robot/send?access_token="+testToken), "", msg)
+		srv.Close()
+		var e *Error
+		if !errors.As(err, &e) || e.Class != ClassRateLimited || !e.Retryable() || e.HTTPStatus != 429 {
+			t.Fatalf("Retry-After %q: Send = %v, want a retryable rate limit with HTTP 429", tt.header, err)
+		}
+		if e.RetryAfter != tt.want {
+			t.Errorf("Retry-After %q: RetryAfter = %v, want %v", tt.header, e.RetryAfter, tt.want)
+		}
+		if e.Hint() == "" {
+			t.Errorf("Retry-After %q: no hint", tt.header)
+		}
+	}
 }

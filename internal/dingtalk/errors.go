@@ -20,9 +20,9 @@ type Class int
 const (
 	ClassUnknown     Class = iota // an errcode we do not know: permanent, not retried
 	ClassNetwork                  // no answer: refused, DNS, TLS, timeout (retryable)
-	ClassServer                   // HTTP 5xx or 429 (retryable)
+	ClassServer                   // HTTP 5xx (retryable)
 	ClassBusy                     // errcode -1, system busy (retryable)
-	ClassRateLimited              // 130101, 410100, 41xxxx, 90030 (retryable after back-off)
+	ClassRateLimited              // 130101, 410100, 41xxxx, 90030, HTTP 429 (retryable after back-off)
 	ClassAuth                     // token, signature, keyword, timestamp, IP allow-list (3xxxxx)
 	ClassTargetGone               // group dissolved, robot disabled or removed (4001xx)
 	ClassContent                  // content rejected by DingTalk's review (43xxxx)
@@ -106,6 +106,9 @@ type Error struct {
 	HTTPStatus int    // 0 when there was no HTTP answer
 	Class      Class
 	Err        error // underlying transport error, redacted
+	// RetryAfter is how long an HTTP 429 asked us to wait (its Retry-After
+	// header); 0 when the answer did not say.
+	RetryAfter time.Duration
 }
 
 // Retryable reports whether sending the same message again later may work.
@@ -363,6 +366,8 @@ func (e *Error) cause() cause {
 		return causeNetwork
 	case e.Code != 0:
 		return codeCause(e.Code, e.Msg)
+	case e.Class == ClassRateLimited:
+		return causeRateLimited // HTTP 429 from DingTalk's gateway or a proxy
 	case e.Class == ClassServer:
 		return causeServer
 	case e.Class == ClassTooLarge:

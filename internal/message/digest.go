@@ -1,7 +1,8 @@
 package message
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,17 +26,28 @@ const (
 // messages as fit dingtalk.MaxBodyBytes (greedy packing; parts are titled
 // (1/3), (2/3), ...). Nil tasks are skipped; no tasks give no messages.
 func Digest(ts []*event.Task, o Options) []dingtalk.Message {
-	msgs, _ := digest(ts, o, 0)
+	var msgs []dingtalk.Message
+	for _, p := range digest(ts, o, 0) {
+		msgs = append(msgs, p.Message)
+	}
 	return msgs
 }
 
-// DigestAtMost is Digest limited to max messages. When the tasks do not all
-// fit, the last message ends with "… 另有 N 个任务，请到控制台查看" and listed
-// says how many tasks were actually named (failures are named first).
-// max < 1 gives no messages.
-func DigestAtMost(ts []*event.Task, o Options, max int) (msgs []dingtalk.Message, listed int) {
+// DigestPart is one digest message and the tasks it names, as indexes into
+// the tasks given, so that a caller knows what each message delivers
+// without ordering or rendering the tasks again.
+type DigestPart struct {
+	Message dingtalk.Message
+	Tasks   []int
+}
+
+// DigestAtMost is Digest limited to max messages, each with the tasks it
+// names. When the tasks do not all fit, the last message ends with "… 另有 N
+// 个任务，请到控制台查看", and the tasks no part names are the ones left out
+// (failures are named first). max < 1 gives no messages.
+func DigestAtMost(ts []*event.Task, o Options, max int) []DigestPart {
 	if max < 1 {
-		return nil, 0
+		return nil
 	}
 	return digest(ts, o, max)
 }
@@ -51,19 +63,24 @@ type digester struct {
 	baseSize map[[2]int]int // (part, parts) -> body size with no lines
 }
 
-func digest(ts []*event.Task, o Options, max int) ([]dingtalk.Message, int) {
-	tasks := make([]*event.Task, 0, len(ts))
-	for _, t := range ts {
+func digest(ts []*event.Task, o Options, max int) []DigestPart {
+	var idx []int
+	for i, t := range ts {
 		if t != nil {
-			tasks = append(tasks, t)
+			idx = append(idx, i)
 		}
 	}
-	if len(tasks) == 0 {
-		return nil, 0
+	if len(idx) == 0 {
+		return nil
 	}
-	sort.SliceStable(tasks, func(i, j int) bool {
-		return event.Failed(tasks[i].Status) && !event.Failed(tasks[j].Status)
+	// Failures first; otherwise the caller's order.
+	slices.SortStableFunc(idx, func(i, j int) int {
+		return cmp.Compare(boolInt(!event.Failed(ts[i].Status)), boolInt(!event.Failed(ts[j].Status)))
 	})
+	tasks := make([]*event.Task, len(idx))
+	for k, i := range idx {
+		tasks[k] = ts[i]
+	}
 	l := pickLang(o.Lang)
 	d := &digester{l: l, o: &o, summary: summary(tasks, l), baseSize: map[[2]int]int{}}
 	d.colour = "#00B42A"
@@ -76,8 +93,8 @@ func digest(ts []*event.Task, o Options, max int) ([]dingtalk.Message, int) {
 		d.tail = "\n\n" + line
 	}
 	items := make([]item, len(tasks))
-	for i, t := range tasks {
-		items[i] = item{md: d.line(t), plain: d.plainLine(t)}
+	for k, t := range tasks {
+		items[k] = item{md: d.line(t), plain: d.plainLine(t), task: idx[k]}
 	}
 
 	// The title carries "(i/n)", so how much fits depends on n: pack, and
@@ -95,7 +112,7 @@ func digest(ts []*event.Task, o Options, max int) ([]dingtalk.Message, int) {
 		}
 	}
 	if max == 0 || len(parts) <= max {
-		return d.messages(parts, ""), len(items)
+		return d.messages(parts, "")
 	}
 
 	// Too many: fill max-1 parts greedily, then the last one leaving room
@@ -103,23 +120,40 @@ func digest(ts []*event.Task, o Options, max int) ([]dingtalk.Message, int) {
 	head := d.packN(items, max, max-1, "")
 	used := 0
 	for _, p := range head {
-		used += len(p)
+		used += len(p.tasks)
 	}
 	rest := items[used:]
 	if len(rest) == 0 { // only when narrower "/max" titles let everything fit after all
-		return d.messages(head, ""), len(items)
+		return d.messages(head, "")
 	}
 	last := d.packN(rest, max, 1, d.more(len(rest)))
 	parts = append(head, last...)
 	listed := used
 	if len(last) > 0 {
-		listed += len(last[0])
+		listed += len(last[0].tasks)
 	}
-	return d.messages(parts, d.more(len(items)-listed)), listed
+	return d.messages(parts, d.more(len(items)-listed))
 }
 
-// item is one task's digest line, and its plain-text form for cutting.
-type item struct{ md, plain string }
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// item is one task's digest line, its plain-text form for cutting, and the
+// task's index in the caller's slice.
+type item struct {
+	md, plain string
+	task      int
+}
+
+// packed is one part's lines and the tasks they name.
+type packed struct {
+	lines []string
+	tasks []int
+}
 
 // summary is the title's count: "12个任务（3失败，9成功）" / "12 (3 failed,
 // 9 succeeded)", status groups in the order they first appear (failures
@@ -282,16 +316,16 @@ func (d *digester) message(part, parts int, lines []string, more string) dingtal
 	}
 }
 
-func (d *digester) messages(parts [][]string, more string) []dingtalk.Message {
-	msgs := make([]dingtalk.Message, len(parts))
+func (d *digester) messages(parts []packed, more string) []DigestPart {
+	out := make([]DigestPart, len(parts))
 	for i, p := range parts {
 		m := ""
 		if i == len(parts)-1 {
 			m = more
 		}
-		msgs[i] = d.message(i+1, len(parts), p, m)
+		out[i] = DigestPart{Message: d.message(i+1, len(parts), p.lines, m), Tasks: p.tasks}
 	}
-	return msgs
+	return out
 }
 
 // base is the body size of part i of n with no lines. The size of a part
@@ -311,30 +345,32 @@ func (d *digester) base(part, parts int) int {
 // packN fills at most limit parts (-1: as many as needed) greedily, titled
 // as parts of n, leaving room in each for a trailing more line. Items that
 // do not fit into the allowed parts are left out.
-func (d *digester) packN(items []item, n, limit int, more string) [][]string {
-	var out [][]string
+func (d *digester) packN(items []item, n, limit int, more string) []packed {
+	var out []packed
 	reserve := 0
 	if more != "" {
 		reserve = jsonLen(more) + 2 // "\n" before it
 	}
 	for i := 0; i < len(items) && (limit < 0 || len(out) < limit); {
 		size := d.base(len(out)+1, n) + reserve
-		var part []string
+		var part packed
 		for ; i < len(items); i++ {
 			cost := jsonLen(items[i].md)
-			if len(part) > 0 {
+			if len(part.lines) > 0 {
 				cost += 2 // "\n"
 			}
 			if size+cost > dingtalk.MaxBodyBytes {
 				break
 			}
 			size += cost
-			part = append(part, items[i].md)
+			part.lines = append(part.lines, items[i].md)
+			part.tasks = append(part.tasks, items[i].task)
 		}
-		if len(part) == 0 {
+		if len(part.lines) == 0 {
 			// One line too long to fit even alone: cut it rather than drop
 			// the task, and always make progress.
-			part = append(part, d.cutLine(items[i].plain, dingtalk.MaxBodyBytes-size))
+			part.lines = append(part.lines, d.cutLine(items[i].plain, dingtalk.MaxBodyBytes-size))
+			part.tasks = append(part.tasks, items[i].task)
 			i++
 		}
 		out = append(out, part)

@@ -201,23 +201,42 @@ func TestDigestCutsLineThatCannotFit(t *testing.T) {
 	}
 }
 
+// partsOf splits DigestAtMost's answer into its messages and, per message,
+// the ids of the tasks it says it names.
+func partsOf(ts []*event.Task, parts []DigestPart) (msgs []dingtalk.Message, ids [][]string, listed int) {
+	for _, p := range parts {
+		msgs = append(msgs, p.Message)
+		var part []string
+		for _, i := range p.Tasks {
+			part = append(part, ts[i].JobID)
+		}
+		ids = append(ids, part)
+		listed += len(p.Tasks)
+	}
+	return msgs, ids, listed
+}
+
 func TestDigestAtMost(t *testing.T) {
 	ts := manyTasks(500)
 	all := Digest(ts, zhMD)
-	if msgs, listed := DigestAtMost(ts, zhMD, len(all)); len(msgs) != len(all) || listed != 500 {
+	if msgs, _, listed := partsOf(ts, DigestAtMost(ts, zhMD, len(all))); len(msgs) != len(all) || listed != 500 {
 		t.Errorf("DigestAtMost(%d) = %d messages, %d listed; want %d, 500", len(all), len(msgs), listed, len(all))
 	}
-	if msgs, listed := DigestAtMost(ts, zhMD, 0); msgs != nil || listed != 0 {
-		t.Errorf("DigestAtMost(0) = %d, %d", len(msgs), listed)
+	if parts := DigestAtMost(ts, zhMD, 0); parts != nil {
+		t.Errorf("DigestAtMost(0) = %d parts", len(parts))
 	}
 	for _, max := range []int{1, 2} {
 		for _, o := range []Options{zhMD, enMD} {
-			msgs, listed := DigestAtMost(ts, o, max)
+			msgs, ids, listed := partsOf(ts, DigestAtMost(ts, o, max))
 			if len(msgs) != max || listed <= 0 || listed >= 500 {
 				t.Fatalf("DigestAtMost(%d) = %d messages, %d listed", max, len(msgs), listed)
 			}
-			for _, m := range msgs {
+			for i, m := range msgs {
 				checkWire(t, m)
+				// Each part's Tasks are exactly the tasks its text names.
+				if got := idsIn([]dingtalk.Message{m}); strings.Join(got, ",") != strings.Join(ids[i], ",") {
+					t.Errorf("max %d part %d: text names %d ids, Tasks says %d (or another order)", max, i, len(got), len(ids[i]))
+				}
 			}
 			got := idsIn(msgs)
 			if want := wantOrder(ts)[:listed]; strings.Join(got, ",") != strings.Join(want, ",") {
@@ -234,6 +253,35 @@ func TestDigestAtMost(t *testing.T) {
 			if n := len(mustBody(t, msgs[len(msgs)-1])); n < dingtalk.MaxBodyBytes-600 {
 				t.Errorf("max %d: last part only %d bytes", max, n)
 			}
+		}
+	}
+}
+
+// Tasks are indexes into the caller's slice, nils and all, so that a caller
+// maps each part back to its own records without sorting them itself.
+func TestDigestPartsIndexTheCallersTasks(t *testing.T) {
+	ts := manyTasks(200)
+	in := []*event.Task{nil}
+	for _, t := range ts {
+		in = append(in, t, nil)
+	}
+	parts := DigestAtMost(in, zhMD, 100)
+	seen := map[int]int{}
+	for _, p := range parts {
+		text := p.Message.Text
+		for _, i := range p.Tasks {
+			if in[i] == nil {
+				t.Fatalf("part lists index %d, a nil task", i)
+			}
+			if !strings.Contains(text, in[i].JobID) {
+				t.Errorf("part lists %s but its text does not name it", in[i].JobID)
+			}
+			seen[i]++
+		}
+	}
+	for i, task := range in {
+		if task != nil && seen[i] != 1 {
+			t.Errorf("task %d (%s) listed %d times, want 1", i, task.JobID, seen[i])
 		}
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/message"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
+	"github.com/pai-notifier/pai-notifier/internal/state/redistest"
 )
 
 // benchWorkspace is the workspace of events/dlc-failed.json.
@@ -241,8 +243,8 @@ func BenchmarkHandle(b *testing.B) {
 	}
 	n := New(Config{
 		Rules: set, Parser: p, Sender: nopSender{},
-		Rate:     Rate{N: 1 << 20, Per: time.Nanosecond}, // never the limit here
-		Remember: 64,                                     // far fewer than distinct: nothing repeats within memory
+		Rate:     state.Rate{N: 1 << 20, Per: time.Nanosecond}, // never the limit here
+		Remember: 64,                                           // far fewer than distinct: nothing repeats within memory
 	})
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -251,5 +253,44 @@ func BenchmarkHandle(b *testing.B) {
 		if err != nil || res.Sent != 1 {
 			b.Fatalf("%+v %v", res, err)
 		}
+	}
+}
+
+// BenchmarkHandleState is one warm invocation (one event, one delivery,
+// no network to the robot) with its state in the instance's memory and in
+// a real Redis on loopback: the difference is what shared state costs an
+// invocation (claims, gone mark, budget, confirm: eight round trips).
+func BenchmarkHandleState(b *testing.B) {
+	sample := string(benchSample(b, "dlc-failed.json"))
+	set := benchRules(b, 1000)
+	p, err := event.NewParser(set.Fields())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rate := state.Rate{N: 1 << 20, Per: time.Nanosecond} // never the limit here
+	for _, name := range []string{"memory", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			st := state.Store(state.NewMemory(state.Options{Rate: rate}))
+			if name == "redis" {
+				srv := redistest.Start(b)
+				r, err := state.NewRedis(srv.URL, state.Options{Rate: rate})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer r.Close()
+				st = r
+			}
+			n := New(Config{Rules: set, Parser: p, Sender: nopSender{}, State: st})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				body := strings.ReplaceAll(sample, "dlc1gbd4p5lft9tx", fmt.Sprintf("dlc%013d", i))
+				body = strings.Replace(body, "6f1e2d3c-0000-4a5b-9c8d-000000000001", fmt.Sprintf("6f1e2d3c-0000-4a5b-9c8d-%012d", i), 1)
+				res, err := n.Handle(ctx, []byte(body))
+				if err != nil || res.Sent != 1 {
+					b.Fatalf("%+v %v", res, err)
+				}
+			}
+		})
 	}
 }

@@ -9,13 +9,17 @@ import (
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
+	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // Environment variables read by FromEnv (besides those rules.Load reads).
 const (
 	EnvRateLimit   = "DINGTALK_RATE_LIMIT" // per-robot budget, e.g. 20/1m (the default)
 	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt, e.g. 5s (default 10s)
+	EnvGoneFor     = "NOTIFY_GONE_FOR"     // how long a disabled/dissolved/removed robot is skipped, e.g. 10m (default 5m)
+	EnvStateURL    = "NOTIFY_STATE_URL"    // redis:// or rediss:// URL of shared state; the instance's memory when unset
 )
 
 // Flags are the notifier command's local-mode switches.
@@ -48,7 +52,7 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, flags Flags) *Noti
 		}
 	}
 	if v := getenv(EnvRateLimit); v != "" {
-		if cfg.Rate, err = ParseRate(v); err != nil {
+		if cfg.Rate, err = rate.Parse(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", EnvRateLimit, err))
 		}
 	}
@@ -59,12 +63,23 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, flags Flags) *Noti
 		}
 		cfg.SendTimeout = d
 	}
+	if v := getenv(EnvGoneFor); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 10m", EnvGoneFor, v))
+		}
+		cfg.GoneFor = d
+	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 10 * time.Second
 	}
 	cfg.Sender = dingtalk.NewClient(cfg.SendTimeout)
 	if flags.DryRun != nil {
+		// A dry run sends nothing, so it claims nothing in a shared store
+		// either: its claims would suppress the real deliveries.
 		cfg.Sender, cfg.DryRun = NewPrintSender(flags.DryRun), true
+	} else if cfg.State, err = state.Open(getenv(EnvStateURL), state.Options{Rate: cfg.Rate, Logger: logger}); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvStateURL, err))
 	}
 	if len(errs) > 0 {
 		cfg.ConfErr = fmt.Errorf("configuration: %w", errors.Join(errs...))

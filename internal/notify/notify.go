@@ -15,11 +15,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,6 +30,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/message"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // Sender delivers one message to one robot. *dingtalk.Client is the real one.
@@ -45,9 +46,12 @@ type Config struct {
 	Sender   Sender
 	Logger   *slog.Logger
 	Now      func() time.Time
-	Rate     Rate          // per-robot budget; DefaultRate when zero
+	State    state.Store   // claims, budgets, lockouts, gone marks; the instance's memory when nil
+	Rate     state.Rate    // per-robot budget of the default State; state.DefaultRate when zero
 	Lockout  time.Duration // how long a robot that answered "too fast" is left alone; 10m when zero
-	Remember int           // dedupe keys remembered (two per delivery); 65536 when zero, about 2 MB
+	GoneFor  time.Duration // how long a robot that answered "gone" is skipped; DefaultGoneFor when zero
+	Parallel int           // robots delivered to at once; 8 when zero
+	Remember int           // dedupe keys the default State remembers (two per delivery); 65536 when zero, about 2 MB
 	Explain  bool          // add every rule's verdict to the Result
 	DryRun   bool          // Sender prints instead of sending; the Result says so
 
@@ -60,16 +64,23 @@ type Config struct {
 	// InvokeTimeout bounds an invocation whose context has no deadline
 	// (local mode); 30s when zero, like the descriptors' function timeout.
 	InvokeTimeout time.Duration
+	// Sleep waits between attempts; a timer that the context cuts short
+	// when nil. Tests inject one that moves their clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
+
+// DefaultGoneFor is how long a robot that answered "disabled / dissolved /
+// removed" is skipped before it is tried again: long enough not to knock on
+// a dead robot for every event, short enough that a re-enabled robot speaks
+// again within minutes.
+const DefaultGoneFor = 5 * time.Minute
 
 // Notifier handles invocations. It is safe for concurrent use, as FC runs
 // invocations of one instance concurrently.
 type Notifier struct {
-	cfg       Config
-	delivered *memory // dedupe keys of deliveries that reached a group
-	gone      *goneTargets
-	budget    *budget
-	robots    map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
+	cfg    Config
+	state  state.Store
+	robots map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
 }
 
 // New builds a Notifier from cfg.
@@ -81,10 +92,19 @@ func New(cfg Config) *Notifier {
 		cfg.Now = time.Now
 	}
 	if cfg.Rate.N == 0 {
-		cfg.Rate = DefaultRate
+		cfg.Rate = state.DefaultRate
 	}
 	if cfg.Lockout == 0 {
 		cfg.Lockout = 10 * time.Minute
+	}
+	if cfg.GoneFor == 0 {
+		cfg.GoneFor = DefaultGoneFor
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 8
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
 	}
 	if cfg.Remember == 0 {
 		cfg.Remember = 1 << 16
@@ -104,13 +124,10 @@ func New(cfg Config) *Notifier {
 	if cfg.ConfErr == nil && (cfg.Rules == nil || cfg.Parser == nil || cfg.Sender == nil) {
 		cfg.ConfErr = errors.New("notify: rules, parser and sender are required")
 	}
-	n := &Notifier{
-		cfg:       cfg,
-		delivered: newMemory(cfg.Remember),
-		gone:      newGoneTargets(),
-		budget:    newBudget(cfg.Rate, cfg.Lockout),
-		robots:    map[*rules.Rule]string{},
+	if cfg.State == nil {
+		cfg.State = state.NewMemory(state.Options{Rate: cfg.Rate, Remember: cfg.Remember})
 	}
+	n := &Notifier{cfg: cfg, state: cfg.State, robots: map[*rules.Rule]string{}}
 	if cfg.Rules != nil {
 		for _, r := range cfg.Rules.Rules() {
 			n.robots[r] = dingtalk.RobotID(r.Target.Webhook.Reveal())
@@ -119,13 +136,16 @@ func New(cfg Config) *Notifier {
 	return n
 }
 
-// robotOf is the robot id of r's target. Rules are immutable, so the id
-// (a URL parse and a SHA-256) is computed once per rule, not per delivery.
-func (n *Notifier) robotOf(r *rules.Rule) string {
-	if id, ok := n.robots[r]; ok {
-		return id
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	return dingtalk.RobotID(r.Target.Webhook.Reveal())
 }
 
 // Result is what one invocation did. It never carries a secret.
@@ -187,9 +207,29 @@ type notification struct {
 	task  *event.Task
 	rule  *rules.Rule
 	robot string
-	idx   int // index into Result.Deliveries
-	keys  [2]string
+	idx   int           // index into Result.Deliveries
+	keys  []string      // its dedupe keys that apply (see dedupeKeys)
+	owned bool          // its keys are claimed by this invocation
 	took  time.Duration // time spent sending it (with retries)
+}
+
+// run is one invocation's deliveries in progress. Robots are served
+// concurrently, so the Result is written under mu.
+type run struct {
+	mu  sync.Mutex
+	res *Result
+	// mine holds the dedupe keys this invocation claimed: a duplicate
+	// inside one batch is this invocation's own delivery, not another's
+	// in flight.
+	// Keys are hashed: a batch of 100,000 events holds 200,000 of them, and
+	// whole keys cost ~20 MB where 64-bit hashes cost ~3 MB (a collision
+	// among them is about as likely as 1 in 10^9).
+	mine map[uint64]struct{}
+	seed maphash.Seed
+	// deadline is the context's deadline on the notifier's clock (the
+	// retry policy reads time from cfg.Now, which tests drive); zero when
+	// the context has none.
+	deadline time.Time
 }
 
 // Handle processes one invocation's payload.
@@ -211,11 +251,15 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		defer collectEagerly()()
 	}
 	start := n.cfg.Now()
+	rn := &run{res: &res, mine: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+	if dl, ok := ctx.Deadline(); ok {
+		rn.deadline = start.Add(time.Until(dl))
+	}
 	// Tasks come in chunks, each matched and delivered before the next is
 	// read, so a large batch is never held whole: peak memory stays within
 	// a few times the payload (functions/notifier TestPeakRSSOfLargeBatches).
 	skips, err := n.cfg.Parser.ParseChunks(body, start, chunkTasks, func(tasks []event.Task) {
-		n.handleTasks(ctx, &res, tasks)
+		n.handleTasks(ctx, rn, tasks)
 	})
 	if err != nil {
 		// Empty or not JSON: the error says which and where. The sender's
@@ -296,7 +340,8 @@ func collectEagerly() (restore func()) {
 
 // handleTasks matches one chunk of an invocation's tasks and delivers what
 // matched.
-func (n *Notifier) handleTasks(ctx context.Context, res *Result, tasks []event.Task) {
+func (n *Notifier) handleTasks(ctx context.Context, rn *run, tasks []event.Task) {
+	res := rn.res
 	res.Events += len(tasks)
 	var pending []*notification
 	var matched []*rules.Rule
@@ -308,65 +353,101 @@ func (n *Notifier) handleTasks(ctx context.Context, res *Result, tasks []event.T
 		}
 		for _, r := range matched {
 			res.Matched++
-			nt := &notification{task: t, rule: r, robot: n.robotOf(r), idx: len(res.Deliveries)}
+			// Rule ids are computed in New (a URL parse and a SHA-256 per
+			// rule, not per delivery); every rule of the set is there.
+			nt := &notification{task: t, rule: r, robot: n.robots[r], idx: len(res.Deliveries)}
 			nt.keys = dedupeKeys(t, r)
 			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot})
-			if !n.claim(nt) {
-				n.finish(ctx, res, nt, Suppressed, nil)
+			if outcome, err := n.claim(ctx, rn, nt); outcome != "" {
+				n.finish(ctx, rn, nt, outcome, err)
 				continue
 			}
 			pending = append(pending, nt)
 		}
 	}
-
-	for _, group := range byRobot(pending) {
-		n.deliver(ctx, res, group)
-	}
+	n.deliverAll(ctx, rn, byRobot(pending))
 }
 
 // dedupeKeys are the two identities of a notification: the event itself
 // (EventBridge redelivery keeps source+id) and the job state it reports
 // (PAI may publish the same state twice under different ids). The state
 // includes the finish time when the event has one, so that a job that
-// restarts and fails again is reported again.
-func dedupeKeys(t *event.Task, r *rules.Rule) [2]string {
-	state := strings.ToLower(t.Status)
-	if !t.Finished.IsZero() {
-		state += "@" + strconv.FormatInt(t.Finished.UnixMilli(), 10)
+// restarts and fails again is reported again. An identity whose id is
+// missing is left out.
+func dedupeKeys(t *event.Task, r *rules.Rule) []string {
+	var keys []string
+	if t.EventID != "" {
+		keys = append(keys, "e\x00"+t.EventSource+"\x00"+t.EventID+"\x00"+r.Name)
 	}
-	return [2]string{
-		"e\x00" + t.EventSource + "\x00" + t.EventID + "\x00" + r.Name,
-		"j\x00" + string(t.Source) + "\x00" + t.JobID + "\x00" + state + "\x00" + r.Name,
+	if t.JobID != "" {
+		state := strings.ToLower(t.Status)
+		if !t.Finished.IsZero() {
+			state += "@" + strconv.FormatInt(t.Finished.UnixMilli(), 10)
+		}
+		keys = append(keys, "j\x00"+string(t.Source)+"\x00"+t.JobID+"\x00"+state+"\x00"+r.Name)
 	}
+	return keys
 }
 
-// claim marks nt as in flight. It reports false when either identity was
-// already delivered (or is being delivered by a concurrent invocation).
-func (n *Notifier) claim(nt *notification) bool {
-	first := nt.keys[0]
-	if nt.task.EventID == "" {
-		first = ""
+var errInFlight = errors.New("another invocation is delivering this notification now; the platform's retry will find it delivered, or send it if that invocation failed")
+
+// claim takes nt's dedupe keys for this invocation. It returns "" when nt
+// is this invocation's to deliver; Suppressed when it was delivered (or is
+// a duplicate inside this invocation); Retry when another invocation holds
+// it and has not delivered it yet: that one may fail or have been cut off,
+// so the event is left for the platform's retry rather than dropped.
+func (n *Notifier) claim(ctx context.Context, rn *run, nt *notification) (string, error) {
+	var taken []string
+	giveBack := func() {
+		for _, k := range taken {
+			n.state.Release(ctx, k)
+		}
 	}
-	if first != "" && !n.delivered.claim(first) {
-		return false
+	for _, k := range nt.keys {
+		if _, ok := rn.mine[maphash.String(rn.seed, k)]; ok {
+			giveBack()
+			return Suppressed, nil
+		}
+		switch n.state.Claim(ctx, k) {
+		case state.Delivered:
+			giveBack()
+			return Suppressed, nil
+		case state.InFlight:
+			giveBack()
+			return Retry, errInFlight
+		}
+		taken = append(taken, k)
 	}
-	if nt.task.JobID == "" || n.delivered.claim(nt.keys[1]) {
-		return true
+	for _, k := range taken {
+		rn.mine[maphash.String(rn.seed, k)] = struct{}{}
 	}
-	if first != "" {
-		n.delivered.forget(first)
-	}
-	return false
+	nt.owned = true
+	return "", nil
 }
 
-// release forgets a claim whose delivery did not happen, so a retry can send it.
-func (n *Notifier) release(nt *notification) {
-	n.delivered.forget(nt.keys[0])
-	n.delivered.forget(nt.keys[1])
+// settleClaims records what became of nt in the state store: confirmed
+// when it reached the group, released otherwise so that a retry can send
+// it. Keys it does not own (a duplicate, or another invocation's) are left
+// alone.
+func (n *Notifier) settleClaims(ctx context.Context, nt *notification, outcome string) {
+	if !nt.owned {
+		return
+	}
+	for _, k := range nt.keys {
+		if outcome == Sent || outcome == Digested {
+			n.state.Confirm(ctx, k)
+		} else {
+			n.state.Release(ctx, k)
+		}
+	}
 }
 
 // finish records the outcome of one notification.
-func (n *Notifier) finish(ctx context.Context, res *Result, nt *notification, outcome string, err error) {
+func (n *Notifier) finish(ctx context.Context, rn *run, nt *notification, outcome string, err error) {
+	n.settleClaims(ctx, nt, outcome) // outside the lock: a store may take a round trip
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	res := rn.res
 	d := &res.Deliveries[nt.idx]
 	d.Outcome = outcome
 	level := slog.LevelInfo
@@ -374,13 +455,11 @@ func (n *Notifier) finish(ctx context.Context, res *Result, nt *notification, ou
 	case Sent, Digested:
 		res.Sent++
 	case Suppressed:
-		res.Suppressed++ // never claimed here: nothing to release
+		res.Suppressed++
 	case Failed:
 		res.Failed++
-		n.release(nt)
 		level = slog.LevelError
 	case Retry:
-		n.release(nt) // the platform's retry must be free to send it
 		level = slog.LevelWarn
 	}
 	if err != nil {
@@ -411,104 +490,110 @@ func byRobot(ns []*notification) [][]*notification {
 	return groups
 }
 
-// deliver sends one robot's notifications: one message each while the
-// robot's budget allows, else digests that name every job.
-func (n *Notifier) deliver(ctx context.Context, res *Result, group []*notification) {
-	robot := group[0].robot
-	target := group[0].rule.Target
-	if reason, gone := n.gone.get(robot); gone {
-		for _, nt := range group {
-			n.finish(ctx, res, nt, Failed, reason)
-		}
+// deliverAll serves each robot's notifications in its own goroutine, at
+// most cfg.Parallel robots at once: a robot that hangs holds its own
+// deliveries, never another robot's.
+func (n *Notifier) deliverAll(ctx context.Context, rn *run, groups [][]*notification) {
+	if len(groups) == 1 {
+		n.deliver(ctx, rn, groups[0])
 		return
 	}
-	avail := n.budget.available(robot, n.cfg.Now())
-	if avail <= 0 {
+	slots := make(chan struct{}, n.cfg.Parallel)
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		slots <- struct{}{} // robots start in first-seen order
+		wg.Go(func() {
+			defer func() { <-slots }()
+			n.deliver(ctx, rn, g)
+		})
+	}
+	wg.Wait()
+}
+
+// deliver sends one robot's notifications: one message each while the
+// robot's budget allows, else digests that name every job.
+func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) {
+	robot := group[0].robot
+	target := group[0].rule.Target
+	finishAll := func(outcome string, err error) {
 		for _, nt := range group {
-			n.finish(ctx, res, nt, Retry, errBudgetSpent)
+			n.finish(ctx, rn, nt, outcome, err)
 		}
+	}
+	if ctx.Err() != nil {
+		// Other robots used the invocation's time before this one's turn:
+		// nothing was tried, so nothing is this robot's fault.
+		finishAll(Retry, errNotAttempted)
+		return
+	}
+	now := n.cfg.Now()
+	if mark, ok := n.state.Gone(ctx, robot, now); ok {
+		reason := &dingtalk.Error{Code: mark.Code, Msg: mark.Reason, Class: dingtalk.ClassTargetGone}
+		if now.Before(mark.Until) {
+			finishAll(Failed, reason)
+			return
+		}
+		n.cfg.Logger.InfoContext(ctx, "robot's gone mark expired; trying it again", "robot", robot, "markedFor", n.cfg.GoneFor.String(), "error", reason.Error())
+	}
+	avail := n.state.Available(ctx, robot, now)
+	if avail <= 0 {
+		finishAll(Retry, errBudgetSpent)
 		return
 	}
 	if len(group) <= avail {
 		for _, nt := range group {
 			start := n.cfg.Now()
-			err := n.send(ctx, res, robot, target, message.Render(nt.task, options(nt.rule)))
+			err := n.send(ctx, rn, robot, target, message.Render(nt.task, options(nt.rule)))
 			nt.took = n.cfg.Now().Sub(start)
-			n.finish(ctx, res, nt, outcomeOf(err), err)
+			n.finish(ctx, rn, nt, outcomeOf(err), err)
 		}
 		return
 	}
-	n.deliverDigests(ctx, res, group, avail)
+	n.deliverDigests(ctx, rn, group, avail)
 }
 
-var errBudgetSpent = errors.New("the robot's rate budget is spent for this window; delivering later avoids DingTalk's 10-minute lockout")
+var (
+	errBudgetSpent  = errors.New("the robot's rate budget is spent for this window; delivering later avoids DingTalk's 10-minute lockout")
+	errNotAttempted = errors.New("not attempted: the invocation's time ran out before this robot's turn; the platform's retry will send it")
+)
 
 // deliverDigests folds a robot's notifications into at most avail digest
 // messages, each listing as many jobs as fit in one DingTalk message. Jobs
 // that do not fit are left for the platform's retry, which the dedupe memory
 // makes safe: what was delivered is not sent again.
-func (n *Notifier) deliverDigests(ctx context.Context, res *Result, group []*notification, avail int) {
+func (n *Notifier) deliverDigests(ctx context.Context, rn *run, group []*notification, avail int) {
 	robot := group[0].robot
-	opts := digestOptions(group)
-	// Digests list failures first; order the group the same way so that a
-	// part's jobs are a prefix of what is left.
-	slices.SortStableFunc(group, func(a, b *notification) int {
-		return boolCmp(event.Failed(b.task.Status), event.Failed(a.task.Status))
-	})
 	tasks := make([]*event.Task, len(group))
 	for i, nt := range group {
 		tasks[i] = nt.task
 	}
+	listed := make([]bool, len(group))
 	var err error
-	i := 0
-	for part := 0; i < len(group) && part < avail && err == nil; part++ {
-		msgs, listed := nextDigest(tasks[i:], opts)
-		j := i + listed
+	for _, part := range message.DigestAtMost(tasks, digestOptions(group), avail) {
 		start := n.cfg.Now()
-		for _, m := range msgs {
-			if err = n.send(ctx, res, robot, group[0].rule.Target, m); err != nil {
-				break
-			}
+		if err == nil {
+			err = n.send(ctx, rn, robot, group[0].rule.Target, part.Message)
 		}
 		took := n.cfg.Now().Sub(start)
-		for _, nt := range group[i:j] {
+		for _, i := range part.Tasks {
+			nt := group[i]
+			listed[i] = true
 			nt.took = took
 			if err == nil {
-				n.finish(ctx, res, nt, Digested, nil)
+				n.finish(ctx, rn, nt, Digested, nil)
 			} else {
-				n.finish(ctx, res, nt, outcomeOf(err), err)
+				n.finish(ctx, rn, nt, outcomeOf(err), err)
 			}
 		}
-		i = j
 	}
 	if err == nil {
 		err = errBudgetSpent // the budget ran out before every job was listed
 	}
-	for _, nt := range group[i:] {
-		n.finish(ctx, res, nt, outcomeOf(err), err)
+	for i, nt := range group {
+		if !listed[i] {
+			n.finish(ctx, rn, nt, outcomeOf(err), err)
+		}
 	}
-}
-
-// nextDigest returns the digest of as many of tasks (at least one) as fit in
-// one DingTalk message, and how many that is. The common case, every task
-// fitting, renders once.
-func nextDigest(tasks []*event.Task, opts message.Options) ([]dingtalk.Message, int) {
-	if msgs := message.Digest(tasks, opts); len(msgs) <= 1 {
-		return msgs, len(tasks)
-	}
-	_, listed := message.DigestAtMost(tasks, opts, 1)
-	listed = max(1, listed)
-	return message.Digest(tasks[:listed], opts), listed
-}
-
-func boolCmp(a, b bool) int {
-	switch {
-	case a == b:
-		return 0
-	case a:
-		return 1
-	}
-	return -1
 }
 
 func outcomeOf(err error) string {
@@ -522,7 +607,7 @@ func outcomeOf(err error) string {
 }
 
 func retryable(err error) bool {
-	if errors.Is(err, errBudgetSpent) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, errBudgetSpent) || errors.Is(err, errNotAttempted) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return true
 	}
 	var de *dingtalk.Error
@@ -532,59 +617,80 @@ func retryable(err error) bool {
 	return true // an unknown failure is not known to be permanent
 }
 
-// send delivers one message, retrying retryable failures with jittered
-// exponential backoff while the invocation's deadline allows and the robot's
-// budget has room.
-func (n *Notifier) send(ctx context.Context, res *Result, robot string, target rules.Target, m dingtalk.Message) error {
+// send is the retry policy around attempt: retryable failures are tried
+// again with jittered exponential backoff while the invocation's deadline
+// leaves room for another attempt. A rate limit, a spent budget and a
+// permanent failure end it at once. It returns errNotAttempted when the
+// invocation's time was up before the first attempt.
+func (n *Notifier) send(ctx context.Context, rn *run, robot string, target rules.Target, m dingtalk.Message) error {
+	if ctx.Err() != nil {
+		return errNotAttempted
+	}
 	backoff := n.cfg.BackoffBase
-	for attempt := 0; ; attempt++ {
-		start := n.cfg.Now()
-		if !n.budget.take(robot, start) {
-			return errBudgetSpent
-		}
-		actx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
-		err := n.cfg.Sender.Send(actx, target.Webhook, target.Secret, m)
-		cancel()
-		// DingTalk counts a message at some moment between the request's
-		// start and its answer. Keeping the answer's time keeps the budget's
-		// window behind DingTalk's, never ahead of it: with the start time,
-		// a send at the window's edge could land inside DingTalk's window,
-		// and the answer is a ten-minute lockout (seen in the load test).
-		settled := n.budget.settle(robot, start, n.cfg.Now())
-		n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "attempt", attempt+1, "latencyMs", n.cfg.Now().Sub(start).Milliseconds(), "error", errString(err))
-		if err == nil {
-			return nil
-		}
+	for {
+		err := n.attempt(ctx, robot, target, m)
 		var de *dingtalk.Error
-		if errors.As(err, &de) {
-			switch {
-			case de.Class == dingtalk.ClassServer:
-				n.budget.refund(robot, settled) // DingTalk answered 5xx: it never counted it
-				// A network error is not refunded: a timeout may come after
-				// DingTalk counted the message, and refunding that overspends.
-			case de.Class == dingtalk.ClassRateLimited:
-				n.budget.throttled(robot, n.cfg.Now())
-				return err
-			case dingtalk.IsTargetGone(err):
-				n.gone.set(robot, err)
-				return err
-			}
-		}
-		if !retryable(err) || ctx.Err() != nil {
+		if err == nil || !retryable(err) || errors.Is(err, errBudgetSpent) || ctx.Err() != nil ||
+			errors.As(err, &de) && de.Class == dingtalk.ClassRateLimited {
 			return err
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait+minAttempt {
+		if !rn.deadline.IsZero() && rn.deadline.Sub(n.cfg.Now()) < wait+minAttempt {
 			return err // no time left for another attempt: the platform retries
 		}
-		res.Retried++
-		select {
-		case <-ctx.Done():
+		rn.mu.Lock()
+		rn.res.Retried++
+		rn.mu.Unlock()
+		if n.cfg.Sleep(ctx, wait) != nil {
 			return err
-		case <-time.After(wait):
 		}
 		backoff = min(backoff*2, n.cfg.BackoffMax)
 	}
+}
+
+// maxRetryAfter caps how long a target's own Retry-After can silence it.
+const maxRetryAfter = time.Hour
+
+// attempt is one send to robot and its bookkeeping: it takes a unit of the
+// robot's budget, sends, then settles the unit by the answer (kept at the
+// answer's time, or refunded when DingTalk surely did not count it), and
+// marks the robot locked out (rate limit) or gone.
+func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Target, m dingtalk.Message) error {
+	start := n.cfg.Now()
+	ticket, ok := n.state.Take(ctx, robot, start)
+	if !ok {
+		return errBudgetSpent
+	}
+	actx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
+	err := n.cfg.Sender.Send(actx, target.Webhook, target.Secret, m)
+	cancel()
+	done := n.cfg.Now()
+	// DingTalk counts a message at some moment between the request's start
+	// and its answer. Keeping the answer's time keeps the budget's window
+	// behind DingTalk's, never ahead of it: with the start time, a send at
+	// the window's edge could land inside DingTalk's window, and the answer
+	// is a ten-minute lockout (seen in the load test).
+	ticket = n.state.Settle(ctx, ticket, done)
+	n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "latencyMs", done.Sub(start).Milliseconds(), "error", errString(err))
+	var de *dingtalk.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	switch de.Class {
+	case dingtalk.ClassServer:
+		n.state.Refund(ctx, ticket) // DingTalk answered 5xx: it never counted it
+		// A network error is not refunded: a timeout may come after
+		// DingTalk counted the message, and refunding that overspends.
+	case dingtalk.ClassRateLimited:
+		lockout := n.cfg.Lockout
+		if de.RetryAfter > 0 {
+			lockout = min(de.RetryAfter, maxRetryAfter)
+		}
+		n.state.Throttle(ctx, robot, done, done.Add(lockout))
+	case dingtalk.ClassTargetGone:
+		n.state.MarkGone(ctx, robot, done, state.Mark{Code: de.Code, Reason: de.Msg, Until: done.Add(n.cfg.GoneFor)})
+	}
+	return err
 }
 
 // minAttempt is the least time worth starting another attempt with.

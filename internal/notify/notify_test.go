@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 const (
@@ -27,7 +29,8 @@ const (
 // scriptedSender is a Sender whose answers are scripted per call.
 type scriptedSender struct {
 	mu      sync.Mutex
-	script  []error // consumed in order; nil = success; past the end: success
+	script  []error // consumed in order; nil = success; past the end: fail
+	fail    error   // the answer once the script is used up; nil = success
 	calls   int
 	got     []dingtalk.Message
 	webhook []string
@@ -37,7 +40,7 @@ func (s *scriptedSender) Send(ctx context.Context, webhook, sec secret.String, m
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	var err error
+	err := s.fail
 	if len(s.script) > 0 {
 		err, s.script = s.script[0], s.script[1:]
 	}
@@ -74,11 +77,17 @@ type fixture struct {
 	sender *scriptedSender
 	clock  *dingtalktest.Clock
 	logs   *bytes.Buffer
+	sleeps atomic.Int64 // waits between attempts, taken on the clock
 }
 
 func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 	t.Helper()
-	set, err := rules.Parse([]byte(testRules), func(string) string { return "" })
+	return newFixtureRules(t, testRules, mutate)
+}
+
+func newFixtureRules(t *testing.T, doc string, mutate func(*Config)) *fixture {
+	t.Helper()
+	set, err := rules.Parse([]byte(doc), func(string) string { return "" })
 	if err != nil {
 		t.Fatalf("rules: %v", err)
 	}
@@ -91,6 +100,16 @@ func newFixture(t *testing.T, mutate func(*Config)) *fixture {
 		Rules: set, Parser: parser, Sender: f.sender, Now: f.clock.Now,
 		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		BackoffBase: time.Millisecond, BackoffMax: 4 * time.Millisecond,
+		// Backoff waits move the test's clock, not real time: the retry
+		// policy's deadline arithmetic is then exact and instant.
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			if f.sleeps.Add(1) > 100_000 {
+				t.Error("retried 100,000 times: nothing bounds the retries")
+				return errors.New("test: too many retries")
+			}
+			f.clock.Add(d)
+			return ctx.Err()
+		},
 	}
 	if mutate != nil {
 		mutate(&cfg)
@@ -217,14 +236,13 @@ func TestRedeliveryIsSuppressed(t *testing.T) {
 }
 
 func TestRetryableFailureIsDeliveredOnRetryOnce(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, func(c *Config) { c.BackoffBase, c.BackoffMax = 100*time.Millisecond, time.Second })
 	// Everything fails until the deadline: the invocation must fail...
-	for range 50 {
+	for range 1000 {
 		f.sender.script = append(f.sender.script, &dingtalk.Error{HTTPStatus: 503, Class: dingtalk.ClassServer})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
-	defer cancel()
-	res, err := f.n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed"))
+	start := f.clock.Now()
+	res, err := f.n.Handle(ctxWithin(t, 5*time.Second), dlcEvent("e1", "dlc1", "Failed"))
 	var re *RetryableError
 	if !errors.As(err, &re) || re.Pending != 1 {
 		t.Fatalf("err = %v, want a RetryableError with 1 pending", err)
@@ -232,7 +250,11 @@ func TestRetryableFailureIsDeliveredOnRetryOnce(t *testing.T) {
 	if res.Deliveries[0].Outcome != Retry {
 		t.Fatalf("outcome = %s, want retry", res.Deliveries[0].Outcome)
 	}
-	// ...and the platform's retry delivers it exactly once.
+	// ...after retrying within the deadline, leaving room for one attempt.
+	if spent := f.clock.Now().Sub(start); res.Retried < 2 || spent > 5*time.Second-minAttempt {
+		t.Errorf("retried %d times over %v of backoff; want at least 2, within %v", res.Retried, spent, 5*time.Second-minAttempt)
+	}
+	// The platform's retry delivers it exactly once.
 	f.sender.script = nil
 	res, err = f.n.Handle(ctxWithin(t, 5*time.Second), dlcEvent("e1", "dlc1", "Failed"))
 	if err != nil || res.Sent != 1 {
@@ -389,58 +411,25 @@ func TestFromEnv(t *testing.T) {
 		"DINGTALK_WEBHOOK":    "https://oapi.dingtalk.com/robot/send?access_token=" + testToken,
 		"DINGTALK_SECRET":     testSecret,
 		"DINGTALK_RATE_LIMIT": "5/30s",
+		"NOTIFY_GONE_FOR":     "2m",
 	}
 	n := FromEnv(func(k string) string { return env[k] }, nil, Flags{})
 	if n.cfg.ConfErr != nil {
 		t.Fatalf("ConfErr = %v", n.cfg.ConfErr)
 	}
-	if n.cfg.Rate != (Rate{N: 5, Per: 30 * time.Second}) {
-		t.Errorf("rate = %v", n.cfg.Rate)
+	if n.cfg.Rate != (state.Rate{N: 5, Per: 30 * time.Second}) || n.cfg.GoneFor != 2*time.Minute {
+		t.Errorf("rate = %v, gone for %v", n.cfg.Rate, n.cfg.GoneFor)
 	}
 	env["DINGTALK_RATE_LIMIT"] = "fast"
+	env["NOTIFY_GONE_FOR"] = "forever"
 	n = FromEnv(func(k string) string { return env[k] }, nil, Flags{})
-	if n.cfg.ConfErr == nil || !strings.Contains(n.cfg.ConfErr.Error(), "DINGTALK_RATE_LIMIT") {
-		t.Errorf("ConfErr = %v, want one naming DINGTALK_RATE_LIMIT", n.cfg.ConfErr)
+	for _, name := range []string{"DINGTALK_RATE_LIMIT", "NOTIFY_GONE_FOR"} {
+		if n.cfg.ConfErr == nil || !strings.Contains(n.cfg.ConfErr.Error(), name) {
+			t.Errorf("ConfErr = %v, want one naming %s", n.cfg.ConfErr, name)
+		}
 	}
 	if strings.Contains(fmt.Sprint(n.cfg.ConfErr), testToken) {
 		t.Error("configuration error leaks the token")
-	}
-}
-
-func TestMemoryIsBounded(t *testing.T) {
-	m := newMemory(3)
-	for _, k := range []string{"a", "b", "c", "d"} {
-		if !m.claim(k) {
-			t.Fatalf("claim(%s) = false on first sight", k)
-		}
-	}
-	if m.len() != 3 || m.has("a") || !m.has("d") {
-		t.Errorf("len %d, has(a) %v, has(d) %v: want 3, false, true", m.len(), m.has("a"), m.has("d"))
-	}
-	if m.claim("d") {
-		t.Error("claim(d) twice = true")
-	}
-	m.forget("d")
-	if !m.claim("d") {
-		t.Error("claim after forget = false")
-	}
-}
-
-func TestBudgetWindow(t *testing.T) {
-	b := newBudget(Rate{N: 2, Per: time.Minute}, 10*time.Minute)
-	t0 := time.Unix(0, 0)
-	if !b.take("r", t0) || !b.take("r", t0.Add(time.Second)) || b.take("r", t0.Add(2*time.Second)) {
-		t.Fatal("want exactly two takes in the window")
-	}
-	if got := b.available("r", t0.Add(60*time.Second+500*time.Millisecond)); got != 1 {
-		t.Errorf("available after the first left the window = %d, want 1", got)
-	}
-	if !b.take("other", t0) {
-		t.Error("robots share a budget")
-	}
-	b.throttled("r", t0.Add(2*time.Minute))
-	if b.available("r", t0.Add(5*time.Minute)) != 0 || b.available("r", t0.Add(13*time.Minute)) != 2 {
-		t.Error("lockout not honoured")
 	}
 }
 
@@ -518,23 +507,24 @@ func TestJobFailingAgainAfterRestartIsReported(t *testing.T) {
 	}
 }
 
+// Without a platform deadline (local mode) the invocation is bounded by
+// InvokeTimeout. The robot answers 5xx forever, which is refunded, and the
+// budget is vast: only the deadline can end the retries (the fixture's
+// sleeper fails the test after 100,000 of them).
 func TestNoDeadlineIsBounded(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.InvokeTimeout = 300 * time.Millisecond })
-	for range 1000 {
-		f.sender.script = append(f.sender.script, &dingtalk.Error{Class: dingtalk.ClassNetwork})
+	f := newFixture(t, func(c *Config) {
+		c.InvokeTimeout = 30 * time.Second
+		c.Rate = state.Rate{N: 1 << 30, Per: time.Minute}
+		c.BackoffBase, c.BackoffMax = 100*time.Millisecond, time.Second
+	})
+	f.sender.fail = &dingtalk.Error{HTTPStatus: 502, Class: dingtalk.ClassServer}
+	start := f.clock.Now()
+	_, err := f.n.Handle(context.Background(), dlcEvent("e1", "dlc1", "Failed"))
+	var re *RetryableError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a RetryableError", err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := f.n.Handle(context.Background(), dlcEvent("e1", "dlc1", "Failed"))
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		var re *RetryableError
-		if !errors.As(err, &re) {
-			t.Fatalf("err = %v, want a RetryableError", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("an invocation without a deadline retried an unreachable robot forever")
+	if spent := f.clock.Now().Sub(start); spent < 20*time.Second || spent > 30*time.Second {
+		t.Errorf("retried for %v, want until about InvokeTimeout (30s)", spent)
 	}
 }

@@ -1,4 +1,4 @@
-package notify
+package state
 
 import (
 	"hash/maphash"
@@ -34,6 +34,7 @@ type memory struct {
 type node struct {
 	h          uint64
 	prev, next int32
+	done       bool // delivered, not just claimed
 }
 
 func newMemory(capacity int) *memory {
@@ -48,13 +49,19 @@ func newMemory(capacity int) *memory {
 
 func (m *memory) hash(key string) uint64 { return maphash.String(m.seed, key) }
 
-// has reports whether key is remembered.
-func (m *memory) has(key string) bool {
+// state returns key's claim state and whether it is remembered at all.
+func (m *memory) state(key string) (ClaimState, bool) {
 	h := m.hash(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, ok := m.index[h]
-	return ok
+	i, ok := m.index[h]
+	if !ok {
+		return Claimed, false
+	}
+	if m.nodes[i].done {
+		return Delivered, true
+	}
+	return InFlight, true
 }
 
 // addLocked remembers h, evicting the oldest key when full.
@@ -98,17 +105,34 @@ func (m *memory) removeLocked(i int32) {
 	m.free = i
 }
 
-// claim remembers key and reports true when it was not remembered yet, in
-// one step, so two concurrent invocations cannot both claim it.
-func (m *memory) claim(key string) bool {
+// claim remembers key as in flight when it was not remembered yet, in one
+// step, so two concurrent invocations cannot both claim it. It returns the
+// key's state before the call.
+func (m *memory) claim(key string) ClaimState {
 	h := m.hash(key)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, seen := m.index[h]; seen {
-		return false
+	if i, seen := m.index[h]; seen {
+		if m.nodes[i].done {
+			return Delivered
+		}
+		return InFlight
 	}
 	m.addLocked(h)
-	return true
+	return Claimed
+}
+
+// confirm marks key delivered.
+func (m *memory) confirm(key string) {
+	h := m.hash(key)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, seen := m.index[h]
+	if !seen {
+		m.addLocked(h)
+		i = m.head
+	}
+	m.nodes[i].done = true
 }
 
 // forget drops key, e.g. when a claimed delivery failed and must be tried again.
@@ -119,10 +143,4 @@ func (m *memory) forget(key string) {
 	if i, ok := m.index[h]; ok {
 		m.removeLocked(i)
 	}
-}
-
-func (m *memory) len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.index)
 }

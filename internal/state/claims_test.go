@@ -1,4 +1,4 @@
-package notify
+package state
 
 import (
 	"fmt"
@@ -11,13 +11,13 @@ import (
 func TestForgottenClaimsDoNotShortenTheHorizon(t *testing.T) {
 	m := newMemory(8)
 	for i := range 4 {
-		if !m.claim(fmt.Sprint("delivered", i)) {
+		if m.claim(fmt.Sprint("delivered", i)) != Claimed {
 			t.Fatal("first claim refused")
 		}
 	}
 	for i := range 1000 {
 		k := fmt.Sprint("failed", i)
-		if !m.claim(k) {
+		if m.claim(k) != Claimed {
 			t.Fatal("first claim refused")
 		}
 		m.forget(k)
@@ -41,7 +41,19 @@ func TestForgottenClaimsDoNotShortenTheHorizon(t *testing.T) {
 	if m.len() != 0 || m.head != -1 || m.tail != -1 {
 		t.Errorf("len %d head %d tail %d after forgetting everything", m.len(), m.head, m.tail)
 	}
-	if !m.claim("again") || !m.has("again") {
+	if m.claim("again") != Claimed || !m.has("again") {
 		t.Error("claim after emptying failed")
 	}
+}
+
+// has reports whether key is remembered.
+func (m *memory) has(key string) bool {
+	_, ok := m.state(key)
+	return ok
+}
+
+func (m *memory) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.index)
 }

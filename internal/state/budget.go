@@ -1,21 +1,10 @@
-package notify
+package state
 
 import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/pai-notifier/pai-notifier/internal/rate"
 )
-
-// Rate is a number of messages allowed per rolling window; package rate owns it.
-type Rate = rate.Rate
-
-// DefaultRate is DingTalk's documented custom-robot limit: 20 messages a minute.
-var DefaultRate = Rate{N: 20, Per: time.Minute}
-
-// ParseRate reads "20/1m", "20/m", "20/60s" or "20/minute" (rate.Parse).
-func ParseRate(s string) (Rate, error) { return rate.Parse(s) }
 
 // budget is a per-robot rolling-window send budget, so that one instance
 // never knowingly exceeds a robot's limit (DingTalk locks a robot out for
@@ -26,12 +15,11 @@ type budget struct {
 	rate     Rate
 	sent     map[string][]time.Time // robot -> send times within the window, oldest first
 	lockout  map[string]time.Time   // robot -> throttled until
-	lockFor  time.Duration
 	maxRobot int
 }
 
-func newBudget(r Rate, lockout time.Duration) *budget {
-	return &budget{rate: r, sent: map[string][]time.Time{}, lockout: map[string]time.Time{}, lockFor: lockout, maxRobot: 10000}
+func newBudget(r Rate) *budget {
+	return &budget{rate: r, sent: map[string][]time.Time{}, lockout: map[string]time.Time{}, maxRobot: 10000}
 }
 
 // pruneLocked drops send times that left the window and returns the rest.
@@ -113,11 +101,11 @@ func (b *budget) settle(robot string, at, done time.Time) time.Time {
 	return done
 }
 
-// throttled records that DingTalk refused robot for sending too fast.
-func (b *budget) throttled(robot string, now time.Time) {
+// throttle leaves robot alone until `until`: it refused us for sending too fast.
+func (b *budget) throttle(robot string, until time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.lockout[robot] = now.Add(b.lockFor)
+	b.lockout[robot] = until
 }
 
 // evictLocked keeps the robot map bounded in a long-lived instance.
