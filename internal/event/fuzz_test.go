@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		b, err := p.Parse(body, received)
 		if err != nil {
-			if len(b.Tasks) != 0 || len(b.Skipped) != 0 {
+			if len(b.Tasks) != 0 || len(b.Skipped) != 0 || len(b.Unreadable) != 0 {
 				t.Fatalf("error %v with a non-empty batch", err)
 			}
 			return
@@ -46,6 +46,11 @@ func FuzzParse(f *testing.F) {
 		for _, s := range b.Skipped {
 			if s.Reason == "" {
 				t.Fatalf("skip without a reason: %+v", s)
+			}
+		}
+		for _, u := range b.Unreadable {
+			if u.Reason == "" || len(u.Paths) > maxPaths+1 {
+				t.Fatalf("unreadable without a reason or with too many paths: %+v", u)
 			}
 		}
 	})

@@ -15,8 +15,20 @@ import (
 
 // Batch is what one delivery held.
 type Batch struct {
-	Tasks   []Task
-	Skipped []Skip // events from other sources or unreadable elements, counted, not errors
+	Tasks      []Task
+	Skipped    []Skip       // events from other sources or elements that are not events, counted, not errors
+	Unreadable []Unreadable // events from PAI that gave no job id, status or product: PAI's keys differ from ours
+}
+
+// Unreadable is an event that came from PAI (its source, bus, type or ids
+// say so) but whose job id, status or product could not be found. It is
+// never quiet: a caller counts it and logs it loudly, since it means PAI
+// publishes keys this parser does not know and every such event is lost.
+type Unreadable struct {
+	Index   int      `json:"index"`
+	EventID string   `json:"eventId,omitempty"`
+	Reason  string   `json:"reason"`
+	Paths   []string `json:"paths"` // the event's leaf key paths, names only: never a value
 }
 
 // Skip is one event or element that gave no Task, and why.
@@ -30,6 +42,18 @@ type Skip struct {
 // keys only. A Parser is immutable and safe for concurrent use.
 type Parser struct {
 	overrides [2][]override // by srcIndex
+	trace     bool          // record where each field was read (Task.From)
+}
+
+// Traced returns a copy of p that records in each Task where every field was
+// read (Task.From), for -explain and -inspect.
+func (p *Parser) Traced() *Parser {
+	c := Parser{}
+	if p != nil {
+		c = *p
+	}
+	c.trace = true
+	return &c
 }
 
 type override struct {
@@ -255,17 +279,17 @@ func (st *state) object(v gjson.Result, sqs bool) {
 			st.sagemaker(v, &env)
 			return
 		}
-		st.pai(v, &env, env.detail)
+		st.pai(v, &env, env.detail, "detail")
 		return
 	}
-	data := env.data
+	data, prefix := env.data, "data"
 	if data.Type == gjson.String && gjson.Valid(data.Str) {
 		data = gjson.Parse(data.Str) // data sent as a JSON-encoded string
 	}
 	if !env.hasData && env.source == "" && env.spec == "" {
-		data = v // a RawData trigger delivers only the data object
+		data, prefix = v, "" // a RawData trigger delivers only the data object
 	}
-	st.pai(v, &env, data)
+	st.pai(v, &env, data, prefix)
 }
 
 // sqs reads SQS records; each body is an event, an array of events, or an
@@ -302,18 +326,17 @@ func (st *state) sqs(records gjson.Result) {
 	})
 }
 
-// pai reads a PAI event (or anything claiming to be one) whose payload is data.
-func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result) {
+// pai reads a PAI event (or anything claiming to be one) whose payload is
+// data, found at path prefix of the event object.
+func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result, prefix string) {
 	var r record
 	if data.IsObject() {
-		data.ForEach(func(k, val gjson.Result) bool {
-			r.see(k.Str, val)
-			return true
-		})
+		r.walk(data, prefix, 0)
 	}
 	jobID := r.str(fJobID)
 	strongID := r.rank[fJobID] == 1 || r.has(fRunID) || hasPrefixFold(jobID, "dlc")
-	isPAI := strongID || containsFold(env.source, "pai") || containsFold(env.typ, "pai") || containsFold(env.bus, "pai")
+	fromPAI := hasPrefixFold(env.source, "acs.pai") || hasPrefixFold(env.bus, "pai-system-")
+	isPAI := fromPAI || strongID || containsFold(env.source, "pai") || containsFold(env.typ, "pai") || containsFold(env.bus, "pai")
 
 	// Which product: the envelope's words first, then the shape of the data.
 	src := productOf(env.typ)
@@ -331,6 +354,9 @@ func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result) {
 			src = PAIFlow
 		case r.rank[fJobID] == 1:
 			src = DLC
+		case r.has(fJobID):
+			// An id found under a "job" or "pipeline" object says which.
+			src = productOfPath(r.path[fJobID])
 		}
 	}
 	if src == "" || !isPAI {
@@ -350,10 +376,16 @@ func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result) {
 		st.skip(env.id, fmt.Sprintf("source %q is not PAI", env.source))
 		return
 	case src == "":
-		st.skip(env.id, fmt.Sprintf("PAI event is neither DLC nor PAIFlow (type %q)", env.typ))
+		st.unreadable(v, env, fmt.Sprintf("PAI event is neither DLC nor PAIFlow (type %q)", env.typ))
 		return
 	}
 	st.finish(v, env, &r, src, notSageMaker)
+}
+
+// unreadable records an event from PAI that gave no Task.
+func (st *state) unreadable(v gjson.Result, env *envelope, reason string) {
+	st.b.Unreadable = append(st.b.Unreadable, Unreadable{Index: st.n, EventID: env.id, Reason: reason, Paths: KeyPaths(v)})
+	st.n++
 }
 
 // idOverrideFinds reports whether s's jobId or runId override finds a value in v.
@@ -377,29 +409,88 @@ func productOf(s string) Source {
 	return ""
 }
 
-// finish applies overrides, checks the status and appends the Task.
+// productOfPath tells the product by the objects an id was found in:
+// data.job.id is a DLC job, data.pipelineRun.id a PAIFlow run.
+func productOfPath(path string) Source {
+	dir, _ := cutLast(path)
+	if s := productOf(dir); s != "" {
+		return s
+	}
+	if containsFold(dir, "job") {
+		return DLC
+	}
+	return ""
+}
+
+// cutLast splits a path at its last unescaped dot.
+func cutLast(path string) (dir, key string) {
+	for i := len(path) - 1; i > 0; i-- {
+		if path[i] == '.' && path[i-1] != '\\' {
+			return path[:i], path[i+1:]
+		}
+	}
+	return "", path
+}
+
+// statusFromType reads a status out of an event type that names it, as
+// "pai:DLC:JobFailed" or "JobSucceeded" do, for events with no status key.
+// The longest known status the type's last word ends with wins, so
+// "JobSubmitFailed" is read as SubmitFailed, not Failed.
+func statusFromType(src Source, typ string) string {
+	word := typ
+	if i := strings.LastIndexAny(word, ":./ "); i >= 0 {
+		word = word[i+1:]
+	}
+	best := ""
+	for _, st := range statuses[src] {
+		if len(st) > len(best) && len(word) >= len(st) && strings.EqualFold(word[len(word)-len(st):], st) {
+			best = st
+		}
+	}
+	return best
+}
+
+// finish applies overrides, checks the id and status and appends the Task.
 func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm smKind) {
 	var overridden [numFields]bool
 	for _, o := range st.p.overrides[srcIndex(src)] {
-		overridden[o.f] = r.set(o.f, gjson.Get(v.Raw, o.path))
+		overridden[o.f] = r.set(o.f, gjson.Get(v.Raw, o.path), o.path)
 	}
-	status := r.str(fStatus)
-	if status == "" {
-		st.skip(env.id, "no status field")
+	status := TrimStatus(r.str(fStatus))
+	if status == "" && sm == notSageMaker {
+		if status = statusFromType(src, env.typ); status != "" {
+			r.path[fStatus] = "type"
+		}
+	}
+	var jobID string
+	// A DLC job id or a PAIFlow run id; each falls back to the other key.
+	if src == PAIFlow {
+		jobID = firstNonEmpty(r.str(fRunID), r.str(fJobID))
+	} else {
+		jobID = firstNonEmpty(r.str(fJobID), r.str(fRunID))
+	}
+	switch {
+	case status == "" && jobID == "":
+		st.unreadable(v, env, "no job id and no status field")
+		return
+	case status == "":
+		st.unreadable(v, env, "no status field")
+		return
+	case jobID == "":
+		st.unreadable(v, env, "no job id field")
 		return
 	}
 	if sm != notSageMaker {
 		status = sm.status(status)
 	}
-	if c, ok := CanonicalStatus(src, status); ok {
-		status = c
-	}
+	status, _ = CanonicalStatus(src, status)
 
 	t := Task{
 		EventID:       env.id,
 		EventSource:   env.source,
 		EventType:     env.typ,
 		Source:        src,
+		JobID:         jobID,
 		JobType:       r.str(fJobType),
 		Status:        status,
 		JobName:       r.str(fJobName),
@@ -417,13 +508,9 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		Created:       timeOf(r.val[fCreated]),
 		Started:       timeOf(r.val[fStarted]),
 		Finished:      timeOf(r.val[fFinished]),
-		ConsoleURL:    r.str(fConsoleURL),
 	}
-	// A DLC job id or a PAIFlow run id; each falls back to the other key.
-	if src == PAIFlow {
-		t.JobID = firstNonEmpty(r.str(fRunID), r.str(fJobID))
-	} else {
-		t.JobID = firstNonEmpty(r.str(fJobID), r.str(fRunID))
+	if st.p.trace {
+		t.From = &Origins{paths: r.path}
 	}
 
 	// PAI's notifications pair 相关事件 (Event) with 消息内容 (Message), and
@@ -432,6 +519,9 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 	// failed") is the best reason the event has.
 	if t.ReasonMessage == "" && t.EventLabel == "" && t.EventMessage != "" && !overridden[fEventMessage] {
 		t.ReasonMessage, t.EventMessage = t.EventMessage, ""
+		if t.From != nil {
+			t.From.paths[fReasonMessage], t.From.paths[fEventMessage] = t.From.paths[fEventMessage], ""
+		}
 	}
 
 	t.EventTime = parseTime(env.time)
@@ -467,6 +557,11 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		}
 	}
 
+	if u := r.str(fConsoleURL); ConsoleLink(u) {
+		t.ConsoleURL = u
+	} else if t.From != nil {
+		t.From.paths[fConsoleURL] = ""
+	}
 	if t.ConsoleURL == "" && sm == notSageMaker {
 		t.ConsoleURL = consoleURL(&t)
 	}

@@ -60,29 +60,23 @@ func (st *state) sagemaker(v gjson.Result, env *envelope) {
 	switch env.typ {
 	case smTrainingType:
 		src, kind = DLC, smTraining
-		got := gjson.GetMany(d.Raw, "TrainingJobName", "TrainingJobStatus", "FailureReason",
-			"CreationTime", "TrainingStartTime", "TrainingEndTime")
-		r.set(fJobID, got[0])
-		r.set(fJobName, got[0])
-		r.set(fStatus, got[1])
-		r.set(fReasonMessage, got[2])
-		r.set(fCreated, got[3])
-		r.set(fStarted, got[4])
-		r.set(fFinished, got[5])
+		r.read(d, map[field]string{fJobID: "TrainingJobName", fJobName: "TrainingJobName", fStatus: "TrainingJobStatus",
+			fReasonMessage: "FailureReason", fCreated: "CreationTime", fStarted: "TrainingStartTime", fFinished: "TrainingEndTime"})
 	case smPipelineType:
 		src, kind = PAIFlow, smPipeline
-		got := gjson.GetMany(d.Raw, "pipelineExecutionArn", "pipelineExecutionDisplayName",
-			"currentPipelineExecutionStatus", "pipelineArn", "executionStartTime", "executionEndTime", "failureReason")
-		r.set(fRunID, got[0])
-		r.set(fJobName, got[1])
-		r.set(fStatus, got[2])
-		r.set(fPipelineID, got[3])
-		r.set(fStarted, got[4])
-		r.set(fFinished, got[5])
-		r.set(fReasonMessage, got[6])
+		r.read(d, map[field]string{fRunID: "pipelineExecutionArn", fJobName: "pipelineExecutionDisplayName",
+			fStatus: "currentPipelineExecutionStatus", fPipelineID: "pipelineArn", fStarted: "executionStartTime",
+			fFinished: "executionEndTime", fReasonMessage: "failureReason"})
 	default:
 		st.skip(env.id, fmt.Sprintf("SageMaker detail-type %q is not a training job or pipeline execution", env.typ))
 		return
 	}
 	st.finish(v, env, &r, src, kind)
+}
+
+// read sets each field from its fixed key of detail.
+func (r *record) read(detail gjson.Result, keys map[field]string) {
+	for f, k := range keys {
+		r.set(f, detail.Get(k), "detail."+k)
+	}
 }

@@ -243,7 +243,7 @@ func TestSamplesGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := (&Parser{}).Parse(body, received)
+		b, err := (&Parser{}).Traced().Parse(body, received)
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -253,6 +253,9 @@ func TestSamplesGolden(t *testing.T) {
 		}
 		for _, s := range b.Skipped {
 			fmt.Fprintf(&out, "skip %d %q: %s\n", s.Index, s.EventID, s.Reason)
+		}
+		for _, u := range b.Unreadable {
+			fmt.Fprintf(&out, "unreadable %d %q: %s\n  paths %s\n", u.Index, u.EventID, u.Reason, strings.Join(u.Paths, " "))
 		}
 	}
 	golden := filepath.Join("testdata", "samples.golden")
@@ -292,6 +295,14 @@ func dumpTask(w *bytes.Buffer, task Task) {
 			if x == 0 {
 				continue
 			}
+		case *Origins:
+			// Where each field was read, in FieldNames order.
+			for _, name := range FieldNames {
+				if p := x.Path(name); p != "" {
+					fmt.Fprintf(w, "  from %-13s %s\n", name, p)
+				}
+			}
+			continue
 		}
 		fmt.Fprintf(w, "  %-13s %v\n", v.Type().Field(i).Name, f)
 	}

@@ -1,10 +1,15 @@
 package event
 
-import "strings"
+import (
+	"strings"
+	"unicode"
+)
 
-// Status vocabularies from the official SDKs (see shared reference
-// pai-events.md §1.3, §1.4). Unofficial extras seen in public code are
-// accepted so that a rule naming them is not rejected.
+// Status vocabularies from the official SDKs: DLC's from the pai-dlc-20201203
+// GetJob/ListJobs API (e.g. github.com/aliyun/alibabacloud-java-async-sdk,
+// pai-dlc-20201203 GetJobResponseBody), PAIFlow's from PipelineRunStatus in
+// github.com/aliyun/pai-python-sdk (pai/pipeline/run.py). Unofficial extras
+// seen in public code are accepted so that a rule naming them is not rejected.
 var statuses = map[Source][]string{
 	DLC: {
 		"Creating", "Queuing", "Dequeued", "Bidding", "EnvPreparing", "SanityChecking",
@@ -27,9 +32,13 @@ var terminal = map[Source][]string{
 func Statuses(s Source) []string { return statuses[s] }
 
 // CanonicalStatus returns the known spelling of status for source s, matched
-// case-insensitively, and whether it is known. With s empty any source's
-// vocabulary is searched.
+// case-insensitively after trimming spaces, newlines and a byte-order mark,
+// and whether it is known; an unknown status comes back trimmed. With s
+// empty any source's vocabulary is searched. It is the one place status
+// names are made canonical: the parser applies it to every Task, the rules
+// to every status a document names.
 func CanonicalStatus(s Source, status string) (string, bool) {
+	status = TrimStatus(status)
 	for _, src := range Sources {
 		if s != "" && s != src {
 			continue
@@ -61,3 +70,9 @@ func Succeeded(status string) bool { return strings.EqualFold(status, "Succeeded
 
 // EndedStatuses returns the terminal statuses of a source.
 func EndedStatuses(s Source) []string { return terminal[s] }
+
+// TrimStatus removes the spaces, newlines and byte-order marks a hand-made
+// or re-encoded event may wrap a status in ("FAILED\n", "\ufeffFailed").
+func TrimStatus(s string) string {
+	return strings.TrimFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' })
+}

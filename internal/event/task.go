@@ -4,7 +4,10 @@
 // nothing of rules, messages or targets.
 package event
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Source is the PAI product an event is about.
 type Source string
@@ -56,5 +59,43 @@ type Task struct {
 	Finished time.Time
 	Duration time.Duration // from the event, else Finished-Started (or -Created)
 
-	ConsoleURL string // from the event, else built from region, workspace and id
+	ConsoleURL string // from the event when it is a PAI or AWS console link, else built from region, workspace and id
+
+	From *Origins // where each field was read; nil unless the Parser is Traced
 }
+
+// Origins says where each field of a Task was read: a gjson path evaluated
+// against the event object (the one a `fields:` override takes), or "type"
+// for a status read from the event type. Only a Parser made with Traced
+// records them; it is what `-explain` and `-inspect` show.
+type Origins struct {
+	paths [numFields]string
+}
+
+// Path returns where the field named name (one of FieldNames) was read, or "".
+func (o *Origins) Path(name string) string {
+	if o == nil {
+		return ""
+	}
+	if f, ok := fieldByName[name]; ok {
+		return o.paths[f]
+	}
+	return ""
+}
+
+// Map returns field name -> path for every field that was read.
+func (o *Origins) Map() map[string]string {
+	if o == nil {
+		return nil
+	}
+	m := map[string]string{}
+	for f, p := range o.paths {
+		if p != "" {
+			m[fieldSpecs[f].name] = p
+		}
+	}
+	return m
+}
+
+// MarshalJSON writes Map.
+func (o *Origins) MarshalJSON() ([]byte, error) { return json.Marshal(o.Map()) }
