@@ -131,6 +131,7 @@ type Result struct {
 	Sent       int           `json:"sent"`
 	Failed     int           `json:"failed"`
 	Skipped    int           `json:"skipped"`
+	Unreadable int           `json:"unreadable"` // events from PAI whose job id or status could not be found
 	Suppressed int           `json:"suppressed"`
 	Retried    int           `json:"retried"`
 	Deliveries []Delivery    `json:"deliveries"`
@@ -214,6 +215,14 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 	for _, s := range batch.Skipped {
 		n.cfg.Logger.InfoContext(ctx, "event skipped", "index", s.Index, "eventId", s.EventID, "reason", s.Reason)
 	}
+	// A PAI event the parser cannot read is a notification lost, and a retry
+	// reads it no better: say so loudly, with its key names (never values),
+	// and let the invocation succeed.
+	res.Unreadable = len(batch.Unreadable)
+	for _, u := range batch.Unreadable {
+		n.cfg.Logger.WarnContext(ctx, "PAI event unreadable: its keys differ from the ones the notifier knows; run notifier -inspect on it and map them with fields:",
+			"index", u.Index, "eventId", u.EventID, "reason", u.Reason, "keyPaths", u.Paths)
+	}
 
 	var pending []*notification
 	var matched []*rules.Rule
@@ -242,7 +251,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 
 	n.cfg.Logger.InfoContext(ctx, "invocation done",
 		"events", res.Events, "matched", res.Matched, "sent", res.Sent, "failed", res.Failed,
-		"skipped", res.Skipped, "suppressed", res.Suppressed, "retried", res.Retried,
+		"skipped", res.Skipped, "unreadable", res.Unreadable, "suppressed", res.Suppressed, "retried", res.Retried,
 		"latencyMs", n.cfg.Now().Sub(start).Milliseconds())
 	var retry *RetryableError
 	for _, d := range res.Deliveries {

@@ -1,0 +1,52 @@
+package notify
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A PAI event in a shape the parser cannot read is counted as unreadable and
+// logged at WARN with its key paths and id, never its values; the invocation
+// succeeds (a retry would read it no better) and nothing is sent.
+func TestUnreadableIsCountedAndLoudButNeverLeaksValues(t *testing.T) {
+	f := newFixture(t, nil)
+	body := batch(
+		[]byte(`{"id":"ev-unread","source":"acs.pai","aliyuneventbusname":"pai-system-ws","data":{"task":{"ref":"VALUE-ref-42","life":"VALUE-FAILED"}}}`),
+		dlcEvent("e1", "dlc1", "Failed"),
+		[]byte(`{"id":"oss-1","source":"acs.oss","data":{"key":"VALUE-oss"}}`),
+	)
+	res, err := f.n.Handle(ctxWithin(t, 5*time.Second), body)
+	if err != nil {
+		t.Fatalf("Handle: %v (an unreadable event must not fail the invocation)", err)
+	}
+	if res.Unreadable != 1 || res.Skipped != 1 || res.Events != 1 || res.Sent != 1 {
+		t.Fatalf("result = %+v, want 1 unreadable, 1 skipped, 1 event sent", res)
+	}
+	out, _ := json.Marshal(res)
+	if !strings.Contains(string(out), `"unreadable":1`) {
+		t.Errorf("result JSON lacks the unreadable count: %s", out)
+	}
+
+	var warn map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(f.logs.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["level"] == "WARN" && m["eventId"] == "ev-unread" {
+			warn = m
+		}
+	}
+	if warn == nil {
+		t.Fatalf("no WARN line for the unreadable event:\n%s", f.logs)
+	}
+	paths, _ := json.Marshal(warn["keyPaths"])
+	if string(paths) != `["id","source","aliyuneventbusname","data.task.ref","data.task.life"]` {
+		t.Errorf("keyPaths = %s", paths)
+	}
+	if strings.Contains(f.logs.String(), "VALUE") {
+		t.Errorf("an event value reached the log:\n%s", f.logs)
+	}
+}
