@@ -71,36 +71,62 @@ func srcIndex(s Source) int {
 // NewParser builds a parser. overrides maps source -> field name -> gjson
 // path evaluated against the event object (the CloudEvent envelope, or the
 // AWS envelope), e.g. {"dlc": {"jobId": "data.detail.JobId"}}. Field names
-// are the lowerCamel names in FieldNames. An unknown source or field name,
-// or an empty path, is an error naming it. An override wins over the default
-// keys when its path finds a value and leaves them in place when it does not.
+// are the lowerCamel names in FieldNames. An entry CheckField rejects is an
+// error naming it. An override wins over the default keys when its path
+// finds a value and leaves them in place when it does not.
 func NewParser(overrides map[Source]map[string]string) (*Parser, error) {
 	p := &Parser{}
 	var errs []error
 	for _, src := range slices.Sorted(mapKeys(overrides)) {
-		if !src.Valid() {
-			errs = append(errs, fmt.Errorf("fields.%s: unknown source (want dlc or paiflow)", src))
+		if err := CheckField(src, "", ""); err != nil {
+			errs = append(errs, fmt.Errorf("fields.%s: %w", src, err))
 			continue
 		}
 		fields := overrides[src]
 		for _, name := range slices.Sorted(mapKeys(fields)) {
-			f, ok := fieldByName[name]
-			if !ok {
-				errs = append(errs, fmt.Errorf("fields.%s.%s: unknown field (known: %s)", src, name, strings.Join(FieldNames, ", ")))
+			if err := CheckField(src, name, fields[name]); err != nil {
+				errs = append(errs, fmt.Errorf("fields.%s.%s: %w", src, name, err))
 				continue
 			}
-			path := strings.TrimSpace(fields[name])
-			if path == "" {
-				errs = append(errs, fmt.Errorf("fields.%s.%s: empty path", src, name))
-				continue
-			}
-			p.overrides[srcIndex(src)] = append(p.overrides[srcIndex(src)], override{f, path})
+			p.overrides[srcIndex(src)] = append(p.overrides[srcIndex(src)], override{fieldByName[name], strings.TrimSpace(fields[name])})
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// CheckField is the one judge of a `fields:` entry (the rules document's
+// validation and NewParser both ask it): the source must be known, the field
+// one of FieldNames and the path not blank. With name empty only the source
+// is checked.
+func CheckField(src Source, name, path string) error {
+	if !src.Valid() {
+		return fmt.Errorf("unknown source (want %s)", sourceList())
+	}
+	if name == "" {
+		return nil
+	}
+	if _, ok := fieldByName[name]; !ok {
+		return fmt.Errorf("unknown field (known: %s)", strings.Join(FieldNames, ", "))
+	}
+	if strings.TrimSpace(path) == "" {
+		return errors.New("empty path")
+	}
+	return nil
+}
+
+// sourceList is "dlc or paiflow", for messages.
+func sourceList() string {
+	names := make([]string, len(Sources))
+	for i, s := range Sources {
+		names[i] = string(s)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {

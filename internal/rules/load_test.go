@@ -115,7 +115,7 @@ func TestDefaultRule(t *testing.T) {
 		{event.Task{Source: event.PAIFlow, Status: "failed"}, true},
 		{event.Task{Source: event.DLC, Status: "Succeeded"}, false},
 		{event.Task{Source: event.PAIFlow, Status: "Terminated"}, false},
-		{event.Task{Source: "dsw", Status: "Failed"}, false},
+		{event.Task{Source: "eas", Status: "Failed"}, false},
 	} {
 		got := len(s.Match(nil, &c.task)) == 1
 		v := s.Explain(&c.task)[0]
@@ -123,10 +123,10 @@ func TestDefaultRule(t *testing.T) {
 			t.Errorf("%+v: Match %v, Explain %+v; want %v", c.task, got, v, c.match)
 		}
 	}
-	if v := s.Explain(&event.Task{Source: event.DLC, Status: "Running"})[0]; v.Reason != "status Running is not in [Failed]" {
+	if v := s.Explain(&event.Task{Source: event.DLC, Status: "Running"})[0]; v.Reason != `status "Running" is not in [Failed]` {
 		t.Errorf("reason %q", v.Reason)
 	}
-	if v := s.Explain(&event.Task{Source: "dsw", Status: "Failed"})[0]; v.Reason != `source "dsw" is not dlc or paiflow` {
+	if v := s.Explain(&event.Task{Source: "eas", Status: "Failed"})[0]; v.Reason != `source "eas" is not dlc or paiflow` {
 		t.Errorf("reason %q", v.Reason)
 	}
 }

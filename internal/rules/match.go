@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pai-notifier/pai-notifier/internal/event"
 )
@@ -42,7 +43,8 @@ func buildIndex(rules []*Rule) map[indexKey][]int32 {
 }
 
 // Match appends to dst the rules matching t, in document order. It does not
-// allocate when dst has room.
+// allocate when dst has room. The index only narrows the rules worth
+// testing; whether one matches is test's answer, the same one Explain gives.
 func (s *Set) Match(dst []*Rule, t *event.Task) []*Rule {
 	if t == nil || !t.Source.Valid() {
 		return dst
@@ -64,82 +66,136 @@ func (s *Set) Match(dst []*Rule, t *event.Task) []*Rule {
 		} else {
 			i, ws = ws[0], ws[1:]
 		}
-		if r := s.rules[i]; r.scopeMatches(t) {
+		if r := s.rules[i]; r.test(t) == matches {
 			dst = append(dst, r)
 		}
 	}
 	return dst
 }
 
-func (r *Rule) scopeMatches(t *event.Task) bool {
-	switch r.Scope {
-	case ScopeMine:
-		return t.CreatorID == r.Owner
-	case ScopePipelines:
-		return r.hasPipeline(t)
-	}
-	return true
-}
-
-func (r *Rule) hasPipeline(t *event.Task) bool {
-	return (t.PipelineID != "" && slices.Contains(r.Pipelines, t.PipelineID)) ||
-		(t.PipelineName != "" && slices.Contains(r.Pipelines, t.PipelineName))
-}
-
 // Explain returns every rule's verdict on t, in document order.
 func (s *Set) Explain(t *event.Task) []Verdict {
 	out := make([]Verdict, len(s.rules))
 	for i, r := range s.rules {
-		reason := r.why(t)
-		out[i] = Verdict{Rule: r.Name, Matched: reason == "", Reason: reason}
+		m := r.test(t)
+		out[i] = Verdict{Rule: r.Name, Matched: m == matches, Reason: m.reason(r, t)}
 	}
 	return out
 }
 
-// why returns the first reason r does not match t, checking source,
-// workspace, owner, pipeline and status in that order; "" when it matches.
-// Match must agree with it (a test holds them to that).
-func (r *Rule) why(t *event.Task) string {
-	if t == nil {
-		return "no event"
-	}
+// mismatch is the first check a task fails against a rule; matches when it
+// fails none. It is a number, not a string, so that Match can use the very
+// predicate Explain words without allocating.
+type mismatch uint8
+
+const (
+	matches mismatch = iota
+	noTask
+	noSource
+	unknownSource
+	otherSource
+	noWorkspace
+	otherWorkspace
+	noCreator
+	otherCreator
+	noPipeline
+	otherPipeline
+	noStatus
+	otherStatus
+)
+
+// test is the one match predicate: it checks source, workspace, owner,
+// pipeline and status in that order and returns the first that fails.
+func (r *Rule) test(t *event.Task) mismatch {
 	switch {
+	case t == nil:
+		return noTask
 	case t.Source == "" && r.Source != "":
-		return fmt.Sprintf("event has no source, rule wants %s", r.Source)
+		return noSource
 	case !t.Source.Valid():
-		return fmt.Sprintf("source %q is not dlc or paiflow", string(t.Source))
+		return unknownSource
 	case r.Source != "" && r.Source != t.Source:
-		return fmt.Sprintf("source %s, rule wants %s", t.Source, r.Source)
-	}
-	if r.WorkspaceID != "" && t.WorkspaceID != r.WorkspaceID {
-		if t.WorkspaceID == "" {
-			return fmt.Sprintf("event has no workspace, rule wants %s", r.WorkspaceID)
+		return otherSource
+	case r.WorkspaceID != "" && t.WorkspaceID == "":
+		return noWorkspace
+	case r.WorkspaceID != "" && t.WorkspaceID != r.WorkspaceID:
+		return otherWorkspace
+	case r.Scope == ScopeMine && t.CreatorID == "":
+		return noCreator
+	case r.Scope == ScopeMine && t.CreatorID != r.Owner:
+		return otherCreator
+	case r.Scope == ScopePipelines && !r.hasPipeline(t):
+		if t.PipelineID == "" && t.PipelineName == "" && t.JobName == "" {
+			return noPipeline
 		}
-		return fmt.Sprintf("workspace %s is not %s", t.WorkspaceID, r.WorkspaceID)
-	}
-	if r.Scope == ScopeMine && t.CreatorID != r.Owner {
-		if t.CreatorID == "" {
-			return "event has no creator, rule wants the owner's tasks"
-		}
-		return fmt.Sprintf("creator %s is not the owner", t.CreatorID)
-	}
-	if r.Scope == ScopePipelines && !r.hasPipeline(t) {
-		switch {
-		case t.PipelineID == "" && t.PipelineName == "":
-			return fmt.Sprintf("event has no pipeline, rule wants %v", r.Pipelines)
-		case t.PipelineName == "":
-			return fmt.Sprintf("pipeline %q is not in %v", t.PipelineID, r.Pipelines)
-		case t.PipelineID == "":
-			return fmt.Sprintf("pipeline %q is not in %v", t.PipelineName, r.Pipelines)
-		default:
-			return fmt.Sprintf("pipeline %q (%s) is not in %v", t.PipelineName, t.PipelineID, r.Pipelines)
-		}
+		return otherPipeline
 	}
 	if c, ok := event.CanonicalStatus(t.Source, t.Status); !ok || !slices.Contains(r.Events, c) {
-		if t.Status == "" {
-			return fmt.Sprintf("event has no status, rule wants %v", r.Events)
+		if event.TrimStatus(t.Status) == "" {
+			return noStatus
 		}
-		return fmt.Sprintf("status %s is not in %v", t.Status, r.Events)
+		return otherStatus
 	}
-	return ""
+	return matches
+}
+
+// hasPipeline reports whether a PAIFlow run belongs to one of the rule's
+// pipelines: by pipeline id, pipeline name, or the run's own name (a run
+// event may carry only its Name, which PAI takes from the pipeline).
+func (r *Rule) hasPipeline(t *event.Task) bool {
+	for _, v := range [...]string{t.PipelineID, t.PipelineName, t.JobName} {
+		if v != "" && slices.Contains(r.Pipelines, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// reason words a mismatch for a human, quoting the event's values so that
+// stray spaces or an odd spelling show.
+func (m mismatch) reason(r *Rule, t *event.Task) string {
+	switch m {
+	case matches:
+		return ""
+	case noTask:
+		return "no event"
+	case noSource:
+		return fmt.Sprintf("event has no source, rule wants %s", r.Source)
+	case unknownSource:
+		return fmt.Sprintf("source %q is not %s", string(t.Source), sourceList())
+	case otherSource:
+		return fmt.Sprintf("source %s, rule wants %s", t.Source, r.Source)
+	case noWorkspace:
+		return fmt.Sprintf("event has no workspace, rule wants %s", r.WorkspaceID)
+	case otherWorkspace:
+		return fmt.Sprintf("workspace %q is not %s", t.WorkspaceID, r.WorkspaceID)
+	case noCreator:
+		return "event has no creator, rule wants the owner's tasks"
+	case otherCreator:
+		return fmt.Sprintf("creator %q is not the owner", t.CreatorID)
+	case noPipeline:
+		return fmt.Sprintf("event has no pipeline or run name, rule wants %v", r.Pipelines)
+	case otherPipeline:
+		var got []string
+		for _, v := range [...]string{t.PipelineName, t.PipelineID, t.JobName} {
+			if v != "" && !slices.Contains(got, v) {
+				got = append(got, v)
+			}
+		}
+		return fmt.Sprintf("pipeline %s is not in %v", quoteAll(got), r.Pipelines)
+	case noStatus:
+		return fmt.Sprintf("event has no status, rule wants %v", r.Events)
+	case otherStatus:
+		return fmt.Sprintf("status %q is not in %v", t.Status, r.Events)
+	}
+	return "unknown mismatch"
+}
+
+// quoteAll writes "a" / "b" for the names an event gives a pipeline.
+func quoteAll(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, " / ")
 }

@@ -153,6 +153,9 @@ var matchCases = []taskCase{
 	{"flow terminated by id", event.Task{Source: event.PAIFlow, Status: "Terminated", PipelineID: "p-1"}, []string{"flow-pipes"}},
 	{"flow terminated by name", event.Task{Source: event.PAIFlow, Status: "Terminated", PipelineID: "p-9", PipelineName: "ctr"}, []string{"flow-pipes"}},
 	{"flow running, upper case", event.Task{Source: event.PAIFlow, Status: "RUNNING", PipelineName: "ctr"}, []string{"flow-pipes"}},
+	{"flow run named after the pipeline", event.Task{Source: event.PAIFlow, Status: "Terminated", JobName: "ctr"}, []string{"flow-pipes"}},
+	{"flow run of another name", event.Task{Source: event.PAIFlow, Status: "Terminated", JobName: "ctr-2"}, []string{}},
+	{"status with spaces, newline and BOM", event.Task{Source: event.DLC, Status: "\ufeff failed\n", WorkspaceID: "111"}, []string{"dlc-failed"}},
 	{"flow other pipeline", event.Task{Source: event.PAIFlow, Status: "Terminated", PipelineID: "p-2", PipelineName: "other"}, []string{}},
 	{"flow succeeded in 111", event.Task{Source: event.PAIFlow, Status: "Succeeded", WorkspaceID: "111"}, []string{"flow-ws-raw"}},
 	{"flow succeeded in 112", event.Task{Source: event.PAIFlow, Status: "Succeeded", WorkspaceID: "112"}, []string{}},
@@ -199,9 +202,9 @@ func TestExplain(t *testing.T) {
 		want []string // per rule, "" for matched
 	}{
 		{event.Task{Source: event.DLC, Status: "Running", WorkspaceID: "111", CreatorID: "7"}, []string{
-			"status Running is not in [Failed]",
-			"workspace 111 is not 249407",
-			"creator 7 is not the owner",
+			`status "Running" is not in [Failed]`,
+			`workspace "111" is not 249407`,
+			`creator "7" is not the owner`,
 			"source dlc, rule wants paiflow",
 			"source dlc, rule wants paiflow",
 			"source dlc, rule wants paiflow",
@@ -216,17 +219,26 @@ func TestExplain(t *testing.T) {
 		}},
 		{event.Task{Source: event.PAIFlow, Status: "Failed", PipelineID: "p-7", PipelineName: "x", WorkspaceID: "111"}, []string{
 			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
-			`pipeline "x" (p-7) is not in [p-1 ctr]`,
+			`pipeline "x" / "p-7" is not in [p-1 ctr]`,
 			"",
-			"status Failed is not in [Succeeded]",
+			`status "Failed" is not in [Succeeded]`,
 		}},
 		{event.Task{Source: event.PAIFlow, Status: "Failed", PipelineID: "p-7"}, []string{
 			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
 			`pipeline "p-7" is not in [p-1 ctr]`, "", "event has no workspace, rule wants 111",
 		}},
+		{event.Task{Source: event.DLC, Status: " Running\n", WorkspaceID: "249407", CreatorID: "42"}, []string{
+			`status " Running\n" is not in [Failed]`, `status " Running\n" is not in [Failed]`,
+			`status " Running\n" is not in [Succeeded Failed Stopped]`,
+			"source dlc, rule wants paiflow", "source dlc, rule wants paiflow", "source dlc, rule wants paiflow",
+		}},
+		{event.Task{Source: event.PAIFlow, Status: "Failed", JobName: "run-9", WorkspaceID: "111"}, []string{
+			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
+			`pipeline "run-9" is not in [p-1 ctr]`, "", `status "Failed" is not in [Succeeded]`,
+		}},
 		{event.Task{Source: event.PAIFlow, Status: "Running"}, []string{
 			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
-			"event has no pipeline, rule wants [p-1 ctr]", "status Running is not in [Failed]", "event has no workspace, rule wants 111",
+			"event has no pipeline or run name, rule wants [p-1 ctr]", `status "Running" is not in [Failed]`, "event has no workspace, rule wants 111",
 		}},
 		{event.Task{Source: event.DLC, WorkspaceID: "249407"}, []string{
 			"event has no status, rule wants [Failed]", "event has no status, rule wants [Failed]",

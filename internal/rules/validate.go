@@ -43,6 +43,9 @@ func build(raw *rawDoc, ps *problems) *Set {
 	return newSet(rules, fields, warnings)
 }
 
+// buildFields checks the `fields:` section with event.CheckField, the same
+// judge event.NewParser uses, so every problem in it is reported here, with
+// its line, together with the rest of the document's.
 func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
 	if len(raw.fields) == 0 {
 		return nil
@@ -50,21 +53,23 @@ func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
 	out := map[event.Source]map[string]string{}
 	for _, src := range sortedKeys(raw.fields) {
 		s := event.Source(src)
-		if !s.Valid() {
-			ps.add(raw.fieldsLine, "", "fields: unknown source %q (want dlc or paiflow)", src)
+		if err := event.CheckField(s, "", ""); err != nil {
+			ps.add(raw.fieldsLine, "", "fields: %q: %v", src, err)
 			continue
 		}
 		m := map[string]string{}
 		fs := raw.fields[src]
 		for _, name := range sortedKeys(fs) {
 			v := &validator{ps: ps}
-			if path, ok := v.str(fs[name], "fields."+src+"."+name); ok {
-				if path == "" {
-					ps.add(fs[name].line, "", "fields.%s.%s: empty path", src, name)
-					continue
-				}
-				m[name] = path
+			path, ok := v.str(fs[name], "fields."+src+"."+name)
+			if !ok {
+				continue
 			}
+			if err := event.CheckField(s, name, path); err != nil {
+				ps.add(fs[name].line, "", "fields.%s.%s: %v", src, name, err)
+				continue
+			}
+			m[name] = strings.TrimSpace(path)
 		}
 		out[s] = m
 	}
@@ -140,6 +145,15 @@ func (v *validator) enum(s *scalar, field, what, def string, choices ...string) 
 	}
 	v.add("%s: unknown %s %s (want %s)", field, what, show(s), orList(choices))
 	return "", false
+}
+
+// sourceList is "dlc or paiflow": every source, for messages.
+func sourceList() string {
+	names := make([]string, len(event.Sources))
+	for i, s := range event.Sources {
+		names[i] = string(s)
+	}
+	return orList(names)
 }
 
 func orList(choices []string) string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
 // rule wraps rule lines (indented by four) into a document with a valid
@@ -128,10 +130,11 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`line 6: rules[0] "a": target: unknown key "at_mobiles" (did you mean "atMobiles"?)`}},
 		{"duplicate key", doc("  - name: a\n    source: dlc\n    source: paiflow\n", okTarget),
 			[]string{`line 4: rules[0] "a": duplicate key "source"`}},
-		{"fields", "fields:\n  dsw: {jobId: x}\n  dlc: {jobId: \"\", status: [a]}\n" + doc("  - name: a\n    source: dlc\n", okTarget), []string{
+		{"fields", "fields:\n  eas: {jobId: x}\n  dlc: {jobId: \"\", status: [a], jobID: x}\n" + doc("  - name: a\n    source: dlc\n", okTarget), []string{
 			`line 3: fields.dlc.status: want a single value, not a list or mapping`,
+			`line 3: fields.dlc.jobID: unknown field (known: ` + strings.Join(event.FieldNames, ", ") + `)`,
 			`line 3: fields.dlc.jobId: empty path`,
-			`line 1: fields: unknown source "dsw" (want dlc or paiflow)`}},
+			`line 1: fields: "eas": unknown source (want dlc or paiflow)`}},
 		{"fields not a mapping", "fields: [a]\n" + doc("  - name: a\n    source: dlc\n", okTarget),
 			[]string{`line 1: fields: want a mapping (key: value lines)`}},
 		{"yaml syntax", "rules:\n  - name: a\n   source: dlc\n", []string{"yaml: line 1: did not find expected '-' indicator"}},
