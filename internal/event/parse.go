@@ -147,19 +147,26 @@ var defaultParser Parser
 // body is empty or not JSON; anything else that gives no Task is a Skip.
 // EventTime falls back to received when the event's own time is unreadable.
 func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
-	if p == nil {
-		p = &defaultParser
+	st := state{p: p, received: received}
+	if err := st.read(body); err != nil {
+		return Batch{}, err
+	}
+	return st.b, nil
+}
+
+// read reads one delivery into st.
+func (st *state) read(body []byte) error {
+	if st.p == nil {
+		st.p = &defaultParser
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return Batch{}, errors.New("event: body is empty")
+		return errors.New("event: body is empty")
 	}
 	if !gjson.ValidBytes(body) {
-		return Batch{}, notJSON(body)
+		return notJSON(body)
 	}
 	// One copy: every string in the Tasks is a substring of it.
-	s := string(body)
-	st := state{p: p, received: received}
-	root := gjson.Parse(s)
+	root := gjson.Parse(string(body))
 	switch {
 	case root.IsArray():
 		st.array(root)
@@ -170,7 +177,7 @@ func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
 	default:
 		st.skip("", "body is a JSON "+kind(root)+", not an event object")
 	}
-	return st.b, nil
+	return nil
 }
 
 // notJSON says where the body stops being JSON. gjson only says whether it
@@ -208,6 +215,18 @@ type state struct {
 	b        Batch
 	received time.Time
 	n        int // index of the next event or element
+
+	// With inspect set, every event object read and the index of every
+	// Task are kept, for Inspect.
+	inspect bool
+	objs    []eventObj
+	taskIdx []int
+}
+
+// eventObj is one event object of a delivery and its index.
+type eventObj struct {
+	n int
+	v gjson.Result
 }
 
 func (st *state) skip(id, reason string) {
@@ -251,6 +270,7 @@ type envelope struct {
 	region, awsRegion, spec   string
 	data, detail, records     gjson.Result
 	hasData, aws, hasEnvelope bool
+	regionKey                 string // the key region was read from
 }
 
 func (e *envelope) see(key string, v gjson.Result) {
@@ -297,8 +317,12 @@ func (st *state) object(v gjson.Result, sqs bool) {
 		st.sqs(env.records)
 		return
 	}
+	if st.inspect {
+		st.objs = append(st.objs, eventObj{st.n, v})
+	}
+	env.regionKey = "aliyunregionid"
 	if env.region == "" {
-		env.region = env.awsRegion
+		env.region, env.regionKey = env.awsRegion, "region"
 	}
 	if env.aws {
 		if env.source == "aws.sagemaker" {
@@ -558,12 +582,24 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		t.EventTime = st.received
 	}
 	if t.Region == "" {
-		t.Region = firstNonEmpty(env.region, subjectRegion(env.subject))
+		t.Region = env.region
+		if t.From != nil && t.Region != "" {
+			t.From.paths[fRegion] = env.regionKey
+		}
+		if t.Region == "" {
+			t.Region = subjectRegion(env.subject)
+			if t.From != nil && t.Region != "" {
+				t.From.paths[fRegion] = "subject"
+			}
+		}
 	}
 	if t.WorkspaceName == "" {
 		t.WorkspaceName, _ = strings.CutPrefix(env.bus, "pai-system-")
 		if t.WorkspaceName == env.bus {
 			t.WorkspaceName = ""
+		}
+		if t.From != nil && t.WorkspaceName != "" {
+			t.From.paths[fWorkspaceName] = "aliyuneventbusname"
 		}
 	}
 	if sm == smPipeline && t.PipelineName == "" {
@@ -592,6 +628,9 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		t.ConsoleURL = consoleURL(&t)
 	}
 	st.b.Tasks = append(st.b.Tasks, t)
+	if st.inspect {
+		st.taskIdx = append(st.taskIdx, st.n)
+	}
 	st.n++
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,8 +52,9 @@ func with(t Task, edit func(*Task)) Task { edit(&t); return t }
 // sampleWants is what every file in events/ must give. TestSamples fails
 // for a sample file missing here, so a new sample cannot go unasserted.
 var sampleWants = map[string]struct {
-	tasks []Task
-	skips []Skip
+	tasks      []Task
+	skips      []Skip
+	unreadable []string // reasons
 }{
 	"dlc-failed.json": {tasks: []Task{sampleC}},
 	"dlc-succeeded.json": {tasks: []Task{{
@@ -161,6 +163,8 @@ var sampleWants = map[string]struct {
 		PipelineName: "myPipeline-123",
 		Started:      ts("2021-03-15T16:03:13Z"), Finished: ts("2021-03-15T16:10:10Z"), Duration: 6*time.Minute + 57*time.Second,
 	}}},
+	// A PAI event whose keys the parser does not know: loud, never a skip.
+	"pai-unknown-keys.json": {unreadable: []string{`PAI event is neither DLC nor PAIFlow (type "pai:Job:StateChanged")`}},
 	"oss-object-created.json": {skips: []Skip{{Index: 0, EventID: "1CF2B5AC9D5B4A6D8C1B2A3F4E5D6C7B", Reason: `source "acs.oss" is not PAI`}}},
 }
 
@@ -194,6 +198,13 @@ func TestSamples(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			checkBatch(t, b, want.tasks, want.skips)
+			var reasons []string
+			for _, u := range b.Unreadable {
+				reasons = append(reasons, u.Reason)
+			}
+			if !slices.Equal(reasons, want.unreadable) {
+				t.Errorf("unreadable = %q, want %q", reasons, want.unreadable)
+			}
 		})
 	}
 }
