@@ -164,7 +164,7 @@ var sampleWants = map[string]struct {
 		Started:      ts("2021-03-15T16:03:13Z"), Finished: ts("2021-03-15T16:10:10Z"), Duration: 6*time.Minute + 57*time.Second,
 	}}},
 	// A PAI event whose keys the parser does not know: loud, never a skip.
-	"pai-unknown-keys.json": {unreadable: []string{`PAI event is neither DLC nor PAIFlow (type "pai:Job:StateChanged")`}},
+	"pai-unknown-keys.json":   {unreadable: []string{`PAI event is neither DLC nor PAIFlow (type "pai:Job:StateChanged")`}},
 	"oss-object-created.json": {skips: []Skip{{Index: 0, EventID: "1CF2B5AC9D5B4A6D8C1B2A3F4E5D6C7B", Reason: `source "acs.oss" is not PAI`}}},
 }
 
