@@ -2,7 +2,8 @@
 // events in, signed DingTalk robot messages out. It runs on Function Compute
 // (FC_RUNTIME_API), AWS Lambda (AWS_LAMBDA_RUNTIME_API) or, with neither
 // set, locally: `notifier [-explain] [FILE...]` handles each file (stdin when
-// none) as one invocation and prints its result as a JSON line.
+// none) as one invocation and prints its result as a JSON line, and
+// `notifier -inspect FILE...` shows which key each field is read from.
 package main
 
 import (
@@ -10,13 +11,18 @@ import (
 	"flag"
 	"os"
 
+	"github.com/pai-notifier/pai-notifier/internal/inspect"
 	"github.com/pai-notifier/pai-notifier/internal/notify"
 	"github.com/pai-notifier/pai-notifier/internal/platform"
 )
 
 func main() {
-	explain := flag.Bool("explain", false, "add every rule's verdict for each event to the result")
+	explain := flag.Bool("explain", false, "add every rule's verdict, and the key each field was read from, for each event to the result")
+	inspectFiles := flag.Bool("inspect", false, "send nothing: show each event's keys, the field each was read into, and a fields: block for the rest")
 	flag.Parse()
+	if *inspectFiles {
+		os.Exit(inspect.Run(os.Getenv, flag.Args(), os.Stdin, os.Stdout, os.Stderr))
+	}
 	logger := platform.Logger(os.Stderr, platform.LogLevel(os.Getenv("LOG_LEVEL")))
 	n := notify.FromEnv(os.Getenv, logger, *explain)
 	platform.RunEvents(func(ctx context.Context, payload []byte) (any, error) {

@@ -38,6 +38,8 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Not
 		}
 		if cfg.Parser, err = event.NewParser(set.Fields()); err != nil {
 			errs = append(errs, err)
+		} else if explain {
+			cfg.Parser = cfg.Parser.Traced() // explain shows where each field was read
 		}
 	}
 	if v := getenv(EnvRateLimit); v != "" {

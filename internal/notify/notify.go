@@ -165,6 +165,7 @@ type Explanation struct {
 	EventID  string          `json:"eventId"`
 	JobID    string          `json:"jobId"`
 	Status   string          `json:"status"`
+	Fields   *event.Origins  `json:"fields,omitempty"` // field name -> the key path it was read from
 	Verdicts []rules.Verdict `json:"verdicts"`
 }
 
@@ -230,7 +231,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		t := &batch.Tasks[i]
 		matched = n.cfg.Rules.Match(matched[:0], t)
 		if n.cfg.Explain {
-			res.Explain = append(res.Explain, Explanation{EventID: t.EventID, JobID: t.JobID, Status: t.Status, Verdicts: n.cfg.Rules.Explain(t)})
+			res.Explain = append(res.Explain, Explanation{EventID: t.EventID, JobID: t.JobID, Status: t.Status, Fields: t.From, Verdicts: n.cfg.Rules.Explain(t)})
 		}
 		for _, r := range matched {
 			res.Matched++

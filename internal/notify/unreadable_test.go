@@ -50,3 +50,22 @@ func TestUnreadableIsCountedAndLoudButNeverLeaksValues(t *testing.T) {
 		t.Errorf("an event value reached the log:\n%s", f.logs)
 	}
 }
+
+// -explain also says which key each field was read from.
+func TestExplainShowsFieldPaths(t *testing.T) {
+	n := FromEnv(func(k string) string {
+		if k == "NOTIFY_RULES" {
+			return testRules
+		}
+		return ""
+	}, nil, true)
+	n.cfg.Sender = &scriptedSender{}
+	res, err := n.Handle(ctxWithin(t, 5*time.Second), []byte(`{"id":"e1","source":"acs.pai","type":"pai:DLC:X","data":{"job":{"JobId":"dlc1","state":"Running"}}}`))
+	if err != nil || len(res.Explain) != 1 {
+		t.Fatalf("Handle = %+v, %v", res, err)
+	}
+	b, _ := json.Marshal(res.Explain[0])
+	if !strings.Contains(string(b), `"fields":{"jobId":"data.job.JobId","status":"data.job.state"}`) {
+		t.Errorf("explanation %s lacks the field paths", b)
+	}
+}

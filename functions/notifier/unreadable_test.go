@@ -1,0 +1,80 @@
+package main
+
+// The BUILT notifier on a PAI event in a shape it cannot read: local mode
+// counts it and logs it loudly (names only), and -inspect maps it.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
+)
+
+func runLocal(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs the notifier")
+	}
+	bin := runtimetest.Build(t, "./functions/notifier", runtimetest.FC)
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+const unknownKeys = "../../events/pai-unknown-keys.json"
+
+func TestBuiltUnreadableIsLoud(t *testing.T) {
+	rules := `{"rules":[{"name":"all","source":"dlc","events":"failed","target":{"webhook":"http://127.0.0.1:9/robot/send?access_token=x"}}]}`
+	out, logs, code := runLocal(t, []string{"NOTIFY_RULES=" + rules}, unknownKeys)
+	if code != 0 {
+		t.Fatalf("exit %d: an unreadable event must not fail the invocation\n%s\n%s", code, out, logs)
+	}
+	var res struct{ Events, Unreadable, Skipped int }
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Unreadable != 1 || res.Events != 0 || res.Skipped != 0 {
+		t.Fatalf("result %q (%v), want unreadable 1", out, err)
+	}
+	var warned bool
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, `"eventId":"6f1e2d3c-0000-4a5b-9c8d-0000000000aa"`) &&
+			strings.Contains(line, `"data.jobInfo.lifecycle.current"`) {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no WARN line with the event id and key paths:\n%s", logs)
+	}
+	body, _ := os.ReadFile(unknownKeys)
+	for _, v := range []string{"dlc7unknownkeys", "llm-pretrain-13b", "FAILED", "211790764591639068", "leilei", "249407"} {
+		if !bytes.Contains(body, []byte(v)) {
+			t.Fatalf("sample lost value %q", v)
+		}
+		if strings.Contains(logs, v) {
+			t.Errorf("the value %q reached the log:\n%s", v, logs)
+		}
+	}
+}
+
+func TestBuiltInspect(t *testing.T) {
+	out, errs, code := runLocal(t, nil, "-inspect", unknownKeys)
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (an event gave no task)\n%s", code, errs)
+	}
+	for _, s := range []string{"unreadable: ", "missing: jobId (required), status (required)",
+		"fields:\n  dlc:\n    jobId: data.jobInfo.uuid\n    status: data.jobInfo.lifecycle.current\n"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("-inspect output lacks %q:\n%s", s, out)
+		}
+	}
+}
