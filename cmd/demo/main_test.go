@@ -19,7 +19,7 @@ func TestDemo(t *testing.T) {
 	if err := run(context.Background(), "../../events", &out, false); err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out.String())
 	}
-	summary := regexp.MustCompile(`demo: (\d+) events, (\d+) matched, (\d+) sent, 0 failed, (\d+) skipped, (\d+) suppressed; robot accepted (\d+) signed message\(s\), rejected 0`).FindStringSubmatch(out.String())
+	summary := regexp.MustCompile(`demo: (\d+) events, (\d+) matched, (\d+) sent, 0 failed, (\d+) skipped, 1 unreadable, (\d+) suppressed; robot accepted (\d+) signed message\(s\), rejected 0`).FindStringSubmatch(out.String())
 	if summary == nil {
 		t.Fatalf("no summary line in:\n%s", out.String())
 	}
@@ -28,7 +28,8 @@ func TestDemo(t *testing.T) {
 	if sent == 0 || sent != accepted {
 		t.Errorf("sent %d, accepted %d", sent, accepted)
 	}
-	for _, want := range []string{"DLC任务通知", "DLC job", "PAIFlow", "@13800000000", "oss-object-created.json"} {
+	for _, want := range []string{"DLC任务通知", "DLC job", "PAIFlow", "@13800000000", "oss-object-created.json",
+		"1 UNREADABLE", "notifier -inspect", "    jobId: data.jobInfo.uuid"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
