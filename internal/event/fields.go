@@ -15,6 +15,7 @@ const (
 	fRunID
 	fJobName
 	fJobType
+	fVersion
 	fStatus
 	fWorkspaceID
 	fWorkspaceName
@@ -49,11 +50,12 @@ var fieldSpecs = [numFields]struct {
 	name string
 	keys []string
 }{
-	fJobID:         {"jobId", []string{"JobId", "Id", "Identifier"}},
+	fJobID:         {"jobId", []string{"JobId", "InstanceId", "ModelId", "Id", "Identifier"}},
 	fRunID:         {"runId", []string{"PipelineRunId", "RunId", "FlowRunId"}},
-	fJobName:       {"jobName", []string{"DisplayName", "JobName", "RunName", "PipelineRunName", "Name"}},
+	fJobName:       {"jobName", []string{"DisplayName", "JobName", "RunName", "PipelineRunName", "InstanceName", "ModelName", "Name"}},
 	fJobType:       {"jobType", []string{"JobType"}},
-	fStatus:        {"status", []string{"Status", "JobStatus", "RunStatus", "PipelineRunStatus", "NewStatus", "State", "JobState", "Phase"}},
+	fVersion:       {"version", []string{"VersionName", "ModelVersion", "Version"}},
+	fStatus:        {"status", []string{"Status", "JobStatus", "RunStatus", "PipelineRunStatus", "InstanceStatus", "ApprovalStatus", "NewStatus", "State", "JobState", "Phase"}},
 	fWorkspaceID:   {"workspaceId", []string{"WorkspaceId"}},
 	fWorkspaceName: {"workspaceName", []string{"WorkspaceName"}},
 	fRegion:        {"region", []string{"RegionId", "Region"}},

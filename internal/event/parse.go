@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,8 +42,9 @@ type Skip struct {
 // Parser reads deliveries into Tasks. The zero Parser reads with the default
 // keys only. A Parser is immutable and safe for concurrent use.
 type Parser struct {
-	overrides [2][]override // by srcIndex
-	trace     bool          // record where each field was read (Task.From)
+	overrides map[Source][]override
+	kinds     []KindRule
+	trace     bool // record where each field was read (Task.From)
 }
 
 // Traced returns a copy of p that records in each Task where every field was
@@ -61,22 +63,25 @@ type override struct {
 	path string
 }
 
-func srcIndex(s Source) int {
-	if s == PAIFlow {
-		return 1
-	}
-	return 0
-}
-
 // NewParser builds a parser. overrides maps source -> field name -> gjson
 // path evaluated against the event object (the CloudEvent envelope, or the
 // AWS envelope), e.g. {"dlc": {"jobId": "data.detail.JobId"}}. Field names
 // are the lowerCamel names in FieldNames. An entry CheckField rejects is an
 // error naming it. An override wins over the default keys when its path
 // finds a value and leaves them in place when it does not.
-func NewParser(overrides map[Source]map[string]string) (*Parser, error) {
-	p := &Parser{}
+//
+// kinds are the document's `kinds:` entries, each checked by CheckKindRule.
+func NewParser(overrides map[Source]map[string]string, kinds ...KindRule) (*Parser, error) {
+	p := &Parser{overrides: map[Source][]override{}}
 	var errs []error
+	for _, k := range kinds {
+		if err := CheckKindRule(k); err != nil {
+			errs = append(errs, fmt.Errorf("kinds.%s: %w", k.Kind, err))
+			continue
+		}
+		k.Kind, _ = ParseKind(string(k.Kind))
+		p.kinds = append(p.kinds, k)
+	}
 	for _, src := range slices.Sorted(mapKeys(overrides)) {
 		if err := CheckField(src, "", ""); err != nil {
 			errs = append(errs, fmt.Errorf("fields.%s: %w", src, err))
@@ -88,7 +93,7 @@ func NewParser(overrides map[Source]map[string]string) (*Parser, error) {
 				errs = append(errs, fmt.Errorf("fields.%s.%s: %w", src, name, err))
 				continue
 			}
-			p.overrides[srcIndex(src)] = append(p.overrides[srcIndex(src)], override{fieldByName[name], strings.TrimSpace(fields[name])})
+			p.overrides[src] = append(p.overrides[src], override{fieldByName[name], strings.TrimSpace(fields[name])})
 		}
 	}
 	if len(errs) > 0 {
@@ -400,13 +405,16 @@ func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result, prefix st
 		switch {
 		case hasPrefixFold(jobID, "dlc"):
 			src = DLC
+		case hasPrefixFold(jobID, "dsw"):
+			src = DSW
 		case r.has(fRunID), r.has(fPipelineID), hasPrefixFold(jobID, "flow"):
 			src = PAIFlow
 		case r.rank[fJobID] == 1:
 			src = DLC
 		case r.has(fJobID):
-			// An id found under a "job" or "pipeline" object says which.
-			src = productOfPath(r.path[fJobID])
+			// The key or object an id or status was found in says which:
+			// data.InstanceId, data.job.id, data.ApprovalStatus.
+			src = cmp.Or(productOfPath(r.path[fJobID]), productOfPath(r.path[fStatus]))
 		}
 	}
 	if src == "" || !isPAI {
@@ -426,7 +434,7 @@ func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result, prefix st
 		st.skip(env.id, fmt.Sprintf("source %q is not PAI", env.source))
 		return
 	case src == "":
-		st.unreadable(v, env, fmt.Sprintf("PAI event is neither DLC nor PAIFlow (type %q)", env.typ))
+		st.unreadable(v, env, fmt.Sprintf("PAI event of no known product (dlc, paiflow, dsw or model; type %q)", env.typ))
 		return
 	}
 	st.finish(v, env, &r, src, notSageMaker)
@@ -440,7 +448,7 @@ func (st *state) unreadable(v gjson.Result, env *envelope, reason string) {
 
 // idOverrideFinds reports whether s's jobId or runId override finds a value in v.
 func (p *Parser) idOverrideFinds(s Source, v gjson.Result) bool {
-	for _, o := range p.overrides[srcIndex(s)] {
+	for _, o := range p.overrides[s] {
 		if (o.f == fJobID || o.f == fRunID) && usable(gjson.Get(v.Raw, o.path)) {
 			return true
 		}
@@ -448,25 +456,38 @@ func (p *Parser) idOverrideFinds(s Source, v gjson.Result) bool {
 	return false
 }
 
-// productOf tells DLC from PAIFlow by the words in an envelope string.
+// productOf tells the PAI product by the words in an envelope string.
 func productOf(s string) Source {
 	switch {
 	case containsFold(s, "dlc"):
 		return DLC
+	case containsFold(s, "dsw"):
+		return DSW
 	case containsFold(s, "flow"), containsFold(s, "pipeline"):
 		return PAIFlow
+	case containsFold(s, "model"):
+		return Model
 	}
 	return ""
 }
 
-// productOfPath tells the product by the objects an id was found in:
-// data.job.id is a DLC job, data.pipelineRun.id a PAIFlow run.
+// productOfPath tells the product by the key and objects a value was found
+// in: data.job.id is a DLC job, data.pipelineRun.id a PAIFlow run,
+// data.InstanceId a DSW instance, data.ApprovalStatus a model version.
 func productOfPath(path string) Source {
-	dir, _ := cutLast(path)
+	if path == "" {
+		return ""
+	}
+	dir, key := cutLast(path)
 	if s := productOf(dir); s != "" {
 		return s
 	}
-	if containsFold(dir, "job") {
+	switch {
+	case containsFold(key, "instance"):
+		return DSW
+	case containsFold(key, "approval"), containsFold(key, "model"):
+		return Model
+	case containsFold(dir, "job"):
 		return DLC
 	}
 	return ""
@@ -503,7 +524,7 @@ func statusFromType(src Source, typ string) string {
 // finish applies overrides, checks the id and status and appends the Task.
 func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm smKind) {
 	var overridden [numFields]bool
-	for _, o := range st.p.overrides[srcIndex(src)] {
+	for _, o := range st.p.overrides[src] {
 		overridden[o.f] = r.set(o.f, gjson.Get(v.Raw, o.path), o.path)
 	}
 	status := TrimStatus(r.str(fStatus))
@@ -542,6 +563,7 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		Source:        src,
 		JobID:         jobID,
 		JobType:       r.str(fJobType),
+		Version:       r.str(fVersion),
 		Status:        status,
 		JobName:       r.str(fJobName),
 		WorkspaceID:   r.str(fWorkspaceID),
@@ -624,9 +646,10 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 	} else if t.From != nil {
 		t.From.paths[fConsoleURL] = ""
 	}
-	if t.ConsoleURL == "" && sm == notSageMaker {
-		t.ConsoleURL = consoleURL(&t)
+	if t.ConsoleURL == "" {
+		t.ConsoleURL = consoleURL(&t, sm)
 	}
+	t.Kinds = st.p.kindsOf(&t, v)
 	st.b.Tasks = append(st.b.Tasks, t)
 	if st.inspect {
 		st.taskIdx = append(st.taskIdx, st.n)
@@ -653,22 +676,35 @@ func seconds(v gjson.Result) time.Duration {
 
 const consoleBase = "https://pai.console.aliyun.com/?regionId="
 
-// consoleURL builds a PAI console link from region, workspace and id.
-// DLC uses the form PAI's own notifications carry (pai-events.md §3.3).
-// No PAIFlow run URL is verified anywhere public (§4), so a PAIFlow event
-// links to its workspace's overview rather than to a guessed page.
-func consoleURL(t *Task) string {
+// consoleURL builds a console link from region, workspace and id. DLC uses
+// the form PAI's own notifications carry (a DLC notification PAI sent,
+// captured in github.com/gali-leilei/bullet tests/artifacts/aliyun.jsonl).
+// No PAIFlow run, DSW instance or model version URL is published, so those
+// link to their workspace's overview rather than to a guessed page. A
+// SageMaker training job links to its page in its region's SageMaker
+// console, a pipeline execution to that console's home.
+func consoleURL(t *Task, sm smKind) string {
+	q := url.QueryEscape
+	if t.Source == SageMaker {
+		if !regionLike(t.Region) {
+			return ""
+		}
+		home := "https://" + t.Region + ".console.aws.amazon.com/sagemaker/home?region=" + t.Region
+		if sm == smTraining && t.JobID != "" {
+			return home + "#/jobs/" + url.PathEscape(t.JobID)
+		}
+		return home
+	}
 	if t.Region == "" || t.WorkspaceID == "" {
 		return ""
 	}
-	q := url.QueryEscape
 	switch t.Source {
 	case DLC:
 		if t.JobID == "" {
 			return ""
 		}
 		return consoleBase + q(t.Region) + "&workspaceId=" + q(t.WorkspaceID) + "#/job/detail?jobId=" + q(t.JobID) + "&page=jobs"
-	case PAIFlow:
+	case PAIFlow, DSW, Model:
 		return consoleBase + q(t.Region) + "&workspaceId=" + q(t.WorkspaceID) + "#/workspace/overview"
 	}
 	return ""

@@ -203,13 +203,18 @@ func TestRecognition(t *testing.T) {
 		{"not PAI", `{"id":"o1","source":"acs.oss","type":"oss:ObjectCreated:PutObject","data":{"Status":"Failed","Id":"x"}}`, "", `source "acs.oss" is not PAI`, ""},
 		{"not PAI despite flow words", `{"id":"o1","source":"acs.dataworks","type":"dataworks:Flow:Done","data":{"Status":"Failed"}}`, "", `source "acs.dataworks" is not PAI`, ""},
 		{"no source, no id", `{"Status":"Failed"}`, "", "event has no source and no PAI job or run id", ""},
-		{"PAI but another product", `{"id":"d1","source":"acs.pai","type":"pai:EAS:ServiceStatusChanged","data":{"ServiceName":"s","Status":"Running"}}`, "", "",
-			`PAI event is neither DLC nor PAIFlow (type "pai:EAS:ServiceStatusChanged")`},
+		{"PAI but another product", `{"id":"d1","source":"acs.pai","type":"pai:EAS:ServiceStatusChanged","data":{"ServiceId":"s","Status":"Running"}}`, "", "",
+			`PAI event of no known product (dlc, paiflow, dsw or model; type "pai:EAS:ServiceStatusChanged")`},
+		{"type says DSW", `{"source":"acs.pai","type":"pai:DSW:InstanceStatusChanged","data":{"InstanceId":"i1","Status":"Running"}}`, DSW, "", ""},
+		{"data: dsw instance id", `{"source":"acs.pai","type":"x","data":{"InstanceId":"dsw-1a2b","Status":"Stopped"}}`, DSW, "", ""},
+		{"data: instance id key", `{"source":"acs.pai","data":{"InstanceId":"i-1","Status":"Stopped"}}`, DSW, "", ""},
+		{"type says model", `{"source":"acs.pai","type":"pai:ModelManagement:ModelVersionStatusChanged","data":{"ModelId":"m1","ApprovalStatus":"Approved"}}`, Model, "", ""},
+		{"data: model id and approval status", `{"source":"acs.pai","data":{"ModelId":"m1","ApprovalStatus":"Rejected"}}`, Model, "", ""},
 		{"no status", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X","data":{"JobId":"dlc1"}}`, "", "", "no status field"},
 		{"no job id", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X","data":{"Status":"Failed"}}`, "", "", "no job id field"},
 		{"no data", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X"}`, "", "", "no job id and no status field"},
 		{"unknown keys on the PAI bus", `{"id":"n2","source":"custom","aliyuneventbusname":"pai-system-ws","data":{"x":{"y":"Failed"}}}`, "", "",
-			`PAI event is neither DLC nor PAIFlow (type "")`},
+			`PAI event of no known product (dlc, paiflow, dsw or model; type "")`},
 		{"aws not PAI", `{"version":"0","id":"a1","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","detail":{"state":"running"}}`, "",
 			`source "aws.ec2" is not PAI`, ""},
 		{"sagemaker other detail-type", `{"id":"a2","detail-type":"SageMaker Endpoint State Change","source":"aws.sagemaker","detail":{"EndpointStatus":"InService"}}`, "",
@@ -242,18 +247,18 @@ func TestSageMakerStatus(t *testing.T) {
 	training := map[string]string{"Completed": "Succeeded", "Failed": "Failed", "Stopped": "Stopped",
 		"InProgress": "Running", "Stopping": "Stopping", "Weird": "Weird"}
 	pipeline := map[string]string{"Executing": "Running", "Succeeded": "Succeeded", "Failed": "Failed",
-		"Stopped": "Terminated", "Stopping": "Terminating"}
+		"Stopped": "Stopped", "Stopping": "Stopping"}
 	for in, want := range training {
 		body := `{"id":"a","detail-type":"SageMaker Training Job State Change","source":"aws.sagemaker","detail":{"TrainingJobName":"j","TrainingJobStatus":"` + in + `"}}`
 		b := mustParse(t, &Parser{}, body)
-		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != DLC {
+		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != SageMaker {
 			t.Errorf("training %s: got %+v, want %s", in, b, want)
 		}
 	}
 	for in, want := range pipeline {
 		body := `{"id":"a","detail-type":"SageMaker Model Building Pipeline Execution Status Change","source":"aws.sagemaker","detail":{"pipelineExecutionArn":"e","currentPipelineExecutionStatus":"` + in + `"}}`
 		b := mustParse(t, &Parser{}, body)
-		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != PAIFlow {
+		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != SageMaker {
 			t.Errorf("pipeline %s: got %+v, want %s", in, b, want)
 		}
 	}
@@ -381,7 +386,7 @@ func TestNewParserErrors(t *testing.T) {
 		{"unknown field", map[Source]map[string]string{DLC: {"jobID": "data.x"}},
 			[]string{"fields.dlc.jobID: unknown field (known: jobId, runId, jobName, "}},
 		{"unknown source", map[Source]map[string]string{"dlcc": {"jobId": "data.x"}},
-			[]string{"fields.dlcc: unknown source (want dlc or paiflow)"}},
+			[]string{"fields.dlcc: unknown source (want dlc, paiflow, dsw, model or sagemaker)"}},
 		{"empty path", map[Source]map[string]string{PAIFlow: {"runId": "  "}},
 			[]string{"fields.paiflow.runId: empty path"}},
 		{"all reported", map[Source]map[string]string{DLC: {"bogus": "x", "status": ""}, "x": {}},

@@ -7,8 +7,8 @@ import (
 )
 
 // smKind says which SageMaker event a Task came from, so that its status is
-// translated into PAI's vocabulary and no PAI console link is built for it
-// (no SageMaker console URL format is in our references).
+// told in the words the other sources use and its console link points at
+// the right page.
 type smKind uint8
 
 const (
@@ -17,9 +17,9 @@ const (
 	smPipeline
 )
 
-// The SageMaker detail-types read, and how they map onto PAI sources
-// (pai-events.md §5): a training job is the DLC of AWS, a model building
-// pipeline execution the PAIFlow run.
+// The SageMaker detail-types read
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html).
+// Both are source sagemaker: a rule for dlc or paiflow never fires on them.
 const (
 	smTrainingType = "SageMaker Training Job State Change"
 	smPipelineType = "SageMaker Model Building Pipeline Execution Status Change"
@@ -32,7 +32,7 @@ var (
 	}
 	smPipelineStatus = map[string]string{
 		"Executing": "Running", "Succeeded": "Succeeded", "Failed": "Failed",
-		"Stopped": "Terminated", "Stopping": "Terminating",
+		"Stopped": "Stopped", "Stopping": "Stopping",
 	}
 )
 
@@ -59,11 +59,11 @@ func (st *state) sagemaker(v gjson.Result, env *envelope) {
 	)
 	switch env.typ {
 	case smTrainingType:
-		src, kind = DLC, smTraining
+		src, kind = SageMaker, smTraining
 		r.read(d, map[field]string{fJobID: "TrainingJobName", fJobName: "TrainingJobName", fStatus: "TrainingJobStatus",
 			fReasonMessage: "FailureReason", fCreated: "CreationTime", fStarted: "TrainingStartTime", fFinished: "TrainingEndTime"})
 	case smPipelineType:
-		src, kind = PAIFlow, smPipeline
+		src, kind = SageMaker, smPipeline
 		r.read(d, map[field]string{fRunID: "pipelineExecutionArn", fJobName: "pipelineExecutionDisplayName",
 			fStatus: "currentPipelineExecutionStatus", fPipelineID: "pipelineArn", fStarted: "executionStartTime",
 			fFinished: "executionEndTime", fReasonMessage: "failureReason"})

@@ -6,6 +6,7 @@ package event
 
 import (
 	"encoding/json"
+	"slices"
 	"time"
 )
 
@@ -14,17 +15,21 @@ type Source string
 
 // The sources pai-notifier understands.
 const (
-	DLC     Source = "dlc"     // DLC training jobs
-	PAIFlow Source = "paiflow" // PAIFlow (Designer) pipeline runs
+	DLC       Source = "dlc"       // DLC training jobs
+	PAIFlow   Source = "paiflow"   // PAIFlow (Designer) pipeline runs
+	DSW       Source = "dsw"       // DSW notebook instances
+	Model     Source = "model"     // model versions in PAI's model registry
+	SageMaker Source = "sagemaker" // AWS SageMaker training jobs and pipeline executions
 )
 
 // Sources lists every known source, in a stable order.
-var Sources = []Source{DLC, PAIFlow}
+var Sources = []Source{DLC, PAIFlow, DSW, Model, SageMaker}
 
 // Valid reports whether s is a known source.
-func (s Source) Valid() bool { return s == DLC || s == PAIFlow }
+func (s Source) Valid() bool { return slices.Contains(Sources, s) }
 
-// Task is one state change of one DLC job or PAIFlow pipeline run.
+// Task is one state change of one DLC job, PAIFlow pipeline run, DSW
+// instance, model version or SageMaker job.
 // Text fields are empty when the event did not carry them; time fields are
 // zero when absent or unreadable.
 type Task struct {
@@ -34,11 +39,13 @@ type Task struct {
 	EventType   string    // CloudEvents type / AWS detail-type
 	EventTime   time.Time // envelope time; the receive time when unreadable
 
-	Source  Source // dlc or paiflow
-	JobID   string // DLC job id, or PAIFlow pipeline run id
-	JobName string // display name
-	JobType string // DLC job type, e.g. PyTorchJob
-	Status  string // status as PAI sent it, e.g. "Failed"
+	Source  Source  // dlc, paiflow, dsw, model or sagemaker
+	JobID   string  // DLC job id, PAIFlow run id, DSW instance id, model id, SageMaker job name or execution ARN
+	JobName string  // display name (a model's name)
+	JobType string  // DLC job type, e.g. PyTorchJob
+	Version string  // model version
+	Status  string  // status, canonical for the source (CanonicalStatus), e.g. "Failed"
+	Kinds   KindSet // what happened: every kind the event is (failed, ended, preempted ...)
 
 	WorkspaceID   string
 	WorkspaceName string

@@ -62,7 +62,7 @@ func parser(getenv func(string) string, stderr io.Writer) *event.Parser {
 		fmt.Fprintf(stderr, "inspect: the rules do not load, so their fields: are not applied: %v\n", err)
 		return &event.Parser{}
 	}
-	p, err := event.NewParser(set.Fields())
+	p, err := event.NewParser(set.Fields(), set.Kinds()...)
 	if err != nil { // rules validated the fields already; kept for safety
 		fmt.Fprintf(stderr, "inspect: fields: %v\n", err)
 		return &event.Parser{}

@@ -36,7 +36,7 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, explain bool) *Not
 				logger.Warn("rules: " + w)
 			}
 		}
-		if cfg.Parser, err = event.NewParser(set.Fields()); err != nil {
+		if cfg.Parser, err = event.NewParser(set.Fields(), set.Kinds()...); err != nil {
 			errs = append(errs, err)
 		} else if explain {
 			cfg.Parser = cfg.Parser.Traced() // explain shows where each field was read

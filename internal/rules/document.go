@@ -40,6 +40,7 @@ type scalar struct {
 type rawDoc struct {
 	fields     map[string]map[string]*scalar
 	fieldsLine int
+	kinds      []*rawKind
 	rules      []*rawRule
 	rulesSeen  bool
 	rulesBad   bool // rules: was there but not a list (already reported)
@@ -57,11 +58,23 @@ type rawRule struct {
 	pipelines []*scalar
 	hasPipes  bool
 	pipesLine int
+	models    []*scalar
+	hasModels bool
+	timezone  *scalar
 	events    []*scalar
 	eventsSet bool
 	lang      *scalar
 	format    *scalar
 	target    *rawTarget
+}
+
+// rawKind is one entry of the kinds: section.
+type rawKind struct {
+	name     string
+	line     int
+	types    []*scalar
+	statuses []*scalar
+	path     *scalar
 }
 
 type rawTarget struct {
@@ -77,8 +90,9 @@ type rawTarget struct {
 }
 
 var (
-	topKeys    = []string{"fields", "rules"}
-	ruleKeys   = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "events", "lang", "format", "target"}
+	topKeys    = []string{"fields", "kinds", "rules"}
+	ruleKeys   = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "models", "events", "timezone", "lang", "format", "target"}
+	kindKeys   = []string{"types", "statuses", "path"}
 	targetKeys = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll"}
 )
 
@@ -396,6 +410,8 @@ func (r *reader) doc(root *yaml.Node) *rawDoc {
 		case "fields":
 			d.fieldsLine = p.kline
 			d.fields = r.fields(p.val)
+		case "kinds":
+			d.kinds = r.kinds(p.val)
 		case "rules":
 			d.rulesSeen = true
 			seq := r.resolve(p.val)
@@ -443,6 +459,38 @@ func (r *reader) fields(n *yaml.Node) map[string]map[string]*scalar {
 	return out
 }
 
+// kinds reads the kinds: section: kind name -> {types, statuses, path}.
+func (r *reader) kinds(n *yaml.Node) []*rawKind {
+	if rn := r.resolve(n); rn != nil && rn.Kind == yaml.ScalarNode && rn.ShortTag() == "!!null" {
+		return nil
+	}
+	names, ok := r.pairs(n, "", "kinds", nil)
+	if !ok {
+		return nil
+	}
+	var out []*rawKind
+	for _, k := range names {
+		rk := &rawKind{name: k.key, line: k.kline}
+		field := "kinds." + k.key
+		entries, ok := r.pairs(k.val, "", field, kindKeys)
+		if !ok {
+			continue
+		}
+		for _, e := range entries {
+			switch e.key {
+			case "types":
+				rk.types = r.list(e.val, "", field+".types", true)
+			case "statuses":
+				rk.statuses = r.list(e.val, "", field+".statuses", true)
+			case "path":
+				rk.path = r.scalar(e.val, "", field+".path")
+			}
+		}
+		out = append(out, rk)
+	}
+	return out
+}
+
 func (r *reader) rule(i int, n *yaml.Node) *rawRule {
 	rr := &rawRule{line: lineOf(n), where: fmt.Sprintf("rules[%d]", i)}
 	// The name labels every other message, so find it first.
@@ -478,9 +526,14 @@ func (r *reader) rule(i int, n *yaml.Node) *rawRule {
 		case "pipelines":
 			rr.hasPipes, rr.pipesLine = true, p.kline
 			rr.pipelines = r.list(p.val, rr.where, p.key, false)
+		case "models":
+			rr.hasModels = true
+			rr.models = r.list(p.val, rr.where, p.key, false)
 		case "events":
 			rr.eventsSet = true
 			rr.events = r.list(p.val, rr.where, p.key, true)
+		case "timezone":
+			rr.timezone = r.scalar(p.val, rr.where, p.key)
 		case "lang":
 			rr.lang = r.scalar(p.val, rr.where, p.key)
 		case "format":

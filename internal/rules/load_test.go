@@ -19,7 +19,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(good, []byte(matchDoc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bad, []byte("rules:\n  - name: a\n    source: dsw\n    target: {webhook: \""+testHook+"\", secret: "+testSecret+"}\n"), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte("rules:\n  - name: a\n    source: eas\n    target: {webhook: \""+testHook+"\", secret: "+testSecret+"}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	const inline = "rules: [{name: inline, source: paiflow, target: {webhook: \"${HOOK}\"}}]"
@@ -50,7 +50,7 @@ func TestLoad(t *testing.T) {
 		{name: "file is a directory", env: map[string]string{"NOTIFY_RULES_FILE": dir},
 			err: "NOTIFY_RULES_FILE: cannot read " + dir + ": is a directory"},
 		{name: "file invalid", env: map[string]string{"NOTIFY_RULES_FILE": bad}, problem: true,
-			err: "NOTIFY_RULES_FILE " + bad + `: rules[0] "a": source: unknown source "dsw" (want dlc or paiflow)`},
+			err: "NOTIFY_RULES_FILE " + bad + `: rules[0] "a": source: unknown source "eas" (want dlc, paiflow, dsw, model or sagemaker)`},
 		{name: "webhook only", env: map[string]string{"DINGTALK_WEBHOOK": testHook}, names: []string{"default"}},
 		{name: "webhook, secret and keyword", env: map[string]string{"DINGTALK_WEBHOOK": testHook, "DINGTALK_SECRET": testSecret, "DINGTALK_KEYWORD": "PAI"}, names: []string{"default"}},
 		{name: "webhook is a bare token", env: map[string]string{"DINGTALK_WEBHOOK": testToken, "DINGTALK_SECRET": testSecret}, problem: true,
@@ -96,7 +96,7 @@ func TestDefaultRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := s.Rule("default")
-	want := Rule{Name: "default", Source: "", Scope: ScopeWorkspace, Events: []string{"Failed"}, Lang: "zh", Format: "markdown",
+	want := Rule{Name: "default", Source: "", Scope: ScopeWorkspace, Events: []string{"failed"}, Lang: "zh", Format: "markdown",
 		Target: Target{Type: "dingtalk", Webhook: testHook, Secret: "nosec", Keyword: "PAI"}}
 	if r == nil || !equalRule(*r, want) {
 		t.Fatalf("got %+v\nwant %+v", r, want)
@@ -123,10 +123,10 @@ func TestDefaultRule(t *testing.T) {
 			t.Errorf("%+v: Match %v, Explain %+v; want %v", c.task, got, v, c.match)
 		}
 	}
-	if v := s.Explain(&event.Task{Source: event.DLC, Status: "Running"})[0]; v.Reason != `status "Running" is not in [Failed]` {
+	if v := s.Explain(&event.Task{Source: event.DLC, Status: "Running"})[0]; v.Reason != `status "Running" (running) is not in [failed]` {
 		t.Errorf("reason %q", v.Reason)
 	}
-	if v := s.Explain(&event.Task{Source: "eas", Status: "Failed"})[0]; v.Reason != `source "eas" is not dlc or paiflow` {
+	if v := s.Explain(&event.Task{Source: "eas", Status: "Failed"})[0]; v.Reason != `source "eas" is not dlc, paiflow, dsw, model or sagemaker` {
 		t.Errorf("reason %q", v.Reason)
 	}
 }

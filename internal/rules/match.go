@@ -9,38 +9,47 @@ import (
 )
 
 // indexKey is what an event must share with a rule for the rule to be worth
-// checking: source, canonical status, and workspace ("" for rules that take
-// any workspace). With it an event looks only at the few rules that can
-// match, however many rules the document holds.
+// testing: source, workspace ("" for rules that take any workspace), and a
+// raw status or a kind the rule fires on. With it an event looks only at the
+// few rules that can match, however many rules the document holds.
 type indexKey struct {
 	src    event.Source
 	ws     string
 	status string
+	kind   event.Kind
 }
 
 func buildIndex(rules []*Rule) map[indexKey][]int32 {
 	idx := map[indexKey][]int32{}
+	file := func(k indexKey, i int) {
+		// An entry listed twice must not file the rule twice.
+		if l := idx[k]; len(l) == 0 || l[len(l)-1] != int32(i) {
+			idx[k] = append(l, int32(i))
+		}
+	}
 	for i, r := range rules {
 		for _, src := range event.Sources {
 			if r.Source != "" && r.Source != src {
 				continue
 			}
-			for _, st := range r.Events {
-				// Events are canonical for the rule's source; a source-less
-				// rule's status is filed under the sources that know it.
-				if c, ok := event.CanonicalStatus(src, st); !ok || c != st {
-					continue
-				}
-				k := indexKey{src, r.WorkspaceID, st}
-				// A status listed twice must not file the rule twice.
-				if l := idx[k]; len(l) == 0 || l[len(l)-1] != int32(i) {
-					idx[k] = append(l, int32(i))
+			for _, k := range r.kinds.List() {
+				file(indexKey{src: src, ws: r.WorkspaceID, kind: k}, i)
+			}
+			for _, st := range r.statuses {
+				// A source-less rule's status is filed under the sources
+				// that know it.
+				if c, ok := event.CanonicalStatus(src, st); ok && c == st {
+					file(indexKey{src: src, ws: r.WorkspaceID, status: st}, i)
 				}
 			}
 		}
 	}
 	return idx
 }
+
+// maxLists bounds the index lists one event reads: its status and each of
+// its kinds, each for any workspace and for its own.
+const maxLists = 2 * 16
 
 // Match appends to dst the rules matching t, in document order. It does not
 // allocate when dst has room. The index only narrows the rules worth
@@ -49,28 +58,57 @@ func (s *Set) Match(dst []*Rule, t *event.Task) []*Rule {
 	if t == nil || !t.Source.Valid() {
 		return dst
 	}
-	status, ok := event.CanonicalStatus(t.Source, t.Status)
-	if !ok {
-		return dst
-	}
-	anyWS := s.index[indexKey{t.Source, "", status}]
-	var ws []int32
-	if t.WorkspaceID != "" {
-		ws = s.index[indexKey{t.Source, t.WorkspaceID, status}]
-	}
-	// Both lists are in document order; merge them to keep it.
-	for len(anyWS) > 0 || len(ws) > 0 {
-		var i int32
-		if len(ws) == 0 || (len(anyWS) > 0 && anyWS[0] < ws[0]) {
-			i, anyWS = anyWS[0], anyWS[1:]
-		} else {
-			i, ws = ws[0], ws[1:]
+	status, _ := event.CanonicalStatus(t.Source, t.Status)
+	var lists [maxLists][]int32
+	n := 0
+	add := func(k indexKey) {
+		k.ws = ""
+		if l := s.index[k]; len(l) > 0 && n < maxLists {
+			lists[n], n = l, n+1
 		}
+		if t.WorkspaceID != "" {
+			k.ws = t.WorkspaceID
+			if l := s.index[k]; len(l) > 0 && n < maxLists {
+				lists[n], n = l, n+1
+			}
+		}
+	}
+	add(indexKey{src: t.Source, status: status})
+	kinds := taskKinds(t, status)
+	for _, k := range event.Kinds {
+		if kinds.Has(k) {
+			add(indexKey{src: t.Source, kind: k})
+		}
+	}
+	// Every list is in document order; merge them to keep it, testing each
+	// rule once.
+	last := int32(-1)
+	for {
+		best := -1
+		for j := range n {
+			if len(lists[j]) > 0 && (best < 0 || lists[j][0] < lists[best][0]) {
+				best = j
+			}
+		}
+		if best < 0 {
+			return dst
+		}
+		i := lists[best][0]
+		lists[best] = lists[best][1:]
+		if i == last {
+			continue
+		}
+		last = i
 		if r := s.rules[i]; r.test(t) == matches {
 			dst = append(dst, r)
 		}
 	}
-	return dst
+}
+
+// taskKinds is every kind t is: those the parser found and those its
+// status is by itself (so a Task built by hand matches like a parsed one).
+func taskKinds(t *event.Task, status string) event.KindSet {
+	return t.Kinds | event.StatusKinds(t.Source, status)
 }
 
 // Explain returns every rule's verdict on t, in document order.
@@ -100,6 +138,8 @@ const (
 	otherCreator
 	noPipeline
 	otherPipeline
+	noModel
+	otherModel
 	noStatus
 	otherStatus
 )
@@ -129,15 +169,23 @@ func (r *Rule) test(t *event.Task) mismatch {
 			return noPipeline
 		}
 		return otherPipeline
-	}
-	if c, ok := event.CanonicalStatus(t.Source, t.Status); !ok || !slices.Contains(r.Events, c) {
-		if event.TrimStatus(t.Status) == "" {
-			return noStatus
+	case r.Scope == ScopeModels && !r.hasModel(t.JobID) && !r.hasModel(t.JobName):
+		if t.JobID == "" && t.JobName == "" {
+			return noModel
 		}
-		return otherStatus
+		return otherModel
 	}
-	return matches
+	status, known := event.CanonicalStatus(t.Source, t.Status)
+	switch {
+	case status == "":
+		return noStatus
+	case taskKinds(t, status)&r.kinds != 0, known && slices.Contains(r.statuses, status):
+		return matches
+	}
+	return otherStatus
 }
+
+func (r *Rule) hasModel(v string) bool { return v != "" && slices.Contains(r.Models, v) }
 
 // hasPipeline reports whether a PAIFlow run belongs to one of the rule's
 // pipelines: by pipeline id, pipeline name, or the run's own name (a run
@@ -176,19 +224,32 @@ func (m mismatch) reason(r *Rule, t *event.Task) string {
 	case noPipeline:
 		return fmt.Sprintf("event has no pipeline or run name, rule wants %v", r.Pipelines)
 	case otherPipeline:
-		var got []string
-		for _, v := range [...]string{t.PipelineName, t.PipelineID, t.JobName} {
-			if v != "" && !slices.Contains(got, v) {
-				got = append(got, v)
-			}
-		}
-		return fmt.Sprintf("pipeline %s is not in %v", quoteAll(got), r.Pipelines)
+		return fmt.Sprintf("pipeline %s is not in %v", quoteAll(compactNames(t.PipelineName, t.PipelineID, t.JobName)), r.Pipelines)
+	case noModel:
+		return fmt.Sprintf("event has no model id or name, rule wants %v", r.Models)
+	case otherModel:
+		return fmt.Sprintf("model %s is not in %v", quoteAll(compactNames(t.JobName, t.JobID)), r.Models)
 	case noStatus:
 		return fmt.Sprintf("event has no status, rule wants %v", r.Events)
 	case otherStatus:
+		status, _ := event.CanonicalStatus(t.Source, t.Status)
+		if k := taskKinds(t, status); k != 0 {
+			return fmt.Sprintf("status %q (%s) is not in %v", t.Status, k, r.Events)
+		}
 		return fmt.Sprintf("status %q is not in %v", t.Status, r.Events)
 	}
 	return "unknown mismatch"
+}
+
+// compactNames drops empty and repeated names.
+func compactNames(vs ...string) []string {
+	var out []string
+	for _, v := range vs {
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // quoteAll writes "a" / "b" for the names an event gives a pipeline.

@@ -6,15 +6,23 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // build validates a read document into a Set, recording every problem.
-func build(raw *rawDoc, ps *problems) *Set {
+// zone is the time zone of rules that name none (NOTIFY_TIMEZONE or the
+// default).
+func build(raw *rawDoc, ps *problems, zone *time.Location) *Set {
 	var warnings []string
 	fields := buildFields(raw, ps)
+	kinds := buildKinds(raw, ps)
+	defined := map[event.Kind]bool{}
+	for _, k := range kinds {
+		defined[k.Kind] = true
+	}
 	if len(raw.rules) == 0 && !raw.rulesBad {
 		if raw.rulesSeen {
 			ps.add(0, "", "rules: the list is empty; add at least one rule")
@@ -28,7 +36,7 @@ func build(raw *rawDoc, ps *problems) *Set {
 		if rr.bad {
 			continue
 		}
-		v := &validator{ps: ps, where: rr.where}
+		v := &validator{ps: ps, where: rr.where, defined: defined, zone: zone}
 		r := v.rule(rr)
 		if r.Name != "" {
 			if j, dup := firstUse[r.Name]; dup {
@@ -40,7 +48,44 @@ func build(raw *rawDoc, ps *problems) *Set {
 		warnings = append(warnings, v.warnings...)
 		rules = append(rules, r)
 	}
-	return newSet(rules, fields, warnings)
+	s := newSet(rules, fields, warnings)
+	s.kinds = kinds
+	return s
+}
+
+// buildKinds checks the kinds: section with event.CheckKindRule, the judge
+// event.NewParser also uses.
+func buildKinds(raw *rawDoc, ps *problems) []event.KindRule {
+	var out []event.KindRule
+	for _, rk := range raw.kinds {
+		v := &validator{ps: ps}
+		field := "kinds." + rk.name
+		k := event.KindRule{Kind: event.Kind(rk.name)}
+		k.Types = v.strings(rk.types, field+".types")
+		k.Statuses = v.strings(rk.statuses, field+".statuses")
+		k.Path, _ = v.str(rk.path, field+".path")
+		if err := event.CheckKindRule(k); err != nil {
+			ps.add(rk.line, "", "%s: %v", field, err)
+			continue
+		}
+		k.Kind, _ = event.ParseKind(rk.name)
+		out = append(out, k)
+	}
+	return out
+}
+
+// zoneFromEnv is NOTIFY_TIMEZONE's zone, or the default when it is unset.
+func zoneFromEnv(getenv func(string) string, ps *problems) *time.Location {
+	name := strings.TrimSpace(getenv(EnvTimezone))
+	if name == "" {
+		name = event.DefaultZone
+	}
+	loc, err := event.LoadZone(name)
+	if err != nil {
+		ps.add(0, "", "%s: %v", EnvTimezone, err)
+		return time.UTC
+	}
+	return loc
 }
 
 // buildFields checks the `fields:` section with event.CheckField, the same
@@ -89,6 +134,8 @@ type validator struct {
 	ps       *problems
 	where    string
 	warnings []string
+	defined  map[event.Kind]bool // kinds the document's kinds: section defines
+	zone     *time.Location      // for rules without timezone:
 	// envNames renames target fields in messages, for the env default rule.
 	envNames map[string]string
 }
@@ -147,13 +194,15 @@ func (v *validator) enum(s *scalar, field, what, def string, choices ...string) 
 	return "", false
 }
 
-// sourceList is "dlc or paiflow": every source, for messages.
-func sourceList() string {
+// sourceList is "dlc, paiflow ... or sagemaker": every source, for messages.
+func sourceList() string { return orList(sourceNames()) }
+
+func sourceNames() []string {
 	names := make([]string, len(event.Sources))
 	for i, s := range event.Sources {
 		names[i] = string(s)
 	}
-	return orList(names)
+	return names
 }
 
 func orList(choices []string) string {
@@ -172,13 +221,13 @@ func (v *validator) rule(rr *rawRule) *Rule {
 
 	srcOK := false
 	if rr.source == nil || (rr.source.val == "" && len(rr.source.unset) == 0) {
-		v.add("source is required (want dlc or paiflow)")
-	} else if src, ok := v.enum(rr.source, "source", "source", "", string(event.DLC), string(event.PAIFlow)); ok {
+		v.add("source is required (want %s)", sourceList())
+	} else if src, ok := v.enum(rr.source, "source", "source", "", sourceNames()...); ok {
 		r.Source, srcOK = event.Source(src), true
 	}
 
 	scopeOK := false
-	if sc, ok := v.enum(rr.scope, "scope", "scope", string(ScopeWorkspace), string(ScopeMine), string(ScopeWorkspace), string(ScopePipelines)); ok {
+	if sc, ok := v.enum(rr.scope, "scope", "scope", string(ScopeWorkspace), string(ScopeMine), string(ScopeWorkspace), string(ScopePipelines), string(ScopeModels)); ok {
 		r.Scope, scopeOK = Scope(sc), true
 	}
 
@@ -194,17 +243,7 @@ func (v *validator) rule(rr *rawRule) *Rule {
 		}
 	}
 
-	for i, p := range rr.pipelines {
-		if val, ok := v.str(p, fmt.Sprintf("pipelines[%d]", i)); ok {
-			if val == "" {
-				v.add("pipelines[%d]: empty", i)
-				continue
-			}
-			if !slices.Contains(r.Pipelines, val) {
-				r.Pipelines = append(r.Pipelines, val)
-			}
-		}
-	}
+	r.Pipelines = v.names(rr.pipelines, "pipelines")
 	if scopeOK {
 		switch {
 		case r.Scope == ScopePipelines && !rr.hasPipes:
@@ -216,6 +255,30 @@ func (v *validator) rule(rr *rawRule) *Rule {
 		}
 		if r.Scope == ScopePipelines && srcOK && r.Source != event.PAIFlow {
 			v.add("scope pipelines needs source paiflow")
+		}
+	}
+
+	r.Models = v.names(rr.models, "models")
+	if scopeOK {
+		switch {
+		case r.Scope == ScopeModels && !rr.hasModels:
+			v.add("scope models needs models (model ids or names)")
+		case r.Scope == ScopeModels && len(rr.models) == 0:
+			v.add("models: empty list; scope models needs model ids or names")
+		case r.Scope != ScopeModels && rr.hasModels:
+			v.add("models is only for scope models")
+		}
+		if r.Scope == ScopeModels && srcOK && r.Source != event.Model {
+			v.add("scope models needs source model")
+		}
+	}
+
+	r.Location = v.zone
+	if name, ok := v.str(rr.timezone, "timezone"); ok && strings.TrimSpace(name) != "" {
+		if loc, err := event.LoadZone(strings.TrimSpace(name)); err != nil {
+			v.add("timezone: %v", err)
+		} else {
+			r.Location = loc
 		}
 	}
 
@@ -238,13 +301,48 @@ func (v *validator) rule(rr *rawRule) *Rule {
 	return r
 }
 
-// events canonicalises the events field: failed, ended, or statuses.
+// names reads a list of pipeline or model ids or names, dropping repeats.
+func (v *validator) names(list []*scalar, field string) []string {
+	var out []string
+	for i, p := range list {
+		if val, ok := v.str(p, fmt.Sprintf("%s[%d]", field, i)); ok {
+			if val == "" {
+				v.add("%s[%d]: empty", field, i)
+				continue
+			}
+			if !slices.Contains(out, val) {
+				out = append(out, val)
+			}
+		}
+	}
+	return out
+}
+
+// kindNames is "failed, ended, succeeded ..." for messages.
+func kindNames() string {
+	names := make([]string, 0, len(event.Kinds))
+	for _, k := range []event.Kind{event.KindFailed, event.KindEnded, event.KindSucceeded, event.KindStopped,
+		event.KindQueued, event.KindBidding, event.KindPreparing, event.KindRunning, event.KindRetained,
+		event.KindFaultTolerance, event.KindTimeout, event.KindPreempted} {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// events canonicalises the events field: named kinds (failed, ended,
+// preempted ...) and raw statuses of the rule's source. A kind must be able
+// to happen to the source: it has statuses of that kind, is told by words,
+// or the document's kinds: section defines it. Without events a rule fires
+// on failed, or for model versions (which do not fail) on ended.
 func (v *validator) events(rr *rawRule, src event.Source) []string {
 	if !rr.eventsSet {
-		return []string{"Failed"}
+		if src == event.Model {
+			return []string{string(event.KindEnded)}
+		}
+		return []string{string(event.KindFailed)}
 	}
 	if len(rr.events) == 0 {
-		v.add("events: empty list (want failed, ended or a list of statuses)")
+		v.add("events: empty list (want kinds such as failed or ended, or statuses)")
 		return nil
 	}
 	var out []string
@@ -262,40 +360,34 @@ func (v *validator) events(rr *rawRule, src event.Source) []string {
 		if !ok {
 			continue
 		}
-		switch {
-		case strings.EqualFold(val, "failed"):
-			add("Failed")
-		case strings.EqualFold(val, "ended"):
-			if src == "" {
-				for _, s := range event.Sources {
-					for _, st := range event.EndedStatuses(s) {
-						add(st)
-					}
-				}
-				continue
-			}
-			for _, st := range event.EndedStatuses(src) {
-				add(st)
-			}
-		case val == "":
-			v.add("%s: empty (want failed, ended or a status)", field)
-		default:
-			c, known := event.CanonicalStatus(src, val)
-			if !known {
-				if src == "" {
-					v.add("%s: unknown status %s (want failed, ended or a status of dlc or paiflow)", field, show(s))
-				} else {
-					hint := suggest(val, event.Statuses(src))
-					if c, ok := event.CanonicalStatus("", val); ok {
-						hint = fmt.Sprintf(" (%s is a status of another source)", c)
-					}
-					v.add("%s: unknown status %s for %s%s (known: failed, ended, %s)", field, show(s), src,
-						hint, strings.Join(event.Statuses(src), ", "))
-				}
-				continue
-			}
-			add(c)
+		if event.TrimStatus(val) == "" {
+			v.add("%s: empty (want a kind such as failed or ended, or a status)", field)
+			continue
 		}
+		if k, ok := event.ParseKind(val); ok {
+			if src != "" && len(event.KindStatuses(k, src)) == 0 && !k.ByWords() && !v.defined[k] {
+				v.add("%s: %s never happens to %s (it has no such status; define it under kinds:, or name statuses: %s)",
+					field, k, src, strings.Join(event.Statuses(src), ", "))
+				continue
+			}
+			add(string(k))
+			continue
+		}
+		c, known := event.CanonicalStatus(src, val)
+		if !known {
+			if src == "" {
+				v.add("%s: unknown kind or status %s (kinds: %s; or a status of %s)", field, show(s), kindNames(), sourceList())
+			} else {
+				hint := suggest(val, event.Statuses(src))
+				if c, ok := event.CanonicalStatus("", val); ok {
+					hint = fmt.Sprintf(" (%s is a status of another source)", c)
+				}
+				v.add("%s: unknown kind or status %s for %s%s (kinds: %s; statuses: %s)", field, show(s), src,
+					hint, kindNames(), strings.Join(event.Statuses(src), ", "))
+			}
+			continue
+		}
+		add(c)
 	}
 	return out
 }
