@@ -91,8 +91,8 @@ func defaultRule(getenv func(string) string) (*Set, error) {
 		return nil, err
 	}
 	r := &Rule{
-		Name:   DefaultRuleName,
-		Scope:  ScopeWorkspace,
+		Name:     DefaultRuleName,
+		Scope:    ScopeWorkspace,
 		Events:   []string{string(event.KindFailed)},
 		Lang:     LangZh,
 		Format:   FormatMarkdown,

@@ -41,13 +41,13 @@ type Rule struct {
 	Name        string
 	Source      event.Source // "" = every source (the env default rule)
 	Scope       Scope
-	WorkspaceID string   // "" = any workspace
-	Owner       string   // creator UID, for ScopeMine
-	Pipelines   []string // pipeline ids or names, for ScopePipelines
-	Models      []string // model ids or names, for ScopeModels
-	Events      []string // what it fires on, canonical: kind names (failed, preempted ...) and raw statuses (FailedReserving)
-	Lang        string   // "zh" (default) | "en"
-	Format      string   // "markdown" (default) | "actionCard"
+	WorkspaceID string         // "" = any workspace
+	Owner       string         // creator UID, for ScopeMine
+	Pipelines   []string       // pipeline ids or names, for ScopePipelines
+	Models      []string       // model ids or names, for ScopeModels
+	Events      []string       // what it fires on, canonical: kind names (failed, preempted ...) and raw statuses (FailedReserving)
+	Lang        string         // "zh" (default) | "en"
+	Format      string         // "markdown" (default) | "actionCard"
 	Location    *time.Location // times in messages: timezone:, else NOTIFY_TIMEZONE, else Asia/Shanghai
 	Target      Target
 
