@@ -63,6 +63,7 @@ var sampleWants = map[string]struct {
 	tasks      []Task
 	skips      []Skip
 	unreadable []string // reasons
+	brief      []string // "source jobId status kinds" per task, for samples whose every field samples.golden shows
 }{
 	"dlc-failed.json": {tasks: []Task{sampleC}},
 	"dlc-succeeded.json": {tasks: []Task{{
@@ -173,6 +174,20 @@ var sampleWants = map[string]struct {
 		PipelineName: "myPipeline-123",
 		Started:      ts("2021-03-15T16:03:13Z"), Finished: ts("2021-03-15T16:10:10Z"), Duration: 6*time.Minute + 57*time.Second,
 	}}},
+	// PAI's notification kinds (reconstructed events).
+	"dlc-queuing.json":          {brief: []string{"dlc dlc4queuing00001 Queuing queued"}},
+	"dlc-bidding.json":          {brief: []string{"dlc dlc4bidding00001 Bidding bidding"}},
+	"dlc-env-preparing.json":    {brief: []string{"dlc dlc1gbd4p5lft9tx EnvPreparing preparing"}},
+	"dlc-failed-reserving.json": {brief: []string{"dlc dlc4reserve00001 FailedReserving retained"}},
+	"dlc-preempted.json":        {brief: []string{"dlc dlc4preempt00001 Restarting preempted"}},
+	"dlc-queue-timeout.json":    {brief: []string{"dlc dlc4timeout00001 Stopped timeout,stopped,ended"}},
+	"dlc-fault-tolerance.json":  {brief: []string{"dlc dlc4faulttol0001 Restarting faultTolerance"}},
+	// The fallbacks: status only in the type; keys nested, lower case, padded.
+	"dlc-status-in-type.json": {brief: []string{"dlc dlc4typeonly0001 Failed failed,ended"}},
+	"dlc-nested-keys.json":    {brief: []string{"dlc dlc4nested000001 Failed failed,ended"}},
+	// The other sources.
+	"dsw-stopped.json":            {brief: []string{"dsw dsw-7b6c5d4e3f2a1b0c Stopped stopped,ended"}},
+	"model-version-approved.json": {brief: []string{"model model-3f2e1d0c9b8a Approved ended"}},
 	// A PAI event whose keys the parser does not know: loud, never a skip.
 	"pai-unknown-keys.json":   {unreadable: []string{`PAI event of no known product (dlc, paiflow, dsw or model; type "pai:Job:StateChanged")`}},
 	"oss-object-created.json": {skips: []Skip{{Index: 0, EventID: "1CF2B5AC9D5B4A6D8C1B2A3F4E5D6C7B", Reason: `source "acs.oss" is not PAI`}}},
@@ -207,7 +222,17 @@ func TestSamples(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			checkBatch(t, b, want.tasks, want.skips)
+			if want.brief != nil {
+				var got []string
+				for _, task := range b.Tasks {
+					got = append(got, fmt.Sprintf("%s %s %s %s", task.Source, task.JobID, task.Status, task.Kinds))
+				}
+				if !slices.Equal(got, want.brief) {
+					t.Errorf("got %q, want %q", got, want.brief)
+				}
+			} else {
+				checkBatch(t, b, want.tasks, want.skips)
+			}
 			var reasons []string
 			for _, u := range b.Unreadable {
 				reasons = append(reasons, u.Reason)

@@ -64,7 +64,7 @@ func digest(ts []*event.Task, o Options, max int) ([]dingtalk.Message, int) {
 	sort.SliceStable(tasks, func(i, j int) bool {
 		return event.Failed(tasks[i].Status) && !event.Failed(tasks[j].Status)
 	})
-	l := pickLang(o.Lang)
+	l := pickLang(o)
 	d := &digester{l: l, o: &o, summary: summary(tasks, l), baseSize: map[[2]int]int{}}
 	d.colour = "#00B42A"
 	if event.Failed(tasks[0].Status) {

@@ -6,7 +6,9 @@
 package message
 
 import (
+	"cmp"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
@@ -18,6 +20,10 @@ type Options struct {
 	Lang    string // "zh" (default) or "en"
 	Format  string // "markdown" (default) or "actionCard"
 	Keyword string // the robot's security keyword; put into every title and text when set
+
+	// Location is the zone times are told in (the rule's timezone:);
+	// Asia/Shanghai when nil. The offset is always written.
+	Location *time.Location
 
 	// Mentions. Each one is also written into the text as @..., because
 	// DingTalk notifies only mentions that appear there.
@@ -65,7 +71,7 @@ func Render(t *event.Task, o Options) dingtalk.Message {
 	if t == nil {
 		t = &event.Task{}
 	}
-	l := pickLang(o.Lang)
+	l := pickLang(o)
 	r := render{l: l, o: o, t: t}
 	fs, reason := taskFields(r.fieldBuf[:0], t, l)
 	r.nfields, r.reason = copy(r.fieldBuf[:], fs), reason
@@ -107,12 +113,14 @@ func taskFields(fs []field, t *event.Task, l *lang) ([]field, int) {
 		}
 		return -1
 	}
-	add(l.jobName, t.JobName)
-	add(l.jobID, t.JobID)
+	nameLabel, idLabel, statusLabel := l.labels(t)
+	add(nameLabel, t.JobName)
+	add(idLabel, t.JobID)
+	add(l.version, t.Version)
 	add(l.jobType, t.JobType)
 	if s := inline(t.Status); s != "" {
 		word := inline(l.statusWord(t.Status))
-		f := field{label: l.status, pre: fontTag(t.Status), post: "</font>", body: shorten(word, maxField)}
+		f := field{label: statusLabel, pre: fontTag(t.Status), post: "</font>", body: shorten(word, maxField)}
 		if word != s && !strings.EqualFold(word, s) {
 			f.note = s // known status: keep PAI's spelling, rules are written in it
 		}
@@ -149,13 +157,14 @@ func taskFields(fs []field, t *event.Task, l *lang) ([]field, int) {
 		}
 		reason = freeText(label, text)
 	}
-	freeText(l.eventLabel, t.EventLabel)
+	// What happened, in PAI's words, when the event does not say it itself.
+	freeText(l.eventLabel, cmp.Or(t.EventLabel, l.happened(t)))
 	freeText(l.eventMessage, t.EventMessage)
 	return fs, reason
 }
 
-// maxFields bounds the fields of one task; taskFields adds at most 15.
-const maxFields = 16
+// maxFields bounds the fields of one task; taskFields adds at most 16.
+const maxFields = 17
 
 func (r *render) fields() []field { return r.fieldBuf[:r.nfields] }
 
@@ -214,14 +223,12 @@ func (r *render) title() string {
 	if name == "" {
 		name = shorten(inline(t.JobID), maxTitleName)
 	}
-	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
+	word := shorten(inline(l.headline(t)), maxTitleName)
 	var b strings.Builder
 	b.Grow(len(r.o.Keyword) + len(name) + len(word) + 32)
 	writeTitlePrefix(&b, r.o.Keyword)
-	b.WriteString(product(t.Source))
+	b.WriteString(l.subject(t))
 	if l.en {
-		b.WriteByte(' ')
-		b.WriteString(noun(t.Source))
 		for _, s := range [...]string{name, word} {
 			if s != "" {
 				b.WriteByte(' ')
@@ -230,7 +237,6 @@ func (r *render) title() string {
 		}
 		return b.String()
 	}
-	b.WriteString("任务通知")
 	if name != "" || word != "" {
 		b.WriteString("：")
 		b.WriteString(name)
@@ -256,17 +262,14 @@ func (r *render) heading(b *strings.Builder) {
 	b.WriteString("#### ")
 	writeTitlePrefix(b, r.o.Keyword)
 	b.WriteString(fontTag(t.Status))
-	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
-	b.WriteString(product(t.Source))
+	word := shorten(inline(l.headline(t)), maxTitleName)
+	b.WriteString(l.subject(t))
 	if l.en {
-		b.WriteByte(' ')
-		b.WriteString(noun(t.Source))
 		if word != "" {
 			b.WriteByte(' ')
 			b.WriteString(word)
 		}
 	} else {
-		b.WriteString("任务通知")
 		if word != "" {
 			b.WriteString("：")
 			b.WriteString(word)

@@ -548,6 +548,7 @@ func options(r *rules.Rule) message.Options {
 		Lang:      r.Lang,
 		Format:    r.Format,
 		Keyword:   r.Target.Keyword,
+		Location:  r.Location,
 		AtMobiles: r.Target.AtMobiles,
 		AtUserIDs: r.Target.AtUserIDs,
 		AtAll:     r.Target.AtAll,
