@@ -42,6 +42,8 @@ var robots = []struct{ token, secretVar, keyword string }{
 	{"demo-team", "DEMO_SECRET_TEAM", "PAI"},
 	{"demo-owner", "DEMO_SECRET_OWNER", ""},
 	{"demo-flow", "DEMO_SECRET_FLOW", ""},
+	{"demo-kinds", "DEMO_SECRET_KINDS", ""},
+	{"demo-other", "DEMO_SECRET_OTHER", ""},
 }
 
 // result is the part of the notifier's per-invocation result the demo reads.
@@ -177,7 +179,7 @@ func cleanEnv() []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "FC_RUNTIME_API", "AWS_LAMBDA_RUNTIME_API", "NOTIFY_RULES", "NOTIFY_RULES_FILE", "DINGTALK_WEBHOOK", "DINGTALK_SECRET":
+		case "FC_RUNTIME_API", "AWS_LAMBDA_RUNTIME_API", "NOTIFY_RULES", "NOTIFY_RULES_FILE", "DINGTALK_WEBHOOK", "DINGTALK_SECRET", "NOTIFY_TIMEZONE":
 			continue
 		}
 		env = append(env, kv)

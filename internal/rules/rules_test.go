@@ -27,6 +27,8 @@ var demoEnv = map[string]string{
 	"DEMO_SECRET_TEAM":  "SECteam0123456789abcdef",
 	"DEMO_SECRET_OWNER": "SECowner0123456789abcdef",
 	"DEMO_SECRET_FLOW":  "SECflow0123456789abcdef",
+	"DEMO_SECRET_KINDS": "SECkinds0123456789abcdef",
+	"DEMO_SECRET_OTHER": "SECother0123456789abcdef",
 }
 
 func mustParse(t testing.TB, doc string, env map[string]string) *Set {
@@ -74,6 +76,22 @@ func TestDemoRules(t *testing.T) {
 		Name: "flow-pipelines", Source: event.PAIFlow, Scope: ScopePipelines, Pipelines: []string{"ctr-feature-pipeline"},
 		Events: []string{"ended"}, Lang: "zh", Format: "markdown",
 		Target: Target{Type: "dingtalk", Webhook: hook("demo-flow"), Secret: "SECflow0123456789abcdef"},
+	}, {
+		Name: "dlc-progress", Source: event.DLC, Scope: ScopeWorkspace,
+		Events: []string{"queued", "bidding", "preparing", "retained", "faultTolerance", "timeout", "preempted"}, Lang: "zh", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-kinds"), Secret: "SECkinds0123456789abcdef"},
+	}, {
+		Name: "dsw-stopped", Source: event.DSW, Scope: ScopeWorkspace,
+		Events: []string{"stopped", "failed"}, Lang: "zh", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-other"), Secret: "SECother0123456789abcdef"},
+	}, {
+		Name: "model-approvals", Source: event.Model, Scope: ScopeModels, Models: []string{"qwen-sft"},
+		Events: []string{"ended"}, Lang: "zh", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-other"), Secret: "SECother0123456789abcdef"},
+	}, {
+		Name: "sagemaker-ended", Source: event.SageMaker, Scope: ScopeWorkspace,
+		Events: []string{"ended"}, Lang: "en", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-other"), Secret: "SECother0123456789abcdef"},
 	}}
 	got := s.Rules()
 	if len(got) != len(want) {
@@ -98,7 +116,11 @@ func TestDemoRules(t *testing.T) {
 	_, err = Parse(doc, envOf(env))
 	wantErr := `rules[0] "dlc-failures": target.secret: ${DEMO_SECRET_TEAM} is not set
 rules[1] "dlc-ended-mine": target.secret: ${DEMO_SECRET_OWNER} is not set
-rules[2] "flow-pipelines": target.secret: ${DEMO_SECRET_FLOW} is not set`
+rules[2] "flow-pipelines": target.secret: ${DEMO_SECRET_FLOW} is not set
+rules[3] "dlc-progress": target.secret: ${DEMO_SECRET_KINDS} is not set
+rules[4] "dsw-stopped": target.secret: ${DEMO_SECRET_OTHER} is not set
+rules[5] "model-approvals": target.secret: ${DEMO_SECRET_OTHER} is not set
+rules[6] "sagemaker-ended": target.secret: ${DEMO_SECRET_OTHER} is not set`
 	if err == nil || err.Error() != wantErr {
 		t.Errorf("without secrets: got %v\nwant %s", err, wantErr)
 	}
