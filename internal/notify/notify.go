@@ -378,7 +378,7 @@ func (n *Notifier) deliver(ctx context.Context, res *Result, group []*notificati
 	if len(group) <= avail {
 		for _, nt := range group {
 			start := n.cfg.Now()
-			err := n.send(ctx, res, robot, target, message.Render(nt.task, options(nt.rule)))
+			err := n.send(ctx, res, robot, target, message.Render(nt.task, taskOptions(nt)))
 			nt.took = n.cfg.Now().Sub(start)
 			n.finish(ctx, res, nt, outcomeOf(err), err)
 		}
@@ -555,6 +555,14 @@ func options(r *rules.Rule) message.Options {
 	}
 }
 
+// taskOptions is options with the rule's mentions for this task (the job's
+// creator, with atOwner).
+func taskOptions(nt *notification) message.Options {
+	o := options(nt.rule)
+	o.AtMobiles, o.AtUserIDs = nt.rule.Mentions(nt.task)
+	return o
+}
+
 // digestOptions merges the rules that share a robot: the first rule's
 // language and keyword, every rule's mentions.
 func digestOptions(group []*notification) message.Options {
@@ -564,13 +572,14 @@ func digestOptions(group []*notification) message.Options {
 	o.AtMobiles, o.AtUserIDs = nil, nil
 	for _, nt := range group {
 		t := nt.rule.Target
-		for _, m := range t.AtMobiles {
+		mobiles, users := nt.rule.Mentions(nt.task)
+		for _, m := range mobiles {
 			if !seenM[m] {
 				seenM[m] = true
 				o.AtMobiles = append(o.AtMobiles, m)
 			}
 		}
-		for _, u := range t.AtUserIDs {
+		for _, u := range users {
 			if !seenU[u] {
 				seenU[u] = true
 				o.AtUserIDs = append(o.AtUserIDs, u)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/rules"
 )
 
 // A PAI event in a shape the parser cannot read is counted as unreadable and
@@ -67,5 +69,42 @@ func TestExplainShowsFieldPaths(t *testing.T) {
 	b, _ := json.Marshal(res.Explain[0])
 	if !strings.Contains(string(b), `"fields":{"jobId":"data.job.JobId","status":"data.job.state"}`) {
 		t.Errorf("explanation %s lacks the field paths", b)
+	}
+}
+
+// atOwner: the job's creator is mentioned when mentions: maps them, and
+// nobody more when it does not.
+func TestAtOwnerReachesTheMessage(t *testing.T) {
+	doc := `
+mentions:
+  u-owner: {dingtalk: {atMobiles: ["13800000001"]}}
+rules:
+  - name: owner
+    source: dlc
+    atOwner: true
+    target: {webhook: "https://oapi.dingtalk.com/robot/send?access_token=` + testToken + `"}
+`
+	set, err := rules.Parse([]byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(c *Config) { c.Rules = set })
+	event := func(id, creator string) []byte {
+		return []byte(`{"id":"` + id + `","source":"acs.pai","type":"pai:DLC:X","data":{"JobId":"` + id + `","Status":"Failed","UserId":"` + creator + `"}}`)
+	}
+	if _, err := f.n.Handle(ctxWithin(t, 5*time.Second), event("dlc-a", "u-owner")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.n.Handle(ctxWithin(t, 5*time.Second), event("dlc-b", "u-other")); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.sender.got) != 2 {
+		t.Fatalf("sent %d messages", len(f.sender.got))
+	}
+	if m := f.sender.got[0]; len(m.AtMobiles) != 1 || m.AtMobiles[0] != "13800000001" || !strings.Contains(m.Text, "@13800000001") {
+		t.Errorf("owner not mentioned: %+v", m)
+	}
+	if m := f.sender.got[1]; len(m.AtMobiles) != 0 || m.AtAll || strings.Contains(m.Text, "@") {
+		t.Errorf("unmapped creator: %+v", m)
 	}
 }

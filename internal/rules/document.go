@@ -41,6 +41,7 @@ type rawDoc struct {
 	fields     map[string]map[string]*scalar
 	fieldsLine int
 	kinds      []*rawKind
+	mentions   []*rawMention
 	rules      []*rawRule
 	rulesSeen  bool
 	rulesBad   bool // rules: was there but not a list (already reported)
@@ -61,11 +62,21 @@ type rawRule struct {
 	models    []*scalar
 	hasModels bool
 	timezone  *scalar
+	atOwner   *scalar
 	events    []*scalar
 	eventsSet bool
 	lang      *scalar
 	format    *scalar
 	target    *rawTarget
+}
+
+// rawMention is one entry of the mentions: section: a PAI user id or name
+// and whom to mention for them in each channel.
+type rawMention struct {
+	user      string
+	line      int
+	atMobiles []*scalar
+	atUserIDs []*scalar
 }
 
 // rawKind is one entry of the kinds: section.
@@ -90,8 +101,10 @@ type rawTarget struct {
 }
 
 var (
-	topKeys    = []string{"fields", "kinds", "rules"}
-	ruleKeys   = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "models", "events", "timezone", "lang", "format", "target"}
+	topKeys     = []string{"fields", "kinds", "mentions", "rules"}
+	ruleKeys    = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "models", "events", "timezone", "lang", "format", "atOwner", "target"}
+	channelKeys = []string{"dingtalk"}
+	atKeys      = []string{"atMobiles", "atUserIds"}
 	kindKeys   = []string{"types", "statuses", "path"}
 	targetKeys = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll"}
 )
@@ -412,6 +425,8 @@ func (r *reader) doc(root *yaml.Node) *rawDoc {
 			d.fields = r.fields(p.val)
 		case "kinds":
 			d.kinds = r.kinds(p.val)
+		case "mentions":
+			d.mentions = r.mentions(p.val)
 		case "rules":
 			d.rulesSeen = true
 			seq := r.resolve(p.val)
@@ -455,6 +470,43 @@ func (r *reader) fields(n *yaml.Node) map[string]map[string]*scalar {
 				m[f.key] = sc
 			}
 		}
+	}
+	return out
+}
+
+// mentions reads the mentions: section: user -> {dingtalk: {atMobiles,
+// atUserIds}}. Other channels get their key when they exist.
+func (r *reader) mentions(n *yaml.Node) []*rawMention {
+	if rn := r.resolve(n); rn != nil && rn.Kind == yaml.ScalarNode && rn.ShortTag() == "!!null" {
+		return nil
+	}
+	users, ok := r.pairs(n, "", "mentions", nil)
+	if !ok {
+		return nil
+	}
+	var out []*rawMention
+	for _, u := range users {
+		m := &rawMention{user: u.key, line: u.kline}
+		field := "mentions." + u.key
+		channels, ok := r.pairs(u.val, "", field, channelKeys)
+		if !ok {
+			continue
+		}
+		for _, c := range channels {
+			ats, ok := r.pairs(c.val, "", field+"."+c.key, atKeys)
+			if !ok {
+				continue
+			}
+			for _, a := range ats {
+				list := r.list(a.val, "", field+"."+c.key+"."+a.key, true)
+				if a.key == "atMobiles" {
+					m.atMobiles = list
+				} else {
+					m.atUserIDs = list
+				}
+			}
+		}
+		out = append(out, m)
 	}
 	return out
 }
@@ -534,6 +586,8 @@ func (r *reader) rule(i int, n *yaml.Node) *rawRule {
 			rr.events = r.list(p.val, rr.where, p.key, true)
 		case "timezone":
 			rr.timezone = r.scalar(p.val, rr.where, p.key)
+		case "atOwner":
+			rr.atOwner = r.scalar(p.val, rr.where, p.key)
 		case "lang":
 			rr.lang = r.scalar(p.val, rr.where, p.key)
 		case "format":

@@ -49,10 +49,45 @@ type Rule struct {
 	Lang        string         // "zh" (default) | "en"
 	Format      string         // "markdown" (default) | "actionCard"
 	Location    *time.Location // times in messages: timezone:, else NOTIFY_TIMEZONE, else Asia/Shanghai
+	AtOwner     bool           // also mention the job's creator, when mentions: maps them
 	Target      Target
 
 	kinds    event.KindSet // the kinds among Events
 	statuses []string      // the raw statuses among Events
+	mentions map[string]Mention
+}
+
+// Mention is whom to mention for one PAI user in a DingTalk message.
+type Mention struct {
+	AtMobiles []string
+	AtUserIDs []string
+}
+
+// Mentions returns whom a message about t mentions: the target's
+// atMobiles and atUserIds and, with atOwner, those mentions: maps the job's
+// creator to (by user id, else by name). A creator without a mapping adds
+// nobody: never @all.
+func (r *Rule) Mentions(t *event.Task) (mobiles, userIDs []string) {
+	mobiles, userIDs = r.Target.AtMobiles, r.Target.AtUserIDs
+	if !r.AtOwner || t == nil {
+		return mobiles, userIDs
+	}
+	m, ok := r.mentions[t.CreatorID]
+	if !ok || t.CreatorID == "" {
+		m, ok = r.mentions[t.CreatorName]
+	}
+	if !ok || (t.CreatorID == "" && t.CreatorName == "") {
+		return mobiles, userIDs
+	}
+	add := func(dst, more []string) []string {
+		for _, v := range more {
+			if !slices.Contains(dst, v) {
+				dst = append(dst, v)
+			}
+		}
+		return dst
+	}
+	return add(slices.Clone(mobiles), m.AtMobiles), add(slices.Clone(userIDs), m.AtUserIDs)
 }
 
 // Target is a DingTalk group robot.

@@ -43,7 +43,7 @@ func mustParse(t testing.TB, doc string, env map[string]string) *Set {
 // plain is r without what a test writes no expectation for: the derived
 // kind and status sets and the time zone (TestTimezones checks those).
 func plain(r Rule) Rule {
-	r.kinds, r.statuses, r.Location = 0, nil, nil
+	r.kinds, r.statuses, r.Location, r.mentions = 0, nil, nil, nil
 	return r
 }
 

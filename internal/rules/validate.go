@@ -48,9 +48,39 @@ func build(raw *rawDoc, ps *problems, zone *time.Location) *Set {
 		warnings = append(warnings, v.warnings...)
 		rules = append(rules, r)
 	}
+	mentions := buildMentions(raw, ps)
+	for _, r := range rules {
+		r.mentions = mentions
+		if r.AtOwner && len(mentions) == 0 {
+			warnings = append(warnings, fmt.Sprintf("rule %q: atOwner is set but the document has no mentions: section, so nobody is mentioned", r.Name))
+		}
+	}
 	s := newSet(rules, fields, warnings)
 	s.kinds = kinds
 	return s
+}
+
+// buildMentions checks the mentions: section.
+func buildMentions(raw *rawDoc, ps *problems) map[string]Mention {
+	out := map[string]Mention{}
+	for _, rm := range raw.mentions {
+		v := &validator{ps: ps}
+		field := "mentions." + rm.user
+		if strings.TrimSpace(rm.user) == "" {
+			ps.add(rm.line, "", "mentions: empty user id or name")
+			continue
+		}
+		m := Mention{
+			AtMobiles: v.strings(rm.atMobiles, field+".dingtalk.atMobiles"),
+			AtUserIDs: v.strings(rm.atUserIDs, field+".dingtalk.atUserIds"),
+		}
+		if len(m.AtMobiles) == 0 && len(m.AtUserIDs) == 0 {
+			ps.add(rm.line, "", "%s: nobody to mention (want dingtalk: {atMobiles: [...], atUserIds: [...]})", field)
+			continue
+		}
+		out[rm.user] = m
+	}
+	return out
 }
 
 // buildKinds checks the kinds: section with event.CheckKindRule, the judge
@@ -288,6 +318,16 @@ func (v *validator) rule(rr *rawRule) *Rule {
 		// The source is wrong; still check the statuses against every source
 		// so that all problems come out in one round.
 		v.events(rr, "")
+	}
+
+	if owner, ok := v.str(rr.atOwner, "atOwner"); ok && rr.atOwner != nil {
+		switch strings.ToLower(owner) {
+		case "true":
+			r.AtOwner = true
+		case "false", "":
+		default:
+			v.add("atOwner: want true or false")
+		}
 	}
 
 	r.Lang, _ = v.enum(rr.lang, "lang", "language", LangZh, LangZh, LangEn)

@@ -125,7 +125,7 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown rule key", doc("  - name: a\n    source: dlc\n    evnets: ended\n", okTarget),
 			[]string{`line 4: rules[0] "a": unknown key "evnets" (did you mean "events"?)`}},
 		{"unknown key far from any", doc("  - name: a\n    source: dlc\n    colour: red\n", okTarget),
-			[]string{`line 4: rules[0] "a": unknown key "colour" (known: name, source, scope, workspaceId, owner, pipelines, models, events, timezone, lang, format, target)`}},
+			[]string{`line 4: rules[0] "a": unknown key "colour" (known: name, source, scope, workspaceId, owner, pipelines, models, events, timezone, lang, format, atOwner, target)`}},
 		{"unknown target key", doc("  - name: a\n    source: dlc\n    target:\n      webhook: \"${HOOK}\"\n      at_mobiles: [1]\n"),
 			[]string{`line 6: rules[0] "a": target: unknown key "at_mobiles" (did you mean "atMobiles"?)`}},
 		{"duplicate key", doc("  - name: a\n    source: dlc\n    source: paiflow\n", okTarget),
@@ -155,7 +155,7 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`rules[0] "a": source: unknown source "${SECRET}" (want dlc, paiflow, dsw, model or sagemaker)`}},
 		{"token pasted as a name", doc("  - name: "+testToken+"\n    source: nope\n", okTarget),
 			[]string{`rules[0] "<secret>": source: unknown source "nope" (want dlc, paiflow, dsw, model or sagemaker)`}},
-		{"unknown top key far from any", "a: 1\n", []string{`line 1: unknown key "a" (known: fields, kinds, rules)`, "the document has no rules: add a rules: list"}},
+		{"unknown top key far from any", "a: 1\n", []string{`line 1: unknown key "a" (known: fields, kinds, mentions, rules)`, "the document has no rules: add a rules: list"}},
 		{"alias loop", "rules: &a [*a]\n", []string{`line 1: rules[0]: want a mapping (key: value lines)`}},
 	}
 	for _, c := range cases {
