@@ -105,8 +105,8 @@ var (
 	ruleKeys    = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "models", "events", "timezone", "lang", "format", "atOwner", "target"}
 	channelKeys = []string{"dingtalk"}
 	atKeys      = []string{"atMobiles", "atUserIds"}
-	kindKeys   = []string{"types", "statuses", "path"}
-	targetKeys = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll"}
+	kindKeys    = []string{"types", "statuses", "path"}
+	targetKeys  = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll"}
 )
 
 type reader struct {
