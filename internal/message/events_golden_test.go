@@ -101,3 +101,23 @@ func TestTimeZones(t *testing.T) {
 	loc, _ := event.LoadZone("America/New_York")
 	golden(t, "sagemaker-training-en-new-york", wire(t, Render(task, Options{Lang: "en", Location: loc})))
 }
+
+func TestUnreadableAlarm(t *testing.T) {
+	paths := []string{"id", "source", "data.jobInfo.uuid", "data.jobInfo.lifecycle.current"}
+	now := at("2026-01-11T02:00:00Z")
+	golden(t, "unreadable-alarm-zh", wire(t, UnreadableAlarm(Options{Keyword: "PAI"}, 3, "6f1e2d3c-aa", paths, now)))
+	golden(t, "unreadable-alarm-en", wire(t, UnreadableAlarm(Options{Lang: "en", AtMobiles: []string{"13800000000"}}, 1, "6f1e2d3c-aa", paths, now)))
+	many := make([]string, 100)
+	for i := range many {
+		many[i] = fmt.Sprintf("data.k%d", i)
+	}
+	m := UnreadableAlarm(Options{}, 1, "x", many, now)
+	if strings.Contains(m.Text, "data.k40") || !strings.Contains(m.Text, "data.k39` …") {
+		t.Errorf("paths not bounded: %s", m.Text)
+	}
+	long := make([]string, 100)
+	for i := range long {
+		long[i] = strings.Repeat("长", 300)
+	}
+	checkWire(t, UnreadableAlarm(Options{}, 1, strings.Repeat("x", 5000), long, now))
+}

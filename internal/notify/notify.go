@@ -66,6 +66,7 @@ type Notifier struct {
 	gone      *goneTargets
 	budget    *budget
 	robots    map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
+	alarm     unreadableAlarm        // when the unreadable-events alarm last went out
 }
 
 // New builds a Notifier from cfg.
@@ -224,6 +225,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		n.cfg.Logger.WarnContext(ctx, "PAI event unreadable: its keys differ from the ones the notifier knows; run notifier -inspect on it and map them with fields:",
 			"index", u.Index, "eventId", u.EventID, "reason", u.Reason, "keyPaths", u.Paths)
 	}
+	n.alarmUnreadable(ctx, batch.Unreadable)
 
 	var pending []*notification
 	var matched []*rules.Rule

@@ -108,3 +108,49 @@ rules:
 		t.Errorf("unmapped creator: %+v", m)
 	}
 }
+
+// The opt-in alarm: the named rule's robot hears of unreadable events at
+// most once an hour per instance, with key paths and never values.
+func TestUnreadableAlarm(t *testing.T) {
+	doc := "unreadableAlarm: ops\n" + testRules + `
+  - name: ops
+    source: dlc
+    events: [running]
+    target:
+      webhook: https://oapi.dingtalk.com/robot/send?access_token=ops` + testToken + `
+`
+	set, err := rules.Parse([]byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, func(c *Config) { c.Rules = set })
+	unreadable := []byte(`{"id":"ev-u","source":"acs.pai","data":{"task":{"ref":"VALUE-1","life":"VALUE-2"}}}`)
+	handle := func() {
+		t.Helper()
+		if _, err := f.n.Handle(ctxWithin(t, 5*time.Second), unreadable); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handle()
+	handle() // within the hour: no second alarm
+	f.clock.Add(59 * time.Minute)
+	handle()
+	if len(f.sender.got) != 1 {
+		t.Fatalf("%d alarms within an hour, want 1", len(f.sender.got))
+	}
+	m := f.sender.got[0]
+	if f.sender.webhook[0] != set.Rule("ops").Target.Webhook.Reveal() || !strings.Contains(m.Title, "无法读取的 PAI 事件") ||
+		!strings.Contains(m.Text, "`data.task.life`") || !strings.Contains(m.Text, "notifier -inspect") || strings.Contains(m.Text, "VALUE") {
+		t.Errorf("alarm %+v", m)
+	}
+	f.clock.Add(2 * time.Minute)
+	handle()
+	if len(f.sender.got) != 2 {
+		t.Errorf("%d alarms after the hour, want 2", len(f.sender.got))
+	}
+	// Without the setting, no alarm at all.
+	g := newFixture(t, nil)
+	if _, err := g.n.Handle(ctxWithin(t, 5*time.Second), unreadable); err != nil || len(g.sender.got) != 0 {
+		t.Errorf("alarm without the setting: %v, %d sent", err, len(g.sender.got))
+	}
+}

@@ -42,6 +42,7 @@ type rawDoc struct {
 	fieldsLine int
 	kinds      []*rawKind
 	mentions   []*rawMention
+	alarm      *scalar // unreadableAlarm: the rule whose target hears of unreadable events
 	rules      []*rawRule
 	rulesSeen  bool
 	rulesBad   bool // rules: was there but not a list (already reported)
@@ -101,7 +102,7 @@ type rawTarget struct {
 }
 
 var (
-	topKeys     = []string{"fields", "kinds", "mentions", "rules"}
+	topKeys     = []string{"fields", "kinds", "mentions", "unreadableAlarm", "rules"}
 	ruleKeys    = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "models", "events", "timezone", "lang", "format", "atOwner", "target"}
 	channelKeys = []string{"dingtalk"}
 	atKeys      = []string{"atMobiles", "atUserIds"}
@@ -427,6 +428,8 @@ func (r *reader) doc(root *yaml.Node) *rawDoc {
 			d.kinds = r.kinds(p.val)
 		case "mentions":
 			d.mentions = r.mentions(p.val)
+		case "unreadableAlarm":
+			d.alarm = r.scalar(p.val, "", p.key)
 		case "rules":
 			d.rulesSeen = true
 			seq := r.resolve(p.val)

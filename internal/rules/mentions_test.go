@@ -73,3 +73,17 @@ func TestMentionErrors(t *testing.T) {
 		t.Errorf("warnings %q", w)
 	}
 }
+
+func TestUnreadableAlarm(t *testing.T) {
+	s := mustParse(t, "unreadableAlarm: ops\n"+doc("  - name: a\n    source: dlc\n", okTarget, "  - name: ops\n    source: dlc\n", okTarget), nil)
+	if s.UnreadableAlarm() != s.Rule("ops") {
+		t.Errorf("UnreadableAlarm() = %v", s.UnreadableAlarm())
+	}
+	if s := mustParse(t, doc("  - name: a\n    source: dlc\n", okTarget), nil); s.UnreadableAlarm() != nil {
+		t.Error("an alarm without the setting")
+	}
+	_, err := Parse([]byte("unreadableAlarm: opz\n"+doc("  - name: a\n    source: dlc\n", okTarget)), nil)
+	if err == nil || err.Error() != `line 1: unreadableAlarm: no rule is named "opz" (want one of: a)` {
+		t.Errorf("unknown rule: %v", err)
+	}
+}

@@ -115,6 +115,7 @@ type Set struct {
 	byName   map[string]*Rule
 	fields   map[event.Source]map[string]string
 	kinds    []event.KindRule
+	alarm    *Rule // unreadableAlarm:
 	warnings []string
 	index    map[indexKey][]int32
 }
@@ -174,6 +175,11 @@ func (s *Set) Fields() map[event.Source]map[string]string {
 	}
 	return out
 }
+
+// UnreadableAlarm returns the rule named by the document's unreadableAlarm:
+// setting, whose target hears (at most hourly) that PAI events arrive in a
+// shape the notifier cannot read; nil when the document opts out.
+func (s *Set) UnreadableAlarm() *Rule { return s.alarm }
 
 // Kinds returns the document's `kinds:` entries for event.NewParser.
 func (s *Set) Kinds() []event.KindRule { return slices.Clone(s.kinds) }

@@ -57,6 +57,16 @@ func build(raw *rawDoc, ps *problems, zone *time.Location) *Set {
 	}
 	s := newSet(rules, fields, warnings)
 	s.kinds = kinds
+	v := &validator{ps: ps}
+	if name, ok := v.str(raw.alarm, "unreadableAlarm"); ok && raw.alarm != nil {
+		if s.alarm = s.Rule(name); s.alarm == nil {
+			names := make([]string, len(rules))
+			for i, r := range rules {
+				names[i] = r.Name
+			}
+			ps.add(raw.alarm.line, "", "unreadableAlarm: no rule is named %q (want one of: %s)", name, strings.Join(names, ", "))
+		}
+	}
 	return s
 }
 

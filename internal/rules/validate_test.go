@@ -155,7 +155,7 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`rules[0] "a": source: unknown source "${SECRET}" (want dlc, paiflow, dsw, model or sagemaker)`}},
 		{"token pasted as a name", doc("  - name: "+testToken+"\n    source: nope\n", okTarget),
 			[]string{`rules[0] "<secret>": source: unknown source "nope" (want dlc, paiflow, dsw, model or sagemaker)`}},
-		{"unknown top key far from any", "a: 1\n", []string{`line 1: unknown key "a" (known: fields, kinds, mentions, rules)`, "the document has no rules: add a rules: list"}},
+		{"unknown top key far from any", "a: 1\n", []string{`line 1: unknown key "a" (known: fields, kinds, mentions, unreadableAlarm, rules)`, "the document has no rules: add a rules: list"}},
 		{"alias loop", "rules: &a [*a]\n", []string{`line 1: rules[0]: want a mapping (key: value lines)`}},
 	}
 	for _, c := range cases {
