@@ -28,7 +28,18 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// -inspect reads the same outside input: it must not panic either,
+		// and agrees with Parse on whether the body is JSON.
+		ins, ierr := p.Inspect(body)
 		b, err := p.Parse(body, received)
+		if (ierr == nil) != (err == nil) {
+			t.Fatalf("Inspect error %v, Parse error %v", ierr, err)
+		}
+		for _, in := range ins {
+			if in.Outcome == "" || len(in.Leaves) > maxLeaves {
+				t.Fatalf("inspection without an outcome or with too many leaves: %+v", in)
+			}
+		}
 		if err != nil {
 			if len(b.Tasks) != 0 || len(b.Skipped) != 0 || len(b.Unreadable) != 0 {
 				t.Fatalf("error %v with a non-empty batch", err)
