@@ -3,6 +3,7 @@ package event
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -59,15 +60,23 @@ func (s KindSet) With(k Kind) KindSet { return s | kindBit(k) }
 // StatusKinds returns the kinds a status of source s is by itself (failed,
 // ended, queued ...); a Task's Kinds also holds those told by words or by a
 // document's kinds: entries.
-func StatusKinds(s Source, status string) KindSet {
-	var set KindSet
+func StatusKinds(s Source, status string) KindSet { return statusKinds[s][status] }
+
+// statusKinds is kindStatuses turned around, for a lookup per event.
+var statusKinds = func() map[Source]map[string]KindSet {
+	m := map[Source]map[string]KindSet{}
 	for k, bySource := range kindStatuses {
-		if slices.Contains(bySource[s], status) {
-			set |= kindBit(k)
+		for src, sts := range bySource {
+			if m[src] == nil {
+				m[src] = map[string]KindSet{}
+			}
+			for _, st := range sts {
+				m[src][st] |= kindBit(k)
+			}
 		}
 	}
-	return set
-}
+	return m
+}()
 
 // Has reports whether k is in the set.
 func (s KindSet) Has(k Kind) bool { return s&kindBit(k) != 0 }
@@ -80,6 +89,17 @@ func (s KindSet) Main() Kind {
 		}
 	}
 	return ""
+}
+
+// All yields the kinds in the set, most specific first, without allocating.
+func (s KindSet) All() iter.Seq[Kind] {
+	return func(yield func(Kind) bool) {
+		for i, k := range Kinds {
+			if s&(1<<i) != 0 && !yield(k) {
+				return
+			}
+		}
+	}
 }
 
 // List returns the kinds in the set, most specific first.

@@ -58,7 +58,8 @@ func (s *Set) Match(dst []*Rule, t *event.Task) []*Rule {
 	if t == nil || !t.Source.Valid() {
 		return dst
 	}
-	status, _ := event.CanonicalStatus(t.Source, t.Status)
+	status, known := event.CanonicalStatus(t.Source, t.Status)
+	kinds := taskKinds(t, status)
 	var lists [maxLists][]int32
 	n := 0
 	add := func(k indexKey) {
@@ -74,11 +75,8 @@ func (s *Set) Match(dst []*Rule, t *event.Task) []*Rule {
 		}
 	}
 	add(indexKey{src: t.Source, status: status})
-	kinds := taskKinds(t, status)
-	for _, k := range event.Kinds {
-		if kinds.Has(k) {
-			add(indexKey{src: t.Source, kind: k})
-		}
+	for k := range kinds.All() {
+		add(indexKey{src: t.Source, kind: k})
 	}
 	// Every list is in document order; merge them to keep it, testing each
 	// rule once.
@@ -99,7 +97,7 @@ func (s *Set) Match(dst []*Rule, t *event.Task) []*Rule {
 			continue
 		}
 		last = i
-		if r := s.rules[i]; r.test(t) == matches {
+		if r := s.rules[i]; r.check(t, status, known, kinds) == matches {
 			dst = append(dst, r)
 		}
 	}
@@ -147,6 +145,16 @@ const (
 // test is the one match predicate: it checks source, workspace, owner,
 // pipeline and status in that order and returns the first that fails.
 func (r *Rule) test(t *event.Task) mismatch {
+	if t == nil {
+		return noTask
+	}
+	status, known := event.CanonicalStatus(t.Source, t.Status)
+	return r.check(t, status, known, taskKinds(t, status))
+}
+
+// check is test with the task's canonical status and kinds worked out once,
+// as Match does for all the rules it tests.
+func (r *Rule) check(t *event.Task, status string, known bool, kinds event.KindSet) mismatch {
 	switch {
 	case t == nil:
 		return noTask
@@ -175,11 +183,10 @@ func (r *Rule) test(t *event.Task) mismatch {
 		}
 		return otherModel
 	}
-	status, known := event.CanonicalStatus(t.Source, t.Status)
 	switch {
 	case status == "":
 		return noStatus
-	case taskKinds(t, status)&r.kinds != 0, known && slices.Contains(r.statuses, status):
+	case kinds&r.kinds != 0, known && slices.Contains(r.statuses, status):
 		return matches
 	}
 	return otherStatus
