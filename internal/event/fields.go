@@ -132,7 +132,27 @@ var noDescend = map[string]bool{
 type record struct {
 	val  [numFields]gjson.Result
 	rank [numFields]uint8 // 0: unset; else depth*numPrio + prio + 1 of the key that set it
-	path [numFields]string
+	// Where each value was read: the object's path and the key in it (both
+	// substrings or constants, so reading costs no allocation); pathOf
+	// joins them when a path is wanted.
+	dir, key [numFields]string
+}
+
+// pathOf is the gjson path field f was read from, "" when unset.
+func (r *record) pathOf(f field) string {
+	if r.key[f] == "" {
+		return r.dir[f]
+	}
+	return join(r.dir[f], r.key[f])
+}
+
+// paths returns every field's path.
+func (r *record) paths() [numFields]string {
+	var out [numFields]string
+	for f := range numFields {
+		out[f] = r.pathOf(f)
+	}
+	return out
 }
 
 // normKey lower-cases key and drops '_' and '-' into buf; ok is false for a
@@ -201,7 +221,7 @@ func (r *record) see(prefix, key string, v gjson.Result, depth int) {
 	if r.rank[s.f] == 0 || rank < r.rank[s.f] {
 		r.val[s.f] = v
 		r.rank[s.f] = rank
-		r.path[s.f] = join(prefix, key)
+		r.dir[s.f], r.key[s.f] = prefix, key
 	}
 }
 
@@ -213,7 +233,7 @@ func (r *record) set(f field, v gjson.Result, path string) bool {
 	}
 	r.val[f] = v
 	r.rank[f] = 1
-	r.path[f] = path
+	r.dir[f], r.key[f] = path, ""
 	return true
 }
 

@@ -253,14 +253,10 @@ func (k KindRule) matches(t *Task, v gjson.Result) bool {
 }
 
 // containsAnyFold reports whether s contains one of the lower-case words,
-// ignoring case (ASCII; the Chinese words have no case).
+// ignoring ASCII case (the Chinese words have none), without allocating.
 func containsAnyFold(s string, words []string) bool {
-	if s == "" {
-		return false
-	}
-	ls := strings.ToLower(s)
 	for _, w := range words {
-		if strings.Contains(ls, w) {
+		if containsFold(s, w) {
 			return true
 		}
 	}

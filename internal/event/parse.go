@@ -414,7 +414,7 @@ func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result, prefix st
 		case r.has(fJobID):
 			// The key or object an id or status was found in says which:
 			// data.InstanceId, data.job.id, data.ApprovalStatus.
-			src = cmp.Or(productOfPath(r.path[fJobID]), productOfPath(r.path[fStatus]))
+			src = cmp.Or(productOfPath(r.dir[fJobID], r.key[fJobID]), productOfPath(r.dir[fStatus], r.key[fStatus]))
 		}
 	}
 	if src == "" || !isPAI {
@@ -474,11 +474,10 @@ func productOf(s string) Source {
 // productOfPath tells the product by the key and objects a value was found
 // in: data.job.id is a DLC job, data.pipelineRun.id a PAIFlow run,
 // data.InstanceId a DSW instance, data.ApprovalStatus a model version.
-func productOfPath(path string) Source {
-	if path == "" {
+func productOfPath(dir, key string) Source {
+	if key == "" {
 		return ""
 	}
-	dir, key := cutLast(path)
 	if s := productOf(dir); s != "" {
 		return s
 	}
@@ -530,7 +529,7 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 	status := TrimStatus(r.str(fStatus))
 	if status == "" && sm == notSageMaker {
 		if status = statusFromType(src, env.typ); status != "" {
-			r.path[fStatus] = "type"
+			r.dir[fStatus], r.key[fStatus] = "type", ""
 		}
 	}
 	var jobID string
@@ -582,7 +581,7 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		Finished:      timeOf(r.val[fFinished]),
 	}
 	if st.p.trace {
-		t.From = &Origins{paths: r.path}
+		t.From = &Origins{paths: r.paths()}
 	}
 
 	// PAI's notifications pair 相关事件 (Event) with 消息内容 (Message), and

@@ -60,13 +60,10 @@ func (st *state) sagemaker(v gjson.Result, env *envelope) {
 	switch env.typ {
 	case smTrainingType:
 		src, kind = SageMaker, smTraining
-		r.read(d, map[field]string{fJobID: "TrainingJobName", fJobName: "TrainingJobName", fStatus: "TrainingJobStatus",
-			fReasonMessage: "FailureReason", fCreated: "CreationTime", fStarted: "TrainingStartTime", fFinished: "TrainingEndTime"})
+		r.read(d, smTrainingKeys[:])
 	case smPipelineType:
 		src, kind = SageMaker, smPipeline
-		r.read(d, map[field]string{fRunID: "pipelineExecutionArn", fJobName: "pipelineExecutionDisplayName",
-			fStatus: "currentPipelineExecutionStatus", fPipelineID: "pipelineArn", fStarted: "executionStartTime",
-			fFinished: "executionEndTime", fReasonMessage: "failureReason"})
+		r.read(d, smPipelineKeys[:])
 	default:
 		st.skip(env.id, fmt.Sprintf("SageMaker detail-type %q is not a training job or pipeline execution", env.typ))
 		return
@@ -74,9 +71,25 @@ func (st *state) sagemaker(v gjson.Result, env *envelope) {
 	st.finish(v, env, &r, src, kind)
 }
 
+// smKey is a field and the documented detail key it is read from.
+type smKey struct {
+	f   field
+	key string
+}
+
+var (
+	smTrainingKeys = [...]smKey{{fJobID, "TrainingJobName"}, {fJobName, "TrainingJobName"}, {fStatus, "TrainingJobStatus"},
+		{fReasonMessage, "FailureReason"}, {fCreated, "CreationTime"}, {fStarted, "TrainingStartTime"}, {fFinished, "TrainingEndTime"}}
+	smPipelineKeys = [...]smKey{{fRunID, "pipelineExecutionArn"}, {fJobName, "pipelineExecutionDisplayName"},
+		{fStatus, "currentPipelineExecutionStatus"}, {fPipelineID, "pipelineArn"}, {fStarted, "executionStartTime"},
+		{fFinished, "executionEndTime"}, {fReasonMessage, "failureReason"}}
+)
+
 // read sets each field from its fixed key of detail.
-func (r *record) read(detail gjson.Result, keys map[field]string) {
-	for f, k := range keys {
-		r.set(f, detail.Get(k), "detail."+k)
+func (r *record) read(detail gjson.Result, keys []smKey) {
+	for _, k := range keys {
+		if r.set(k.f, detail.Get(k.key), "detail") {
+			r.key[k.f] = k.key
+		}
 	}
 }
