@@ -67,10 +67,10 @@ func CanonicalStatus(s Source, status string) (string, bool) {
 }
 
 // Failed reports whether status is the failure status ("job failed").
-func Failed(status string) bool { return strings.EqualFold(TrimStatus(status), "Failed") }
+func Failed(status string) bool { c, _ := CanonicalStatus("", status); return c == "Failed" }
 
 // Succeeded reports whether status is the success status.
-func Succeeded(status string) bool { return strings.EqualFold(TrimStatus(status), "Succeeded") }
+func Succeeded(status string) bool { c, _ := CanonicalStatus("", status); return c == "Succeeded" }
 
 // TrimStatus removes the spaces, newlines and byte-order marks a hand-made
 // or re-encoded event may wrap a status in ("FAILED\n", "\ufeffFailed").

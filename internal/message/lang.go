@@ -134,15 +134,8 @@ var statusWords = map[string][2]string{ // status -> zh, en
 // statusWord is the human word for a status; an unknown status is shown as
 // sent.
 func (l *lang) statusWord(status string) string {
-	w, ok := statusWords[event.TrimStatus(status)]
-	if !ok {
-		for s, ww := range statusWords {
-			if strings.EqualFold(s, event.TrimStatus(status)) {
-				w, ok = ww, true
-				break
-			}
-		}
-	}
+	canonical, _ := event.CanonicalStatus("", status) // event owns the spelling of statuses
+	w, ok := statusWords[canonical]
 	switch {
 	case !ok:
 		return status
@@ -215,7 +208,8 @@ func (l *lang) headline(t *event.Task) string {
 // success, orange for a job someone ended, blue for progress. Six-digit hex,
 // since named colours reportedly render only on the PC client.
 func colour(status string) string {
-	switch event.TrimStatus(status) {
+	canonical, _ := event.CanonicalStatus("", status)
+	switch canonical {
 	case "Failed", "SaveFailed", "SubmitFailed", "Rejected", "FailedReserving":
 		return "#FF0000"
 	case "Succeeded", "Approved", "SucceededReserving", "Saved":
