@@ -37,9 +37,11 @@ const (
 )
 
 // fieldSpec names a field and lists the data keys it is read from, best
-// first. PAI's real keys are unpublished (shared reference pai-events.md
-// §1.2), so the lists take the DLC GetJob API names (§1.3), the names PAI
-// shows in its own notifications (§3.3) and the obvious variants. Keys are
+// first. PAI's real keys are unpublished (PAI's docs describe the
+// pai-system-<workspace> bus but never print an event), so the lists take
+// the DLC GetJob API's names (JobId, DisplayName, GmtCreateTime ... in the
+// official pai-dlc-20201203 SDKs), the names PAI shows in its own
+// notifications (任务名称, 相关事件, 消息内容) and the obvious variants. Keys are
 // matched after normalisation (lowercase, no '_' or '-'), so "JobId",
 // "jobId", "job_id" and "JobID" are one key.
 //

@@ -6,9 +6,10 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
-// Tasks built by hand from the sample events in
-// shared/reference/pai-events.md §6 (C–J), the way the event parser maps
-// them, so these tests do not depend on the parser.
+// Tasks built by hand from the sample events in events/ (dlc-failed,
+// dlc-succeeded, dlc-stopped, paiflow-*, fc-batch, the SageMaker ones), the
+// way the event parser maps them, so these tests do not depend on the
+// parser (TestSampleEventsGolden renders the parsed samples).
 
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
