@@ -47,8 +47,13 @@ var envelopeKeys = map[string]bool{
 
 // notFor are the fields that do not apply to a source, left out of Missing.
 var notFor = map[Source][]string{
-	DLC:     {"runId", "pipelineId", "pipelineName"},
-	PAIFlow: {"jobType"},
+	DLC:     {"runId", "pipelineId", "pipelineName", "version"},
+	PAIFlow: {"jobType", "version"},
+	DSW:     {"runId", "pipelineId", "pipelineName", "jobType", "version"},
+	Model:   {"runId", "pipelineId", "pipelineName", "jobType", "started", "finished", "duration"},
+	// SageMaker's keys are documented and read by name: nothing to map.
+	SageMaker: {"runId", "jobType", "version", "workspaceId", "workspaceName", "creatorId", "creatorName",
+		"pipelineId", "pipelineName", "reasonCode", "eventLabel", "eventMessage"},
 }
 
 // required are the fields without which a PAI event is Unreadable.
@@ -64,9 +69,16 @@ func (p *Parser) Inspect(body []byte) ([]Inspection, error) {
 	for _, o := range st.objs {
 		in := Inspection{Index: o.n, EventID: o.v.Get("id").String()}
 		var from *Origins
+		var derived []string // fields the Task has without a key: worked out, not read
 		if i := slices.Index(st.taskIdx, o.n); i >= 0 {
 			t := st.b.Tasks[i]
 			in.Outcome, in.Source, in.Status, from = "task", t.Source, t.Status, t.From
+			if t.Duration > 0 {
+				derived = append(derived, "duration")
+			}
+			if t.ConsoleURL != "" {
+				derived = append(derived, "consoleUrl")
+			}
 		}
 		for _, u := range st.b.Unreadable {
 			if u.Index == o.n {
@@ -100,7 +112,7 @@ func (p *Parser) Inspect(body []byte) ([]Inspection, error) {
 			in.Leaves = append(in.Leaves, l)
 		}
 		for _, name := range FieldNames {
-			if from.Path(name) == "" && !slices.Contains(notFor[in.Source], name) {
+			if from.Path(name) == "" && !slices.Contains(notFor[in.Source], name) && !slices.Contains(derived, name) {
 				in.Missing = append(in.Missing, name)
 			}
 		}

@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -74,5 +75,23 @@ func TestInspectReadable(t *testing.T) {
 	}
 	if _, err := (&Parser{}).Inspect([]byte(`nope`)); err == nil {
 		t.Error("Inspect of non-JSON: no error")
+	}
+}
+
+// Missing leaves out what does not apply to the source and what the Task
+// has without a key (a worked-out duration, a built console link).
+func TestInspectMissing(t *testing.T) {
+	for name, want := range map[string][]string{
+		"aws-sagemaker-training-failed.json": nil,
+		"dlc-failed.json":                    {"started"},
+		"model-version-approved.json":        {"reasonCode", "reasonMessage", "eventLabel", "eventMessage", "created"},
+	} {
+		ins, err := (&Parser{}).Inspect([]byte(readSample(t, name)))
+		if err != nil || len(ins) != 1 {
+			t.Fatalf("%s: %+v, %v", name, ins, err)
+		}
+		if !slices.Equal(ins[0].Missing, want) {
+			t.Errorf("%s: missing %q, want %q", name, ins[0].Missing, want)
+		}
 	}
 }
