@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 )
 
@@ -62,6 +63,29 @@ func TestBuiltUnreadableIsLoud(t *testing.T) {
 		}
 		if strings.Contains(logs, v) {
 			t.Errorf("the value %q reached the log:\n%s", v, logs)
+		}
+	}
+}
+
+// The opt-in alarm, through the built binary: the named rule's robot (which
+// checks signatures as DingTalk does) hears of the unreadable event, with its
+// key paths and none of its values.
+func TestBuiltUnreadableAlarm(t *testing.T) {
+	robot := dingtalktest.New()
+	t.Cleanup(robot.Close)
+	hook := robot.AddRobot("alarmtoken0123456789", secret)
+	rules := `{"unreadableAlarm":"ops","rules":[{"name":"ops","source":"dlc","target":{"webhook":"` + hook + `","secret":"${ROBOT_SECRET}"}}]}`
+	out, logs, code := runLocal(t, []string{"NOTIFY_RULES=" + rules, "ROBOT_SECRET=" + secret}, unknownKeys)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, logs)
+	}
+	msgs := robot.Messages()
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Title, "无法读取的 PAI 事件") || !strings.Contains(msgs[0].Text, "`data.jobInfo.lifecycle.current`") {
+		t.Fatalf("robot got %+v\n%s", msgs, logs)
+	}
+	for _, v := range []string{"dlc7unknownkeys", "llm-pretrain-13b", "FAILED", "211790764591639068", "leilei"} {
+		if strings.Contains(msgs[0].Text, v) || strings.Contains(logs, v) {
+			t.Errorf("the value %q reached the alarm or the log", v)
 		}
 	}
 }
