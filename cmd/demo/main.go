@@ -1,7 +1,9 @@
 // Command demo is `make demo`: it builds the real notifier, starts a local
 // DingTalk-compatible robot server that checks signatures exactly as
 // DingTalk does, runs the notifier in local mode over every sample event
-// with the demo rules, and prints each message as the group sees it.
+// with the demo rules, and prints each message as the group sees it. A PAI
+// event in a shape the notifier cannot read is counted as unreadable, and the
+// demo ends with `notifier -inspect` on it: how a user maps PAI's real keys.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,13 +42,18 @@ var robots = []struct{ token, secretVar, keyword string }{
 	{"demo-team", "DEMO_SECRET_TEAM", "PAI"},
 	{"demo-owner", "DEMO_SECRET_OWNER", ""},
 	{"demo-flow", "DEMO_SECRET_FLOW", ""},
+	{"demo-kinds", "DEMO_SECRET_KINDS", ""},
+	{"demo-other", "DEMO_SECRET_OTHER", ""},
 }
 
 // result is the part of the notifier's per-invocation result the demo reads.
 type result struct {
-	Events, Matched, Sent, Failed, Skipped, Suppressed int
-	Error                                              string
+	Events, Matched, Sent, Failed, Skipped, Unreadable, Suppressed int
+	Error                                                          string
 }
+
+// unreadableSample is the sample event whose keys the notifier does not know.
+const unreadableSample = "pai-unknown-keys.json"
 
 func run(ctx context.Context, dir string, out io.Writer, verbose bool) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -96,6 +104,9 @@ func run(ctx context.Context, dir string, out io.Writer, verbose bool) error {
 			return fmt.Errorf("%s: unreadable result %q: %v", f, lines[i], err)
 		}
 		status := fmt.Sprintf("%d event(s), %d matched, %d sent, %d failed, %d skipped", r.Events, r.Matched, r.Sent, r.Failed, r.Skipped)
+		if r.Unreadable > 0 {
+			status += fmt.Sprintf(", %d UNREADABLE (logged at WARN; see -inspect below)", r.Unreadable)
+		}
 		if r.Suppressed > 0 {
 			status += fmt.Sprintf(", %d suppressed (already delivered)", r.Suppressed)
 		}
@@ -108,6 +119,7 @@ func run(ctx context.Context, dir string, out io.Writer, verbose bool) error {
 		total.Sent += r.Sent
 		total.Failed += r.Failed
 		total.Skipped += r.Skipped
+		total.Unreadable += r.Unreadable
 		total.Suppressed += r.Suppressed
 	}
 
@@ -121,8 +133,16 @@ func run(ctx context.Context, dir string, out io.Writer, verbose bool) error {
 			rejected++
 		}
 	}
-	fmt.Fprintf(out, "\ndemo: %d events, %d matched, %d sent, %d failed, %d skipped, %d suppressed; robot accepted %d signed message(s), rejected %d\n",
-		total.Events, total.Matched, total.Sent, total.Failed, total.Skipped, total.Suppressed, len(msgs), rejected)
+	if inspectFile := filepath.Join(dir, unreadableSample); total.Unreadable > 0 && slices.Contains(files, inspectFile) {
+		// What a user runs next: which keys the event has and what to map.
+		fmt.Fprintf(out, "\n── notifier -inspect %s ──────────────────────────────\n", inspectFile)
+		insp := exec.CommandContext(ctx, bin, "-inspect", inspectFile)
+		insp.Env = cleanEnv()
+		insp.Stdout, insp.Stderr = out, out
+		_ = insp.Run() // exits 1: the event gives no task, which is the point
+	}
+	fmt.Fprintf(out, "\ndemo: %d events, %d matched, %d sent, %d failed, %d skipped, %d unreadable, %d suppressed; robot accepted %d signed message(s), rejected %d\n",
+		total.Events, total.Matched, total.Sent, total.Failed, total.Skipped, total.Unreadable, total.Suppressed, len(msgs), rejected)
 
 	switch {
 	case runErr != nil:
@@ -159,7 +179,7 @@ func cleanEnv() []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "FC_RUNTIME_API", "AWS_LAMBDA_RUNTIME_API", "NOTIFY_RULES", "NOTIFY_RULES_FILE", "DINGTALK_WEBHOOK", "DINGTALK_SECRET":
+		case "FC_RUNTIME_API", "AWS_LAMBDA_RUNTIME_API", "NOTIFY_RULES", "NOTIFY_RULES_FILE", "DINGTALK_WEBHOOK", "DINGTALK_SECRET", "NOTIFY_TIMEZONE":
 			continue
 		}
 		env = append(env, kv)

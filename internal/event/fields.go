@@ -15,6 +15,7 @@ const (
 	fRunID
 	fJobName
 	fJobType
+	fVersion
 	fStatus
 	fWorkspaceID
 	fWorkspaceName
@@ -36,9 +37,11 @@ const (
 )
 
 // fieldSpec names a field and lists the data keys it is read from, best
-// first. PAI's real keys are unpublished (shared reference pai-events.md
-// §1.2), so the lists take the DLC GetJob API names (§1.3), the names PAI
-// shows in its own notifications (§3.3) and the obvious variants. Keys are
+// first. PAI's real keys are unpublished (PAI's docs describe the
+// pai-system-<workspace> bus but never print an event), so the lists take
+// the DLC GetJob API's names (JobId, DisplayName, GmtCreateTime ... in the
+// official pai-dlc-20201203 SDKs), the names PAI shows in its own
+// notifications (任务名称, 相关事件, 消息内容) and the obvious variants. Keys are
 // matched after normalisation (lowercase, no '_' or '-'), so "JobId",
 // "jobId", "job_id" and "JobID" are one key.
 //
@@ -49,11 +52,12 @@ var fieldSpecs = [numFields]struct {
 	name string
 	keys []string
 }{
-	fJobID:         {"jobId", []string{"JobId", "Id"}},
+	fJobID:         {"jobId", []string{"JobId", "InstanceId", "ModelId", "Id", "Identifier"}},
 	fRunID:         {"runId", []string{"PipelineRunId", "RunId", "FlowRunId"}},
-	fJobName:       {"jobName", []string{"DisplayName", "JobName", "RunName", "PipelineRunName", "Name"}},
+	fJobName:       {"jobName", []string{"DisplayName", "JobName", "RunName", "PipelineRunName", "InstanceName", "ModelName", "Name"}},
 	fJobType:       {"jobType", []string{"JobType"}},
-	fStatus:        {"status", []string{"Status", "JobStatus", "RunStatus", "PipelineRunStatus", "NewStatus", "State"}},
+	fVersion:       {"version", []string{"VersionName", "ModelVersion", "Version"}},
+	fStatus:        {"status", []string{"Status", "JobStatus", "RunStatus", "PipelineRunStatus", "InstanceStatus", "ApprovalStatus", "NewStatus", "State", "JobState", "Phase"}},
 	fWorkspaceID:   {"workspaceId", []string{"WorkspaceId"}},
 	fWorkspaceName: {"workspaceName", []string{"WorkspaceName"}},
 	fRegion:        {"region", []string{"RegionId", "Region"}},
@@ -107,19 +111,58 @@ func init() {
 // maxKey bounds the keys worth normalising: no synonym is longer.
 const maxKey = 32
 
-// record holds the best value seen so far for each field. Values are gjson
-// results, so text stays a substring of the body until a Task is built.
-type record struct {
-	val  [numFields]gjson.Result
-	rank [numFields]uint8 // 0: unset; else prio+1 of the key that set it
+// maxDepth bounds how deep under data the known keys are looked for: PAI's
+// real layout is unpublished, so a key one or two objects down
+// ({"job":{"state":...}}) is found, but a walk stays cheap and finite.
+const maxDepth = 4
+
+// numPrio is more than the synonyms of any field, so that a key's rank
+// orders by depth first, then by synonym (TestFieldTable holds it).
+const numPrio = 16
+
+// noDescend are data keys holding configuration rather than the job's own
+// state (the DLC GetJob API's Envs, Settings, JobSpecs, Pods ...): their
+// inner "Name"s and "Status"es are not the job's.
+var noDescend = map[string]bool{
+	"envs": true, "settings": true, "jobspecs": true, "pods": true, "statushistory": true,
+	"datasources": true, "codesource": true, "tags": true, "labels": true, "userdefined": true,
 }
 
-// see offers one data key and its value to the record.
-func (r *record) see(key string, v gjson.Result) {
-	if !usable(v) || len(key) > 2*maxKey {
-		return
+// record holds the best value seen so far for each field, and where it was
+// read. Values are gjson results, so text stays a substring of the body
+// until a Task is built.
+type record struct {
+	val  [numFields]gjson.Result
+	rank [numFields]uint8 // 0: unset; else depth*numPrio + prio + 1 of the key that set it
+	// Where each value was read: the object's path and the key in it (both
+	// substrings or constants, so reading costs no allocation); pathOf
+	// joins them when a path is wanted.
+	dir, key [numFields]string
+}
+
+// pathOf is the gjson path field f was read from, "" when unset.
+func (r *record) pathOf(f field) string {
+	if r.key[f] == "" {
+		return r.dir[f]
 	}
-	var buf [maxKey]byte
+	return join(r.dir[f], r.key[f])
+}
+
+// paths returns every field's path.
+func (r *record) paths() [numFields]string {
+	var out [numFields]string
+	for f := range numFields {
+		out[f] = r.pathOf(f)
+	}
+	return out
+}
+
+// normKey lower-cases key and drops '_' and '-' into buf; ok is false for a
+// key too long to be a synonym.
+func normKey(buf *[maxKey]byte, key string) (string, bool) {
+	if len(key) > 2*maxKey {
+		return "", false
+	}
 	n := 0
 	for i := 0; i < len(key); i++ {
 		c := key[i]
@@ -130,29 +173,69 @@ func (r *record) see(key string, v gjson.Result) {
 			c += 'a' - 'A'
 		}
 		if n == len(buf) {
-			return
+			return "", false
 		}
 		buf[n] = c
 		n++
 	}
-	s, ok := keyIndex[string(buf[:n])] // no allocation: the compiler reads buf in place
+	return string(buf[:n]), true
+}
+
+// walk offers every key of obj, and of the objects inside it down to
+// maxDepth, to the record. prefix is obj's gjson path ("" for the root).
+func (r *record) walk(obj gjson.Result, prefix string, depth int) {
+	obj.ForEach(func(k, v gjson.Result) bool {
+		if v.IsObject() {
+			var buf [maxKey]byte
+			if n, ok := normKey(&buf, k.Str); depth < maxDepth && !(ok && noDescend[n]) {
+				r.walk(v, join(prefix, k.Str), depth+1)
+			}
+			return true
+		}
+		r.see(prefix, k.Str, v, depth)
+		return true
+	})
+}
+
+// join appends a key to a gjson path, escaping what gjson would read as syntax.
+func join(prefix, key string) string {
+	if prefix == "" {
+		return gjson.Escape(key)
+	}
+	return prefix + "." + gjson.Escape(key)
+}
+
+// see offers one key (at path prefix, depth objects down) and its value.
+func (r *record) see(prefix, key string, v gjson.Result, depth int) {
+	if !usable(v) {
+		return
+	}
+	var buf [maxKey]byte
+	n, ok := normKey(&buf, key)
 	if !ok {
 		return
 	}
-	if r.rank[s.f] == 0 || s.prio+1 < r.rank[s.f] {
+	s, ok := keyIndex[n]
+	if !ok {
+		return
+	}
+	rank := uint8(depth*numPrio) + s.prio + 1
+	if r.rank[s.f] == 0 || rank < r.rank[s.f] {
 		r.val[s.f] = v
-		r.rank[s.f] = s.prio + 1
+		r.rank[s.f] = rank
+		r.dir[s.f], r.key[s.f] = prefix, key
 	}
 }
 
-// set stores v for f when usable, ahead of anything seen before (used for
-// overrides and for the fixed SageMaker keys).
-func (r *record) set(f field, v gjson.Result) bool {
+// set stores v, read at path, for f when usable, ahead of anything seen
+// before (used for overrides and for the fixed SageMaker keys).
+func (r *record) set(f field, v gjson.Result, path string) bool {
 	if !usable(v) {
 		return false
 	}
 	r.val[f] = v
 	r.rank[f] = 1
+	r.dir[f], r.key[f] = path, ""
 	return true
 }
 

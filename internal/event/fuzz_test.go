@@ -29,15 +29,28 @@ func FuzzParse(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// -inspect reads the same outside input: it must not panic either,
+		// and agrees with Parse on whether the body is JSON.
+		ins, ierr := p.Inspect(body)
 		b, err := p.Parse(body, received)
 		var chunked []Task
-		skips, cerr := p.ParseChunks(body, received, 3, func(ts []Task) { chunked = append(chunked, ts...) })
+		rest, cerr := p.ParseChunks(body, received, 3, func(ts []Task) { chunked = append(chunked, ts...) })
 		if (err == nil) != (cerr == nil) || !reflect.DeepEqual(chunked, b.Tasks) && len(chunked)+len(b.Tasks) > 0 ||
-			!reflect.DeepEqual(skips, b.Skipped) && len(skips)+len(b.Skipped) > 0 {
-			t.Fatalf("ParseChunks read %d tasks, %d skips (%v); Parse %d, %d (%v)", len(chunked), len(skips), cerr, len(b.Tasks), len(b.Skipped), err)
+			!reflect.DeepEqual(rest.Skipped, b.Skipped) && len(rest.Skipped)+len(b.Skipped) > 0 ||
+			!reflect.DeepEqual(rest.Unreadable, b.Unreadable) && len(rest.Unreadable)+len(b.Unreadable) > 0 {
+			t.Fatalf("ParseChunks read %d tasks, %d skips, %d unreadable (%v); Parse %d, %d, %d (%v)",
+				len(chunked), len(rest.Skipped), len(rest.Unreadable), cerr, len(b.Tasks), len(b.Skipped), len(b.Unreadable), err)
+		}
+		if (ierr == nil) != (err == nil) {
+			t.Fatalf("Inspect error %v, Parse error %v", ierr, err)
+		}
+		for _, in := range ins {
+			if in.Outcome == "" || len(in.Leaves) > maxLeaves {
+				t.Fatalf("inspection without an outcome or with too many leaves: %+v", in)
+			}
 		}
 		if err != nil {
-			if len(b.Tasks) != 0 || len(b.Skipped) != 0 {
+			if len(b.Tasks) != 0 || len(b.Skipped) != 0 || len(b.Unreadable) != 0 {
 				t.Fatalf("error %v with a non-empty batch", err)
 			}
 			return
@@ -53,6 +66,11 @@ func FuzzParse(f *testing.F) {
 		for _, s := range b.Skipped {
 			if s.Reason == "" {
 				t.Fatalf("skip without a reason: %+v", s)
+			}
+		}
+		for _, u := range b.Unreadable {
+			if u.Reason == "" || len(u.Paths) > maxPaths+1 {
+				t.Fatalf("unreadable without a reason or with too many paths: %+v", u)
 			}
 		}
 	})

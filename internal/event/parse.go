@@ -2,6 +2,7 @@ package event
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +17,20 @@ import (
 
 // Batch is what one delivery held.
 type Batch struct {
-	Tasks   []Task
-	Skipped []Skip // events from other sources or unreadable elements, counted, not errors
+	Tasks      []Task
+	Skipped    []Skip       // events from other sources or elements that are not events, counted, not errors
+	Unreadable []Unreadable // events from PAI that gave no job id, status or product: PAI's keys differ from ours
+}
+
+// Unreadable is an event that came from PAI (its source, bus, type or ids
+// say so) but whose job id, status or product could not be found. It is
+// never quiet: a caller counts it and logs it loudly, since it means PAI
+// publishes keys this parser does not know and every such event is lost.
+type Unreadable struct {
+	Index   int      `json:"index"`
+	EventID string   `json:"eventId,omitempty"`
+	Reason  string   `json:"reason"`
+	Paths   []string `json:"paths"` // the event's leaf key paths, names only: never a value
 }
 
 // Skip is one event or element that gave no Task, and why.
@@ -30,7 +43,20 @@ type Skip struct {
 // Parser reads deliveries into Tasks. The zero Parser reads with the default
 // keys only. A Parser is immutable and safe for concurrent use.
 type Parser struct {
-	overrides [2][]override // by srcIndex
+	overrides map[Source][]override
+	kinds     []KindRule
+	trace     bool // record where each field was read (Task.From)
+}
+
+// Traced returns a copy of p that records in each Task where every field was
+// read (Task.From), for -explain and -inspect.
+func (p *Parser) Traced() *Parser {
+	c := Parser{}
+	if p != nil {
+		c = *p
+	}
+	c.trace = true
+	return &c
 }
 
 type override struct {
@@ -38,46 +64,75 @@ type override struct {
 	path string
 }
 
-func srcIndex(s Source) int {
-	if s == PAIFlow {
-		return 1
-	}
-	return 0
-}
-
 // NewParser builds a parser. overrides maps source -> field name -> gjson
 // path evaluated against the event object (the CloudEvent envelope, or the
 // AWS envelope), e.g. {"dlc": {"jobId": "data.detail.JobId"}}. Field names
-// are the lowerCamel names in FieldNames. An unknown source or field name,
-// or an empty path, is an error naming it. An override wins over the default
-// keys when its path finds a value and leaves them in place when it does not.
-func NewParser(overrides map[Source]map[string]string) (*Parser, error) {
-	p := &Parser{}
+// are the lowerCamel names in FieldNames. An entry CheckField rejects is an
+// error naming it. An override wins over the default keys when its path
+// finds a value and leaves them in place when it does not.
+//
+// kinds are the document's `kinds:` entries, each checked by CheckKindRule.
+func NewParser(overrides map[Source]map[string]string, kinds ...KindRule) (*Parser, error) {
+	p := &Parser{overrides: map[Source][]override{}}
 	var errs []error
+	for _, k := range kinds {
+		if err := CheckKindRule(k); err != nil {
+			errs = append(errs, fmt.Errorf("kinds.%s: %w", k.Kind, err))
+			continue
+		}
+		k.Kind, _ = ParseKind(string(k.Kind))
+		p.kinds = append(p.kinds, k)
+	}
 	for _, src := range slices.Sorted(mapKeys(overrides)) {
-		if !src.Valid() {
-			errs = append(errs, fmt.Errorf("fields.%s: unknown source (want dlc or paiflow)", src))
+		if err := CheckField(src, "", ""); err != nil {
+			errs = append(errs, fmt.Errorf("fields.%s: %w", src, err))
 			continue
 		}
 		fields := overrides[src]
 		for _, name := range slices.Sorted(mapKeys(fields)) {
-			f, ok := fieldByName[name]
-			if !ok {
-				errs = append(errs, fmt.Errorf("fields.%s.%s: unknown field (known: %s)", src, name, strings.Join(FieldNames, ", ")))
+			if err := CheckField(src, name, fields[name]); err != nil {
+				errs = append(errs, fmt.Errorf("fields.%s.%s: %w", src, name, err))
 				continue
 			}
-			path := strings.TrimSpace(fields[name])
-			if path == "" {
-				errs = append(errs, fmt.Errorf("fields.%s.%s: empty path", src, name))
-				continue
-			}
-			p.overrides[srcIndex(src)] = append(p.overrides[srcIndex(src)], override{f, path})
+			p.overrides[src] = append(p.overrides[src], override{fieldByName[name], strings.TrimSpace(fields[name])})
 		}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	return p, nil
+}
+
+// CheckField is the one judge of a `fields:` entry (the rules document's
+// validation and NewParser both ask it): the source must be known, the field
+// one of FieldNames and the path not blank. With name empty only the source
+// is checked.
+func CheckField(src Source, name, path string) error {
+	if !src.Valid() {
+		return fmt.Errorf("unknown source (want %s)", sourceList())
+	}
+	if name == "" {
+		return nil
+	}
+	if _, ok := fieldByName[name]; !ok {
+		return fmt.Errorf("unknown field (known: %s)", strings.Join(FieldNames, ", "))
+	}
+	if strings.TrimSpace(path) == "" {
+		return errors.New("empty path")
+	}
+	return nil
+}
+
+// sourceList is "dlc or paiflow", for messages.
+func sourceList() string {
+	names := make([]string, len(Sources))
+	for i, s := range Sources {
+		names[i] = string(s)
+	}
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
@@ -98,34 +153,36 @@ var defaultParser Parser
 // body is empty or not JSON; anything else that gives no Task is a Skip.
 // EventTime falls back to received when the event's own time is unreadable.
 func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
-	st := state{received: received}
+	st := state{p: p, received: received}
 	// One copy: every string in the Tasks is a substring of it.
-	if err := p.parse(body, string(body), &st); err != nil {
+	if err := st.read(body, string(body)); err != nil {
 		return Batch{}, err
 	}
 	return st.b, nil
 }
 
 // ParseChunks reads a delivery as Parse does, but hands its Tasks to fn as
-// they are read, in chunks of at most size, and returns the skips: a large
-// batch is then never held whole as Tasks. fn may keep a chunk; none is
-// reused. To save a copy of a large payload, the strings in the Tasks point
-// into body itself, which must not be modified while they are in use.
-func (p *Parser) ParseChunks(body []byte, received time.Time, size int, fn func([]Task)) ([]Skip, error) {
-	st := state{received: received, chunk: max(size, 1), each: fn}
-	if err := p.parse(body, unsafe.String(unsafe.SliceData(body), len(body)), &st); err != nil {
-		return nil, err
+// they are read, in chunks of at most size, and returns the rest of the
+// Batch (skips and unreadable events; no Tasks): a large batch is then never
+// held whole as Tasks. fn may keep a chunk; none is reused. To save a copy
+// of a large payload, the strings in the Tasks point into body itself, which
+// must not be modified while they are in use.
+func (p *Parser) ParseChunks(body []byte, received time.Time, size int, fn func([]Task)) (Batch, error) {
+	st := state{p: p, received: received, chunk: max(size, 1), each: fn}
+	if err := st.read(body, unsafe.String(unsafe.SliceData(body), len(body))); err != nil {
+		return Batch{}, err
 	}
 	if len(st.b.Tasks) > 0 {
 		fn(st.b.Tasks)
 	}
-	return st.b.Skipped, nil
+	st.b.Tasks = nil
+	return st.b, nil
 }
 
-// parse reads body, whose text is s, into st.
-func (p *Parser) parse(body []byte, s string, st *state) error {
-	if p == nil {
-		p = &defaultParser
+// read reads one delivery, whose text is s, into st.
+func (st *state) read(body []byte, s string) error {
+	if st.p == nil {
+		st.p = &defaultParser
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errors.New("event: payload is empty")
@@ -133,7 +190,6 @@ func (p *Parser) parse(body []byte, s string, st *state) error {
 	if !gjson.ValidBytes(body) {
 		return notJSON(body)
 	}
-	st.p = p
 	root := gjson.Parse(s)
 	switch {
 	case root.IsArray():
@@ -186,6 +242,18 @@ type state struct {
 
 	each  func([]Task) // ParseChunks: takes each full chunk of Tasks
 	chunk int
+
+	// With inspect set, every event object read and the index of every
+	// Task are kept, for Inspect.
+	inspect bool
+	objs    []eventObj
+	taskIdx []int
+}
+
+// eventObj is one event object of a delivery and its index.
+type eventObj struct {
+	n int
+	v gjson.Result
 }
 
 func (st *state) skip(id, reason string) {
@@ -229,6 +297,7 @@ type envelope struct {
 	region, awsRegion, spec   string
 	data, detail, records     gjson.Result
 	hasData, aws, hasEnvelope bool
+	regionKey                 string // the key region was read from
 }
 
 func (e *envelope) see(key string, v gjson.Result) {
@@ -275,25 +344,29 @@ func (st *state) object(v gjson.Result, sqs bool) {
 		st.sqs(env.records)
 		return
 	}
+	if st.inspect {
+		st.objs = append(st.objs, eventObj{st.n, v})
+	}
+	env.regionKey = "aliyunregionid"
 	if env.region == "" {
-		env.region = env.awsRegion
+		env.region, env.regionKey = env.awsRegion, "region"
 	}
 	if env.aws {
 		if env.source == "aws.sagemaker" {
 			st.sagemaker(v, &env)
 			return
 		}
-		st.pai(v, &env, env.detail)
+		st.pai(v, &env, env.detail, "detail")
 		return
 	}
-	data := env.data
+	data, prefix := env.data, "data"
 	if data.Type == gjson.String && gjson.Valid(data.Str) {
 		data = gjson.Parse(data.Str) // data sent as a JSON-encoded string
 	}
 	if !env.hasData && env.source == "" && env.spec == "" {
-		data = v // a RawData trigger delivers only the data object
+		data, prefix = v, "" // a RawData trigger delivers only the data object
 	}
-	st.pai(v, &env, data)
+	st.pai(v, &env, data, prefix)
 }
 
 // sqs reads SQS records; each body is an event, an array of events, or an
@@ -330,18 +403,17 @@ func (st *state) sqs(records gjson.Result) {
 	})
 }
 
-// pai reads a PAI event (or anything claiming to be one) whose payload is data.
-func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result) {
+// pai reads a PAI event (or anything claiming to be one) whose payload is
+// data, found at path prefix of the event object.
+func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result, prefix string) {
 	var r record
 	if data.IsObject() {
-		data.ForEach(func(k, val gjson.Result) bool {
-			r.see(k.Str, val)
-			return true
-		})
+		r.walk(data, prefix, 0)
 	}
 	jobID := r.str(fJobID)
 	strongID := r.rank[fJobID] == 1 || r.has(fRunID) || hasPrefixFold(jobID, "dlc")
-	isPAI := strongID || containsFold(env.source, "pai") || containsFold(env.typ, "pai") || containsFold(env.bus, "pai")
+	fromPAI := hasPrefixFold(env.source, "acs.pai") || hasPrefixFold(env.bus, "pai-system-")
+	isPAI := fromPAI || strongID || containsFold(env.source, "pai") || containsFold(env.typ, "pai") || containsFold(env.bus, "pai")
 
 	// Which product: the envelope's words first, then the shape of the data.
 	src := productOf(env.typ)
@@ -355,10 +427,16 @@ func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result) {
 		switch {
 		case hasPrefixFold(jobID, "dlc"):
 			src = DLC
+		case hasPrefixFold(jobID, "dsw"):
+			src = DSW
 		case r.has(fRunID), r.has(fPipelineID), hasPrefixFold(jobID, "flow"):
 			src = PAIFlow
 		case r.rank[fJobID] == 1:
 			src = DLC
+		case r.has(fJobID):
+			// The key or object an id or status was found in says which:
+			// data.InstanceId, data.job.id, data.ApprovalStatus.
+			src = cmp.Or(productOfPath(r.dir[fJobID], r.key[fJobID]), productOfPath(r.dir[fStatus], r.key[fStatus]))
 		}
 	}
 	if src == "" || !isPAI {
@@ -378,15 +456,21 @@ func (st *state) pai(v gjson.Result, env *envelope, data gjson.Result) {
 		st.skip(env.id, fmt.Sprintf("source %q is not PAI", env.source))
 		return
 	case src == "":
-		st.skip(env.id, fmt.Sprintf("PAI event is neither DLC nor PAIFlow (type %q)", env.typ))
+		st.unreadable(v, env, fmt.Sprintf("PAI event of no known product (dlc, paiflow, dsw or model; type %q)", env.typ))
 		return
 	}
 	st.finish(v, env, &r, src, notSageMaker)
 }
 
+// unreadable records an event from PAI that gave no Task.
+func (st *state) unreadable(v gjson.Result, env *envelope, reason string) {
+	st.b.Unreadable = append(st.b.Unreadable, Unreadable{Index: st.n, EventID: env.id, Reason: reason, Paths: KeyPaths(v)})
+	st.n++
+}
+
 // idOverrideFinds reports whether s's jobId or runId override finds a value in v.
 func (p *Parser) idOverrideFinds(s Source, v gjson.Result) bool {
-	for _, o := range p.overrides[srcIndex(s)] {
+	for _, o := range p.overrides[s] {
 		if (o.f == fJobID || o.f == fRunID) && usable(gjson.Get(v.Raw, o.path)) {
 			return true
 		}
@@ -394,41 +478,113 @@ func (p *Parser) idOverrideFinds(s Source, v gjson.Result) bool {
 	return false
 }
 
-// productOf tells DLC from PAIFlow by the words in an envelope string.
+// productOf tells the PAI product by the words in an envelope string.
 func productOf(s string) Source {
 	switch {
 	case containsFold(s, "dlc"):
 		return DLC
+	case containsFold(s, "dsw"):
+		return DSW
 	case containsFold(s, "flow"), containsFold(s, "pipeline"):
 		return PAIFlow
+	case containsFold(s, "model"):
+		return Model
 	}
 	return ""
 }
 
-// finish applies overrides, checks the status and appends the Task.
+// productOfPath tells the product by the key and objects a value was found
+// in: data.job.id is a DLC job, data.pipelineRun.id a PAIFlow run,
+// data.InstanceId a DSW instance, data.ApprovalStatus a model version.
+func productOfPath(dir, key string) Source {
+	if key == "" {
+		return ""
+	}
+	if s := productOf(dir); s != "" {
+		return s
+	}
+	switch {
+	case containsFold(key, "instance"):
+		return DSW
+	case containsFold(key, "approval"), containsFold(key, "model"):
+		return Model
+	case containsFold(dir, "job"):
+		return DLC
+	}
+	return ""
+}
+
+// cutLast splits a path at its last unescaped dot.
+func cutLast(path string) (dir, key string) {
+	for i := len(path) - 1; i > 0; i-- {
+		if path[i] == '.' && path[i-1] != '\\' {
+			return path[:i], path[i+1:]
+		}
+	}
+	return "", path
+}
+
+// statusFromType reads a status out of an event type that names it, as
+// "pai:DLC:JobFailed" or "JobSucceeded" do, for events with no status key.
+// The longest known status the type's last word ends with wins, so
+// "JobSubmitFailed" is read as SubmitFailed, not Failed.
+func statusFromType(src Source, typ string) string {
+	word := typ
+	if i := strings.LastIndexAny(word, ":./ "); i >= 0 {
+		word = word[i+1:]
+	}
+	best := ""
+	for _, st := range statuses[src] {
+		if len(st) > len(best) && len(word) >= len(st) && strings.EqualFold(word[len(word)-len(st):], st) {
+			best = st
+		}
+	}
+	return best
+}
+
+// finish applies overrides, checks the id and status and appends the Task.
 func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm smKind) {
 	var overridden [numFields]bool
-	for _, o := range st.p.overrides[srcIndex(src)] {
-		overridden[o.f] = r.set(o.f, gjson.Get(v.Raw, o.path))
+	for _, o := range st.p.overrides[src] {
+		overridden[o.f] = r.set(o.f, gjson.Get(v.Raw, o.path), o.path)
 	}
-	status := r.str(fStatus)
-	if status == "" {
-		st.skip(env.id, "no status field")
+	status := TrimStatus(r.str(fStatus))
+	if status == "" && sm == notSageMaker {
+		if status = statusFromType(src, env.typ); status != "" {
+			r.dir[fStatus], r.key[fStatus] = "type", ""
+		}
+	}
+	var jobID string
+	// A DLC job id or a PAIFlow run id; each falls back to the other key.
+	if src == PAIFlow {
+		jobID = firstNonEmpty(r.str(fRunID), r.str(fJobID))
+	} else {
+		jobID = firstNonEmpty(r.str(fJobID), r.str(fRunID))
+	}
+	switch {
+	case status == "" && jobID == "":
+		st.unreadable(v, env, "no job id and no status field")
+		return
+	case status == "":
+		st.unreadable(v, env, "no status field")
+		return
+	case jobID == "":
+		st.unreadable(v, env, "no job id field")
 		return
 	}
 	if sm != notSageMaker {
 		status = sm.status(status)
 	}
-	if c, ok := CanonicalStatus(src, status); ok {
-		status = c
-	}
+	status, _ = CanonicalStatus(src, status)
 
 	t := Task{
 		EventID:       env.id,
 		EventSource:   env.source,
 		EventType:     env.typ,
 		Source:        src,
+		JobID:         jobID,
 		JobType:       r.str(fJobType),
+		Version:       r.str(fVersion),
 		Status:        status,
 		JobName:       r.str(fJobName),
 		WorkspaceID:   r.str(fWorkspaceID),
@@ -445,13 +601,9 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		Created:       timeOf(r.val[fCreated]),
 		Started:       timeOf(r.val[fStarted]),
 		Finished:      timeOf(r.val[fFinished]),
-		ConsoleURL:    r.str(fConsoleURL),
 	}
-	// A DLC job id or a PAIFlow run id; each falls back to the other key.
-	if src == PAIFlow {
-		t.JobID = firstNonEmpty(r.str(fRunID), r.str(fJobID))
-	} else {
-		t.JobID = firstNonEmpty(r.str(fJobID), r.str(fRunID))
+	if st.p.trace {
+		t.From = &Origins{paths: r.paths()}
 	}
 
 	// PAI's notifications pair 相关事件 (Event) with 消息内容 (Message), and
@@ -460,6 +612,9 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 	// failed") is the best reason the event has.
 	if t.ReasonMessage == "" && t.EventLabel == "" && t.EventMessage != "" && !overridden[fEventMessage] {
 		t.ReasonMessage, t.EventMessage = t.EventMessage, ""
+		if t.From != nil {
+			t.From.paths[fReasonMessage], t.From.paths[fEventMessage] = t.From.paths[fEventMessage], ""
+		}
 	}
 
 	t.EventTime = parseTime(env.time)
@@ -470,12 +625,24 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		t.EventTime = st.received
 	}
 	if t.Region == "" {
-		t.Region = firstNonEmpty(env.region, subjectRegion(env.subject))
+		t.Region = env.region
+		if t.From != nil && t.Region != "" {
+			t.From.paths[fRegion] = env.regionKey
+		}
+		if t.Region == "" {
+			t.Region = subjectRegion(env.subject)
+			if t.From != nil && t.Region != "" {
+				t.From.paths[fRegion] = "subject"
+			}
+		}
 	}
 	if t.WorkspaceName == "" {
 		t.WorkspaceName, _ = strings.CutPrefix(env.bus, "pai-system-")
 		if t.WorkspaceName == env.bus {
 			t.WorkspaceName = ""
+		}
+		if t.From != nil && t.WorkspaceName != "" {
+			t.From.paths[fWorkspaceName] = "aliyuneventbusname"
 		}
 	}
 	if sm == smPipeline && t.PipelineName == "" {
@@ -495,10 +662,19 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 		}
 	}
 
-	if t.ConsoleURL == "" && sm == notSageMaker {
-		t.ConsoleURL = consoleURL(&t)
+	if u := r.str(fConsoleURL); ConsoleLink(u) {
+		t.ConsoleURL = u
+	} else if t.From != nil {
+		t.From.paths[fConsoleURL] = ""
 	}
+	if t.ConsoleURL == "" {
+		t.ConsoleURL = consoleURL(&t, sm)
+	}
+	t.Kinds = st.p.kindsOf(&t, v)
 	st.b.Tasks = append(st.b.Tasks, t)
+	if st.inspect {
+		st.taskIdx = append(st.taskIdx, st.n)
+	}
 	st.n++
 	if st.each != nil && len(st.b.Tasks) >= st.chunk {
 		st.each(st.b.Tasks)
@@ -525,22 +701,35 @@ func seconds(v gjson.Result) time.Duration {
 
 const consoleBase = "https://pai.console.aliyun.com/?regionId="
 
-// consoleURL builds a PAI console link from region, workspace and id.
-// DLC uses the form PAI's own notifications carry (pai-events.md §3.3).
-// No PAIFlow run URL is verified anywhere public (§4), so a PAIFlow event
-// links to its workspace's overview rather than to a guessed page.
-func consoleURL(t *Task) string {
+// consoleURL builds a console link from region, workspace and id. DLC uses
+// the form PAI's own notifications carry (a DLC notification PAI sent,
+// captured in github.com/gali-leilei/bullet tests/artifacts/aliyun.jsonl).
+// No PAIFlow run, DSW instance or model version URL is published, so those
+// link to their workspace's overview rather than to a guessed page. A
+// SageMaker training job links to its page in its region's SageMaker
+// console, a pipeline execution to that console's home.
+func consoleURL(t *Task, sm smKind) string {
+	q := url.QueryEscape
+	if t.Source == SageMaker {
+		if !regionLike(t.Region) {
+			return ""
+		}
+		home := "https://" + t.Region + ".console.aws.amazon.com/sagemaker/home?region=" + t.Region
+		if sm == smTraining && t.JobID != "" {
+			return home + "#/jobs/" + url.PathEscape(t.JobID)
+		}
+		return home
+	}
 	if t.Region == "" || t.WorkspaceID == "" {
 		return ""
 	}
-	q := url.QueryEscape
 	switch t.Source {
 	case DLC:
 		if t.JobID == "" {
 			return ""
 		}
 		return consoleBase + q(t.Region) + "&workspaceId=" + q(t.WorkspaceID) + "#/job/detail?jobId=" + q(t.JobID) + "&page=jobs"
-	case PAIFlow:
+	case PAIFlow, DSW, Model:
 		return consoleBase + q(t.Region) + "&workspaceId=" + q(t.WorkspaceID) + "#/workspace/overview"
 	}
 	return ""

@@ -151,7 +151,7 @@ func TestSynonyms(t *testing.T) {
 		{"ErrorCode", `{"ErrorCode":"E1"}`, func(t Task) string { return t.ReasonCode }},
 		{"FailedReason beats Reason", `{"Reason":"r","FailedReason":"f"}`, func(t Task) string { return t.ReasonMessage }},
 		{"EventName", `{"EventName":"l"}`, func(t Task) string { return t.EventLabel }},
-		{"JobUrl", `{"JobUrl":"https://x"}`, func(t Task) string { return t.ConsoleURL }},
+		{"JobUrl", `{"JobUrl":"https://pai.console.aliyun.com/x"}`, func(t Task) string { return t.ConsoleURL }},
 		{"Region beats subject", `{"Region":"cn-beijing"}`, func(t Task) string { return t.Region }},
 		{"null and empty are absent", `{"DisplayName":null,"JobName":"","Name":"n"}`, func(t Task) string { return t.JobName }},
 		{"objects are not text", `{"DisplayName":{"a":1},"Name":"n"}`, func(t Task) string { return t.JobName }},
@@ -161,7 +161,7 @@ func TestSynonyms(t *testing.T) {
 		{"unknown status kept raw", `{"Status":"Exploded"}`, func(t Task) string { return t.Status }},
 		{"status canonicalised", `{"Status":"FAILED"}`, func(t Task) string { return t.Status }},
 	}
-	want := []string{"j", "r", "Queuing", "Failed", "c", "o", "211790764591639068", "nick", "E1", "f", "l", "https://x",
+	want := []string{"j", "r", "Queuing", "Failed", "c", "o", "211790764591639068", "nick", "E1", "f", "l", "https://pai.console.aliyun.com/x",
 		"cn-beijing", "n", "n", "任务已失败|", "|node failed", "m|r", "Exploded", "Failed"}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +169,7 @@ func TestSynonyms(t *testing.T) {
 			if !strings.Contains(data, "Status") {
 				data = strings.Replace(data, "{", `{"Status":"Failed",`, 1)
 			}
+			data = strings.Replace(data, "{", `{"JobId":"dlc0",`, 1)
 			body := `{"id":"e","source":"acs.pai","type":"pai:DLC:X","subject":"acs.pai:cn-shanghai:1:x","data":` + data + `}`
 			b := mustParse(t, &Parser{}, body)
 			if len(b.Tasks) != 1 {
@@ -185,44 +186,59 @@ func TestRecognition(t *testing.T) {
 	tests := []struct {
 		name, body string
 		src        Source
-		reason     string
+		reason     string // a skip
+		unreadable string // an event from PAI that gave no Task
 	}{
-		{"type says DLC", `{"source":"acs.pai","type":"pai:DLC:JobStatusChanged","data":{"Status":"Failed"}}`, DLC, ""},
-		{"type says PAIFlow", `{"source":"acs.pai","type":"pai:PAIFlow:X","data":{"Status":"Failed"}}`, PAIFlow, ""},
-		{"type says pipeline", `{"source":"acs.pai","type":"pai:Pipeline:X","data":{"Status":"Failed"}}`, PAIFlow, ""},
-		{"source says dlc", `{"source":"acs.pai.DLC","type":"StatusChanged","data":{"Status":"Failed"}}`, DLC, ""},
-		{"subject says dlc", `{"source":"acs.pai","type":"x","subject":"acs.pai:cn-hangzhou:1:job/dlcabc","data":{"Status":"Failed"}}`, DLC, ""},
-		{"data: job id", `{"source":"acs.pai","type":"x","data":{"JobId":"j1","Status":"Failed"}}`, DLC, ""},
-		{"data: dlc-looking Id", `{"source":"acs.pai","type":"x","data":{"Id":"dlc123","Status":"Failed"}}`, DLC, ""},
-		{"data: run id", `{"source":"acs.pai","type":"x","data":{"run_id":"r1","Status":"Failed"}}`, PAIFlow, ""},
-		{"data: pipeline id", `{"source":"acs.pai","type":"x","data":{"PipelineId":"p1","Status":"Failed"}}`, PAIFlow, ""},
-		{"bus name says PAI", `{"source":"custom","type":"x","aliyuneventbusname":"pai-system-ws","data":{"PipelineRunId":"r","Status":"Failed"}}`, PAIFlow, ""},
-		{"job id alone makes it PAI", `{"source":"custom.forwarder","type":"x","data":{"JobId":"j1","Status":"Failed"}}`, DLC, ""},
-		{"not PAI", `{"id":"o1","source":"acs.oss","type":"oss:ObjectCreated:PutObject","data":{"Status":"Failed","Id":"x"}}`, "", `source "acs.oss" is not PAI`},
-		{"not PAI despite flow words", `{"id":"o1","source":"acs.dataworks","type":"dataworks:Flow:Done","data":{"Status":"Failed"}}`, "", `source "acs.dataworks" is not PAI`},
-		{"no source, no id", `{"Status":"Failed"}`, "", "event has no source and no PAI job or run id"},
-		{"PAI but another product", `{"id":"d1","source":"acs.pai","type":"pai:DSW:InstanceStatusChanged","data":{"InstanceId":"dsw-1","Status":"Running"}}`, "",
-			`PAI event is neither DLC nor PAIFlow (type "pai:DSW:InstanceStatusChanged")`},
-		{"no status", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X","data":{"JobId":"dlc1"}}`, "", "no status field"},
-		{"no data", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X"}`, "", "no status field"},
+		{"type says DLC", `{"source":"acs.pai","type":"pai:DLC:JobStatusChanged","data":{"Id":"j1","Status":"Failed"}}`, DLC, "", ""},
+		{"type says PAIFlow", `{"source":"acs.pai","type":"pai:PAIFlow:X","data":{"JobId":"j1","Status":"Failed"}}`, PAIFlow, "", ""},
+		{"type says pipeline", `{"source":"acs.pai","type":"pai:Pipeline:X","data":{"Id":"j1","Status":"Failed"}}`, PAIFlow, "", ""},
+		{"source says dlc", `{"source":"acs.pai.DLC","type":"StatusChanged","data":{"Id":"j1","Status":"Failed"}}`, DLC, "", ""},
+		{"subject says dlc", `{"source":"acs.pai","type":"x","subject":"acs.pai:cn-hangzhou:1:job/dlcabc","data":{"Id":"j1","Status":"Failed"}}`, DLC, "", ""},
+		{"data: job id", `{"source":"acs.pai","type":"x","data":{"JobId":"j1","Status":"Failed"}}`, DLC, "", ""},
+		{"data: dlc-looking Id", `{"source":"acs.pai","type":"x","data":{"Id":"dlc123","Status":"Failed"}}`, DLC, "", ""},
+		{"data: run id", `{"source":"acs.pai","type":"x","data":{"run_id":"r1","Status":"Failed"}}`, PAIFlow, "", ""},
+		{"data: pipeline id", `{"source":"acs.pai","type":"x","data":{"Id":"r1","PipelineId":"p1","Status":"Failed"}}`, PAIFlow, "", ""},
+		{"data: id in a job object", `{"source":"acs.pai","data":{"job":{"identifier":"x1","state":"FAILED"}}}`, DLC, "", ""},
+		{"bus name says PAI", `{"source":"custom","type":"x","aliyuneventbusname":"pai-system-ws","data":{"PipelineRunId":"r","Status":"Failed"}}`, PAIFlow, "", ""},
+		{"job id alone makes it PAI", `{"source":"custom.forwarder","type":"x","data":{"JobId":"j1","Status":"Failed"}}`, DLC, "", ""},
+		{"not PAI", `{"id":"o1","source":"acs.oss","type":"oss:ObjectCreated:PutObject","data":{"Status":"Failed","Id":"x"}}`, "", `source "acs.oss" is not PAI`, ""},
+		{"not PAI despite flow words", `{"id":"o1","source":"acs.dataworks","type":"dataworks:Flow:Done","data":{"Status":"Failed"}}`, "", `source "acs.dataworks" is not PAI`, ""},
+		{"no source, no id", `{"Status":"Failed"}`, "", "event has no source and no PAI job or run id", ""},
+		{"PAI but another product", `{"id":"d1","source":"acs.pai","type":"pai:EAS:ServiceStatusChanged","data":{"ServiceId":"s","Status":"Running"}}`, "", "",
+			`PAI event of no known product (dlc, paiflow, dsw or model; type "pai:EAS:ServiceStatusChanged")`},
+		{"type says DSW", `{"source":"acs.pai","type":"pai:DSW:InstanceStatusChanged","data":{"InstanceId":"i1","Status":"Running"}}`, DSW, "", ""},
+		{"data: dsw instance id", `{"source":"acs.pai","type":"x","data":{"InstanceId":"dsw-1a2b","Status":"Stopped"}}`, DSW, "", ""},
+		{"data: instance id key", `{"source":"acs.pai","data":{"InstanceId":"i-1","Status":"Stopped"}}`, DSW, "", ""},
+		{"type says model", `{"source":"acs.pai","type":"pai:ModelManagement:ModelVersionStatusChanged","data":{"ModelId":"m1","ApprovalStatus":"Approved"}}`, Model, "", ""},
+		{"data: model id and approval status", `{"source":"acs.pai","data":{"ModelId":"m1","ApprovalStatus":"Rejected"}}`, Model, "", ""},
+		{"no status", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X","data":{"JobId":"dlc1"}}`, "", "", "no status field"},
+		{"no job id", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X","data":{"Status":"Failed"}}`, "", "", "no job id field"},
+		{"no data", `{"id":"n1","source":"acs.pai","type":"pai:DLC:X"}`, "", "", "no job id and no status field"},
+		{"unknown keys on the PAI bus", `{"id":"n2","source":"custom","aliyuneventbusname":"pai-system-ws","data":{"x":{"y":"Failed"}}}`, "", "",
+			`PAI event of no known product (dlc, paiflow, dsw or model; type "")`},
 		{"aws not PAI", `{"version":"0","id":"a1","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","detail":{"state":"running"}}`, "",
-			`source "aws.ec2" is not PAI`},
+			`source "aws.ec2" is not PAI`, ""},
 		{"sagemaker other detail-type", `{"id":"a2","detail-type":"SageMaker Endpoint State Change","source":"aws.sagemaker","detail":{"EndpointStatus":"InService"}}`, "",
-			`SageMaker detail-type "SageMaker Endpoint State Change" is not a training job or pipeline execution`},
-		{"sagemaker without status", `{"id":"a3","detail-type":"SageMaker Training Job State Change","source":"aws.sagemaker","detail":{"TrainingJobName":"x"}}`, "",
+			`SageMaker detail-type "SageMaker Endpoint State Change" is not a training job or pipeline execution`, ""},
+		{"sagemaker without status", `{"id":"a3","detail-type":"SageMaker Training Job State Change","source":"aws.sagemaker","detail":{"TrainingJobName":"x"}}`, "", "",
 			"no status field"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := mustParse(t, &Parser{}, tt.body)
-			if tt.reason != "" {
-				if len(b.Tasks) != 0 || len(b.Skipped) != 1 || b.Skipped[0].Reason != tt.reason {
+			switch {
+			case tt.reason != "":
+				if len(b.Tasks) != 0 || len(b.Unreadable) != 0 || len(b.Skipped) != 1 || b.Skipped[0].Reason != tt.reason {
 					t.Fatalf("got %+v, want one skip %q", b, tt.reason)
 				}
-				return
-			}
-			if len(b.Tasks) != 1 || b.Tasks[0].Source != tt.src {
-				t.Fatalf("got %+v, want one %s task", b, tt.src)
+			case tt.unreadable != "":
+				if len(b.Tasks) != 0 || len(b.Skipped) != 0 || len(b.Unreadable) != 1 || b.Unreadable[0].Reason != tt.unreadable {
+					t.Fatalf("got %+v, want one unreadable %q", b, tt.unreadable)
+				}
+			default:
+				if len(b.Tasks) != 1 || b.Tasks[0].Source != tt.src {
+					t.Fatalf("got %+v, want one %s task", b, tt.src)
+				}
 			}
 		})
 	}
@@ -232,25 +248,25 @@ func TestSageMakerStatus(t *testing.T) {
 	training := map[string]string{"Completed": "Succeeded", "Failed": "Failed", "Stopped": "Stopped",
 		"InProgress": "Running", "Stopping": "Stopping", "Weird": "Weird"}
 	pipeline := map[string]string{"Executing": "Running", "Succeeded": "Succeeded", "Failed": "Failed",
-		"Stopped": "Terminated", "Stopping": "Terminating"}
+		"Stopped": "Stopped", "Stopping": "Stopping"}
 	for in, want := range training {
 		body := `{"id":"a","detail-type":"SageMaker Training Job State Change","source":"aws.sagemaker","detail":{"TrainingJobName":"j","TrainingJobStatus":"` + in + `"}}`
 		b := mustParse(t, &Parser{}, body)
-		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != DLC {
+		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != SageMaker {
 			t.Errorf("training %s: got %+v, want %s", in, b, want)
 		}
 	}
 	for in, want := range pipeline {
 		body := `{"id":"a","detail-type":"SageMaker Model Building Pipeline Execution Status Change","source":"aws.sagemaker","detail":{"pipelineExecutionArn":"e","currentPipelineExecutionStatus":"` + in + `"}}`
 		b := mustParse(t, &Parser{}, body)
-		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != PAIFlow {
+		if len(b.Tasks) != 1 || b.Tasks[0].Status != want || b.Tasks[0].Source != SageMaker {
 			t.Errorf("pipeline %s: got %+v, want %s", in, b, want)
 		}
 	}
 }
 
 func TestDerived(t *testing.T) {
-	base := `{"id":"e","source":"acs.pai","type":"pai:%s:X","time":"%s","aliyuneventbusname":"%s","aliyunregionid":"%s","subject":"%s","data":{"Status":"Failed"%s}}`
+	base := `{"id":"e","source":"acs.pai","type":"pai:%s:X","time":"%s","aliyuneventbusname":"%s","aliyunregionid":"%s","subject":"%s","data":{"Status":"Failed","Id":"x0"%s}}`
 	build := func(product, tm, bus, region, subject, data string) string {
 		parts := []string{product, tm, bus, region, subject, data}
 		out := base
@@ -282,14 +298,19 @@ func TestDerived(t *testing.T) {
 		{"region from subject", build("DLC", "", "", "", "acs.pai:cn-shenzhen:123:job/x", ""), func(t Task) bool { return t.Region == "cn-shenzhen" }},
 		{"no region from odd subject", build("DLC", "", "", "", "acs.pai:{AccountId}:x", ""), func(t Task) bool { return t.Region == "" }},
 		{"dlc url needs workspace", build("DLC", "", "", "cn-shanghai", "", `,"JobId":"dlc1"`), func(t Task) bool { return t.ConsoleURL == "" }},
-		{"dlc url needs job id", build("DLC", "", "", "cn-shanghai", "", `,"WorkspaceId":"1"`), func(t Task) bool { return t.ConsoleURL == "" }},
 		{"dlc url escapes", build("DLC", "", "", "cn-shanghai", "", `,"WorkspaceId":"1&x=y","JobId":"dlc#1"`), func(t Task) bool {
 			return t.ConsoleURL == "https://pai.console.aliyun.com/?regionId=cn-shanghai&workspaceId=1%26x%3Dy#/job/detail?jobId=dlc%231&page=jobs"
 		}},
 		{"paiflow url is the workspace overview", build("PAIFlow", "", "", "cn-shanghai", "", `,"WorkspaceId":"7","RunId":"r"`), func(t Task) bool {
 			return t.ConsoleURL == "https://pai.console.aliyun.com/?regionId=cn-shanghai&workspaceId=7#/workspace/overview"
 		}},
-		{"event url wins", build("DLC", "", "", "cn-shanghai", "", `,"WorkspaceId":"1","JobId":"dlc1","ConsoleUrl":"https://c/x"`), func(t Task) bool { return t.ConsoleURL == "https://c/x" }},
+		{"event url wins", build("DLC", "", "", "cn-shanghai", "", `,"WorkspaceId":"1","JobId":"dlc1","ConsoleUrl":"https://pai.console.aliyun.com/#/x"`),
+			func(t Task) bool { return t.ConsoleURL == "https://pai.console.aliyun.com/#/x" }},
+		{"event url on another host is replaced", build("DLC", "", "", "cn-shanghai", "", `,"WorkspaceId":"1","JobId":"dlc1","ConsoleUrl":"https://evil.example/pai.console.aliyun.com"`),
+			func(t Task) bool {
+				return t.ConsoleURL == "https://pai.console.aliyun.com/?regionId=cn-shanghai&workspaceId=1#/job/detail?jobId=dlc1&page=jobs"
+			}},
+		{"event url over http is dropped", build("DLC", "", "", "", "", `,"ConsoleUrl":"http://pai.console.aliyun.com/x"`), func(t Task) bool { return t.ConsoleURL == "" }},
 		{"paiflow run id beats job id", build("PAIFlow", "", "", "", "", `,"JobId":"j","RunId":"r"`), func(t Task) bool { return t.JobID == "r" }},
 		{"dlc job id beats run id", build("DLC", "", "", "", "", `,"RunId":"r","JobId":"j"`), func(t Task) bool { return t.JobID == "j" }},
 	}
@@ -347,7 +368,7 @@ func TestOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b = mustParse(t, p, `{"source":"acs.pai","type":"pai:DLC:X","data":{"Status":"Failed","x":{"start":1700000000,"end":"1700000600000","msg":"m","secs":"5"}}}`)
+	b = mustParse(t, p, `{"source":"acs.pai","type":"pai:DLC:X","data":{"JobId":"dlc1","Status":"Failed","x":{"start":1700000000,"end":"1700000600000","msg":"m","secs":"5"}}}`)
 	if len(b.Tasks) != 1 {
 		t.Fatalf("got %+v", b)
 	}
@@ -366,7 +387,7 @@ func TestNewParserErrors(t *testing.T) {
 		{"unknown field", map[Source]map[string]string{DLC: {"jobID": "data.x"}},
 			[]string{"fields.dlc.jobID: unknown field (known: jobId, runId, jobName, "}},
 		{"unknown source", map[Source]map[string]string{"dlcc": {"jobId": "data.x"}},
-			[]string{"fields.dlcc: unknown source (want dlc or paiflow)"}},
+			[]string{"fields.dlcc: unknown source (want dlc, paiflow, dsw, model or sagemaker)"}},
 		{"empty path", map[Source]map[string]string{PAIFlow: {"runId": "  "}},
 			[]string{"fields.paiflow.runId: empty path"}},
 		{"all reported", map[Source]map[string]string{DLC: {"bogus": "x", "status": ""}, "x": {}},
@@ -457,14 +478,14 @@ func TestParseChunksAgreesWithParse(t *testing.T) {
 	}
 	for _, size := range []int{0, 1, 2, 5, 14, 100} {
 		var got []Task
-		skips, err := (&Parser{}).ParseChunks(body, time.Unix(0, 0), size, func(ts []Task) {
+		rest, err := (&Parser{}).ParseChunks(body, time.Unix(0, 0), size, func(ts []Task) {
 			if len(ts) == 0 || len(ts) > max(size, 1) {
 				t.Errorf("size %d: a chunk of %d", size, len(ts))
 			}
 			got = append(got, ts...)
 		})
-		if err != nil || !reflect.DeepEqual(got, want.Tasks) || !reflect.DeepEqual(skips, want.Skipped) {
-			t.Errorf("size %d: %d tasks, skips %v, err %v; want Parse's %d and %v", size, len(got), skips, err, len(want.Tasks), want.Skipped)
+		if err != nil || !reflect.DeepEqual(got, want.Tasks) || !reflect.DeepEqual(rest.Skipped, want.Skipped) || rest.Tasks != nil {
+			t.Errorf("size %d: %d tasks, skips %v, err %v; want Parse's %d and %v", size, len(got), rest.Skipped, err, len(want.Tasks), want.Skipped)
 		}
 	}
 	if _, err := (&Parser{}).ParseChunks([]byte(" "), time.Time{}, 10, func([]Task) { t.Error("called") }); err == nil || err.Error() != "event: payload is empty" {

@@ -7,8 +7,8 @@ import (
 )
 
 // smKind says which SageMaker event a Task came from, so that its status is
-// translated into PAI's vocabulary and no PAI console link is built for it
-// (no SageMaker console URL format is in our references).
+// told in the words the other sources use and its console link points at
+// the right page.
 type smKind uint8
 
 const (
@@ -17,10 +17,9 @@ const (
 	smPipeline
 )
 
-// The SageMaker detail-types read, and how they map onto PAI sources
-// (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-sagemaker.html):
-// a training job is the DLC of AWS, a model building pipeline execution the
-// PAIFlow run.
+// The SageMaker detail-types read
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html).
+// Both are source sagemaker: a rule for dlc or paiflow never fires on them.
 const (
 	smTrainingType = "SageMaker Training Job State Change"
 	smPipelineType = "SageMaker Model Building Pipeline Execution Status Change"
@@ -33,7 +32,7 @@ var (
 	}
 	smPipelineStatus = map[string]string{
 		"Executing": "Running", "Succeeded": "Succeeded", "Failed": "Failed",
-		"Stopped": "Terminated", "Stopping": "Terminating",
+		"Stopped": "Stopped", "Stopping": "Stopping",
 	}
 )
 
@@ -60,30 +59,37 @@ func (st *state) sagemaker(v gjson.Result, env *envelope) {
 	)
 	switch env.typ {
 	case smTrainingType:
-		src, kind = DLC, smTraining
-		got := gjson.GetMany(d.Raw, "TrainingJobName", "TrainingJobStatus", "FailureReason",
-			"CreationTime", "TrainingStartTime", "TrainingEndTime")
-		r.set(fJobID, got[0])
-		r.set(fJobName, got[0])
-		r.set(fStatus, got[1])
-		r.set(fReasonMessage, got[2])
-		r.set(fCreated, got[3])
-		r.set(fStarted, got[4])
-		r.set(fFinished, got[5])
+		src, kind = SageMaker, smTraining
+		r.read(d, smTrainingKeys[:])
 	case smPipelineType:
-		src, kind = PAIFlow, smPipeline
-		got := gjson.GetMany(d.Raw, "pipelineExecutionArn", "pipelineExecutionDisplayName",
-			"currentPipelineExecutionStatus", "pipelineArn", "executionStartTime", "executionEndTime", "failureReason")
-		r.set(fRunID, got[0])
-		r.set(fJobName, got[1])
-		r.set(fStatus, got[2])
-		r.set(fPipelineID, got[3])
-		r.set(fStarted, got[4])
-		r.set(fFinished, got[5])
-		r.set(fReasonMessage, got[6])
+		src, kind = SageMaker, smPipeline
+		r.read(d, smPipelineKeys[:])
 	default:
 		st.skip(env.id, fmt.Sprintf("SageMaker detail-type %q is not a training job or pipeline execution", env.typ))
 		return
 	}
 	st.finish(v, env, &r, src, kind)
+}
+
+// smKey is a field and the documented detail key it is read from.
+type smKey struct {
+	f   field
+	key string
+}
+
+var (
+	smTrainingKeys = [...]smKey{{fJobID, "TrainingJobName"}, {fJobName, "TrainingJobName"}, {fStatus, "TrainingJobStatus"},
+		{fReasonMessage, "FailureReason"}, {fCreated, "CreationTime"}, {fStarted, "TrainingStartTime"}, {fFinished, "TrainingEndTime"}}
+	smPipelineKeys = [...]smKey{{fRunID, "pipelineExecutionArn"}, {fJobName, "pipelineExecutionDisplayName"},
+		{fStatus, "currentPipelineExecutionStatus"}, {fPipelineID, "pipelineArn"}, {fStarted, "executionStartTime"},
+		{fFinished, "executionEndTime"}, {fReasonMessage, "failureReason"}}
+)
+
+// read sets each field from its fixed key of detail.
+func (r *record) read(detail gjson.Result, keys []smKey) {
+	for _, k := range keys {
+		if r.set(k.f, detail.Get(k.key), "detail") {
+			r.key[k.f] = k.key
+		}
+	}
 }

@@ -4,24 +4,32 @@
 // nothing of rules, messages or targets.
 package event
 
-import "time"
+import (
+	"encoding/json"
+	"slices"
+	"time"
+)
 
 // Source is the PAI product an event is about.
 type Source string
 
 // The sources pai-notifier understands.
 const (
-	DLC     Source = "dlc"     // DLC training jobs
-	PAIFlow Source = "paiflow" // PAIFlow (Designer) pipeline runs
+	DLC       Source = "dlc"       // DLC training jobs
+	PAIFlow   Source = "paiflow"   // PAIFlow (Designer) pipeline runs
+	DSW       Source = "dsw"       // DSW notebook instances
+	Model     Source = "model"     // model versions in PAI's model registry
+	SageMaker Source = "sagemaker" // AWS SageMaker training jobs and pipeline executions
 )
 
 // Sources lists every known source, in a stable order.
-var Sources = []Source{DLC, PAIFlow}
+var Sources = []Source{DLC, PAIFlow, DSW, Model, SageMaker}
 
 // Valid reports whether s is a known source.
-func (s Source) Valid() bool { return s == DLC || s == PAIFlow }
+func (s Source) Valid() bool { return slices.Contains(Sources, s) }
 
-// Task is one state change of one DLC job or PAIFlow pipeline run.
+// Task is one state change of one DLC job, PAIFlow pipeline run, DSW
+// instance, model version or SageMaker job.
 // Text fields are empty when the event did not carry them; time fields are
 // zero when absent or unreadable.
 type Task struct {
@@ -31,11 +39,13 @@ type Task struct {
 	EventType   string    // CloudEvents type / AWS detail-type
 	EventTime   time.Time // envelope time; the receive time when unreadable
 
-	Source  Source // dlc or paiflow
-	JobID   string // DLC job id, or PAIFlow pipeline run id
-	JobName string // display name
-	JobType string // DLC job type, e.g. PyTorchJob
-	Status  string // status as PAI sent it, e.g. "Failed"
+	Source  Source  // dlc, paiflow, dsw, model or sagemaker
+	JobID   string  // DLC job id, PAIFlow run id, DSW instance id, model id, SageMaker job name or execution ARN
+	JobName string  // display name (a model's name)
+	JobType string  // DLC job type, e.g. PyTorchJob
+	Version string  // model version
+	Status  string  // status, canonical for the source (CanonicalStatus), e.g. "Failed"
+	Kinds   KindSet // what happened: every kind the event is (failed, ended, preempted ...)
 
 	WorkspaceID   string
 	WorkspaceName string
@@ -56,5 +66,43 @@ type Task struct {
 	Finished time.Time
 	Duration time.Duration // from the event, else Finished-Started (or -Created)
 
-	ConsoleURL string // from the event, else built from region, workspace and id
+	ConsoleURL string // from the event when it is a PAI or AWS console link, else built from region, workspace and id
+
+	From *Origins // where each field was read; nil unless the Parser is Traced
 }
+
+// Origins says where each field of a Task was read: a gjson path evaluated
+// against the event object (the one a `fields:` override takes), or "type"
+// for a status read from the event type. Only a Parser made with Traced
+// records them; it is what `-explain` and `-inspect` show.
+type Origins struct {
+	paths [numFields]string
+}
+
+// Path returns where the field named name (one of FieldNames) was read, or "".
+func (o *Origins) Path(name string) string {
+	if o == nil {
+		return ""
+	}
+	if f, ok := fieldByName[name]; ok {
+		return o.paths[f]
+	}
+	return ""
+}
+
+// Map returns field name -> path for every field that was read.
+func (o *Origins) Map() map[string]string {
+	if o == nil {
+		return nil
+	}
+	m := map[string]string{}
+	for f, p := range o.paths {
+		if p != "" {
+			m[fieldSpecs[f].name] = p
+		}
+	}
+	return m
+}
+
+// MarshalJSON writes Map.
+func (o *Origins) MarshalJSON() ([]byte, error) { return json.Marshal(o.Map()) }

@@ -12,7 +12,7 @@ import (
 // exactly as they will. A non-empty text replaces the body sentence; it is
 // outside input, so it is sanitised like event text and cut to fit.
 func Test(o Options, text string, now time.Time) dingtalk.Message {
-	l := pickLang(o.Lang)
+	l := pickLang(o)
 	title := titlePrefix(o.Keyword)
 	if l.en {
 		title += "pai-notifier connectivity test"

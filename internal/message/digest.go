@@ -81,7 +81,7 @@ func digest(ts []*event.Task, o Options, max int) []DigestPart {
 	for k, i := range idx {
 		tasks[k] = ts[i]
 	}
-	l := pickLang(o.Lang)
+	l := pickLang(o)
 	d := &digester{l: l, o: &o, summary: summary(tasks, l), baseSize: map[[2]int]int{}}
 	d.colour = "#00B42A"
 	if event.Failed(tasks[0].Status) {

@@ -107,7 +107,7 @@ func TestDigestEveryJobOnceInFewestParts(t *testing.T) {
 // referenceGreedy packs the digest lines one Body call per candidate: slow,
 // obviously right.
 func referenceGreedy(t *testing.T, ts []*event.Task, o Options, parts int) int {
-	d := &digester{l: pickLang(o.Lang), o: &o, baseSize: map[[2]int]int{}}
+	d := &digester{l: pickLang(o), o: &o, baseSize: map[[2]int]int{}}
 	sorted := make([]*event.Task, 0, len(ts))
 	for _, id := range wantOrder(ts) {
 		for _, t := range ts {

@@ -84,7 +84,7 @@ func TestRenderGolden(t *testing.T) {
 		{"paiflow-succeeded-en", Render(sampleG(), enMD)},
 		{"batch-h-zh", Render(sampleH()[0], zhMD)},
 		{"sagemaker-training-en", Render(sampleI(), enMD)},
-		{"sagemaker-training-zh-actioncard-fallback", Render(sampleI(), zhCard)},
+		{"sagemaker-training-zh-actioncard", Render(sampleI(), zhCard)},
 		{"sagemaker-pipeline-zh", Render(sampleJ(), zhMD)},
 		{"truncated-reason-zh", Render(giant, zhAll)},
 		{"truncated-reason-en", Render(giant, enMD)},

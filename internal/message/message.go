@@ -6,8 +6,10 @@
 package message
 
 import (
+	"cmp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
@@ -19,6 +21,10 @@ type Options struct {
 	Lang    string // "zh" (default) or "en"
 	Format  string // "markdown" (default) or "actionCard"
 	Keyword string // the robot's security keyword; put into every title and text when set
+
+	// Location is the zone times are told in (the rule's timezone:);
+	// Asia/Shanghai when nil. The offset is always written.
+	Location *time.Location
 
 	// Mentions. Each one is also written into the text as @..., because
 	// DingTalk notifies only mentions that appear there.
@@ -66,7 +72,7 @@ func Render(t *event.Task, o Options) dingtalk.Message {
 	if t == nil {
 		t = &event.Task{}
 	}
-	l := pickLang(o.Lang)
+	l := pickLang(o)
 	r := render{l: l, o: o, t: t, link: consoleLink(t.ConsoleURL)}
 	r.fields, r.reason = taskFields(t, l)
 	r.mentions, r.mobiles, r.users = mentions(&o)
@@ -103,12 +109,14 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 		}
 		return -1
 	}
-	add(l.jobName, t.JobName)
-	add(l.jobID, t.JobID)
+	nameLabel, idLabel, statusLabel := l.labels(t)
+	add(nameLabel, t.JobName)
+	add(idLabel, t.JobID)
+	add(l.version, t.Version)
 	add(l.jobType, t.JobType)
 	if s := inline(t.Status); s != "" {
 		word := inline(l.statusWord(t.Status))
-		f := field{label: l.status, pre: fontTag(t.Status), post: "</font>", body: shorten(word, maxField)}
+		f := field{label: statusLabel, pre: fontTag(t.Status), post: "</font>", body: shorten(word, maxField)}
 		if word != s && !strings.EqualFold(word, s) {
 			f.note = s // known status: keep PAI's spelling, rules are written in it
 		}
@@ -145,7 +153,8 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 		}
 		reason = freeText(label, text)
 	}
-	freeText(l.eventLabel, t.EventLabel)
+	// What happened, in PAI's words, when the event does not say it itself.
+	freeText(l.eventLabel, cmp.Or(t.EventLabel, l.happened(t)))
 	freeText(l.eventMessage, t.EventMessage)
 	return fs, reason
 }
@@ -205,12 +214,11 @@ func (r *render) title() string {
 	if name == "" {
 		name = shorten(inline(t.JobID), maxTitleName)
 	}
-	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
-	title := titlePrefix(r.o.Keyword) + product(t.Source)
+	word := shorten(inline(l.headline(t)), maxTitleName)
+	title := titlePrefix(r.o.Keyword) + l.subject(t)
 	if l.en {
-		return strings.Join(nonEmpty(title+" "+noun(t.Source), name, word), " ")
+		return strings.Join(nonEmpty(title, name, word), " ")
 	}
-	title += "任务通知"
 	if name != "" || word != "" {
 		title += "：" + strings.Join(nonEmpty(name, word), " ")
 	}
@@ -227,17 +235,14 @@ func (r *render) heading(b *strings.Builder) {
 	b.WriteString("#### ")
 	b.WriteString(titlePrefix(r.o.Keyword))
 	b.WriteString(fontTag(t.Status))
-	word := shorten(inline(l.statusWord(t.Status)), maxTitleName)
-	b.WriteString(product(t.Source))
+	word := shorten(inline(l.headline(t)), maxTitleName)
+	b.WriteString(l.subject(t))
 	if l.en {
-		b.WriteByte(' ')
-		b.WriteString(noun(t.Source))
 		if word != "" {
 			b.WriteByte(' ')
 			b.WriteString(word)
 		}
 	} else {
-		b.WriteString("任务通知")
 		if word != "" {
 			b.WriteString("：")
 			b.WriteString(word)

@@ -157,7 +157,9 @@ func TestRenderFields(t *testing.T) {
 	succeededWithReason := sampleD()
 	succeededWithReason.ReasonCode, succeededWithReason.ReasonMessage = "Old", "stale reason"
 	queuing := sampleC()
-	queuing.Status, queuing.ReasonCode, queuing.ReasonMessage = "Queuing", "", ""
+	queuing.Status, queuing.ReasonCode, queuing.ReasonMessage, queuing.EventLabel, queuing.EventMessage = "Queuing", "", "", "", ""
+	exploded := sampleC()
+	exploded.Status, exploded.ReasonCode, exploded.ReasonMessage, exploded.EventLabel, exploded.EventMessage = "Exploded", "", "", "", ""
 	codeOnly := sampleC()
 	codeOnly.ReasonMessage = ""
 	for _, c := range []struct {
@@ -170,20 +172,22 @@ func TestRenderFields(t *testing.T) {
 		msgType string
 	}{
 		{name: "absent fields are omitted", task: bare, title: "DLC任务通知：dlc1 失败",
-			has:    []string{"**任务ID**：dlc1", "失败</font> (Failed)"},
-			hasNot: []string{"任务名称", "工作空间", "创建者", "时间", "运行时长", "原因", "相关事件", "控制台", "()", "：  \n", "： \n"}},
+			has:    []string{"**任务ID**：dlc1", "失败</font> (Failed)", "**相关事件**：任务失败"},
+			hasNot: []string{"任务名称", "工作空间", "创建者", "时间", "运行时长", "原因", "消息内容", "控制台", "()", "：  \n", "： \n"}},
 		{name: "no reason on success", task: succeededWithReason, hasNot: []string{"stale reason", "原因"}},
 		{name: "stopped reason is a status detail", task: sampleE(), title: "DLC任务通知：llm-sft-run-7 已停止",
 			has: []string{"**状态详情**：StoppedByUser: Job is stopped by user", "#FF7D00", "运行时长**：1小时11分12秒"}},
 		{name: "stopped en", task: sampleE(), o: enMD, title: "DLC job llm-sft-run-7 stopped",
-			has: []string{"**Reason**: StoppedByUser: Job is stopped by user", "**Duration**: 1h11m12s", "2026-01-07 01:00:00 UTC"}},
+			has: []string{"**Reason**: StoppedByUser: Job is stopped by user", "**Duration**: 1h11m12s", "2026-01-07 09:00:00 (UTC+8)", "**Event**: Stopped"}},
 		{name: "failed reason", task: sampleC(), has: []string{"**失败原因**：JobFailed: Job failed: worker-0", "创建时间**：2026-01-06 15:18:21 (UTC+8)"}},
 		{name: "reason code alone", task: codeOnly, has: []string{"**失败原因**：JobFailed  \n"}},
-		{name: "unknown status shown raw", task: queuing, title: "DLC任务通知：debug-webhook_clone Queuing",
-			has: []string{`<font color="#1677FF">Queuing</font>  `}, hasNot: []string{"(Queuing)"}},
+		{name: "queuing in PAI's words", task: queuing, title: "DLC任务通知：debug-webhook_clone 排队中",
+			has: []string{`<font color="#1677FF">排队中</font> (Queuing)`, "**相关事件**：进入排队"}},
+		{name: "unknown status shown raw", task: exploded, title: "DLC任务通知：debug-webhook_clone Exploded",
+			has: []string{`<font color="#1677FF">Exploded</font>  `}, hasNot: []string{"(Exploded)", "相关事件"}},
 		{name: "paiflow en", task: sampleG(), o: enMD, title: "PAIFlow run ctr-feature-pipeline succeeded",
 			has: []string{"#00B42A", "[Open in console](https://pai.console.aliyun.com/"}},
-		{name: "card without link falls back to markdown", task: sampleI(), o: zhCard, msgType: dingtalk.TypeMarkdown},
+		{name: "card without link falls back to markdown", task: func() *event.Task { t := sampleI(); t.ConsoleURL = ""; return t }(), o: zhCard, msgType: dingtalk.TypeMarkdown},
 		{name: "card", task: sampleC(), o: zhCard, msgType: dingtalk.TypeActionCard, hasNot: []string{"[在控制台查看]"}},
 		{name: "unsafe console URL dropped", task: func() *event.Task { t := sampleC(); t.ConsoleURL = "javascript:alert(1)"; return t }(),
 			hasNot: []string{"javascript", "控制台"}},
@@ -269,7 +273,7 @@ func TestRenderFitsMaxBody(t *testing.T) {
 			for _, o := range []Options{c.o, {Lang: c.o.Lang, Format: "actionCard", Keyword: "PAI", AtMobiles: []string{"13800000000"}}} {
 				m := Render(task, o)
 				n := checkWire(t, m)
-				marker := pickLang(o.Lang).truncated
+				marker := pickLang(o).truncated
 				if !strings.Contains(m.Text, marker) && !strings.Contains(c.name, "URL") {
 					t.Errorf("no truncation marker %q", marker)
 				}
@@ -300,9 +304,10 @@ func TestTest(t *testing.T) {
 	if m.Title != "pai-notifier 连通性测试" || !strings.Contains(m.Text, "2026-01-06 15:18:21 (UTC+8)") {
 		t.Errorf("zh test message: %q / %q", m.Title, m.Text)
 	}
-	m = Test(Options{Lang: "en", Format: "actionCard"}, "", now)
+	utc, _ := event.LoadZone("UTC")
+	m = Test(Options{Lang: "en", Format: "actionCard", Location: utc}, "", now)
 	checkWire(t, m)
-	if m.Type != dingtalk.TypeMarkdown || m.Title != "pai-notifier connectivity test" || !strings.Contains(m.Text, "2026-01-06 07:18:21 UTC") {
+	if m.Type != dingtalk.TypeMarkdown || m.Title != "pai-notifier connectivity test" || !strings.Contains(m.Text, "2026-01-06 07:18:21 (UTC+0)") {
 		t.Errorf("en test message: %q %q / %q", m.Type, m.Title, m.Text)
 	}
 	m = Test(Options{Keyword: "kw"}, "hello\n# there", now)

@@ -6,10 +6,10 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
-// Tasks built by hand from sample events (C–H: the reconstructed DLC and
-// PAIFlow events, as in events/; I–J: AWS's published SageMaker samples,
-// https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-sagemaker.html),
-// the way the event parser maps them, so these tests do not depend on the parser.
+// Tasks built by hand from the sample events in events/ (dlc-failed,
+// dlc-succeeded, dlc-stopped, paiflow-*, fc-batch, the SageMaker ones), the
+// way the event parser maps them, so these tests do not depend on the
+// parser (TestSampleEventsGolden renders the parsed samples).
 
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -105,26 +105,28 @@ func sampleH() []*event.Task {
 	}
 }
 
-// sampleI: AWS SageMaker training job Completed, mapped to DLC Succeeded; no
-// console URL (no verified format).
+// sampleI: AWS SageMaker training job Completed, told as Succeeded, linked to
+// its region's SageMaker console.
 func sampleI() *event.Task {
 	ms := time.UnixMilli(1583831889050).UTC()
 	return &event.Task{
 		EventID: "844e2571-85d4-695f-b930-0153b71dcb42", EventSource: "aws.sagemaker", EventType: "SageMaker Training Job State Change",
 		EventTime: at("2018-10-06T12:26:13Z"),
-		Source:    event.DLC, JobID: "89c96cc8-dded-4739-afcc-6f1dc936701d", JobName: "89c96cc8-dded-4739-afcc-6f1dc936701d",
+		Source:    event.SageMaker, JobID: "89c96cc8-dded-4739-afcc-6f1dc936701d", JobName: "89c96cc8-dded-4739-afcc-6f1dc936701d",
 		Status: "Succeeded", Region: "us-east-1",
 		Created: ms, Started: ms, Finished: ms,
+		ConsoleURL: "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1#/jobs/89c96cc8-dded-4739-afcc-6f1dc936701d",
 	}
 }
 
-// sampleJ: AWS SageMaker pipeline execution Succeeded, mapped to PAIFlow.
+// sampleJ: AWS SageMaker pipeline execution Succeeded.
 func sampleJ() *event.Task {
 	return &event.Task{
 		EventID: "315c1398-40ff-a850-213b-158f73kd93ir", EventSource: "aws.sagemaker",
 		EventType: "SageMaker Model Building Pipeline Execution Status Change",
 		EventTime: at("2021-03-15T16:10:11Z"),
-		Source:    event.PAIFlow, Status: "Succeeded", Region: "us-east-1",
+		Source:    event.SageMaker, Status: "Succeeded", Region: "us-east-1",
+		ConsoleURL: "https://us-east-1.console.aws.amazon.com/sagemaker/home?region=us-east-1",
 		JobID:      "arn:aws:sagemaker:us-east-1:123456789012:pipeline/myPipeline-123/execution/p4jn9xou8a8s",
 		JobName:    "SomeDisplayName",
 		PipelineID: "arn:aws:sagemaker:us-east-1:123456789012:pipeline/myPipeline-123",

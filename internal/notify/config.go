@@ -47,8 +47,10 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, flags Flags) *Noti
 				logger.Warn("rules: " + w)
 			}
 		}
-		if cfg.Parser, err = event.NewParser(set.Fields()); err != nil {
+		if cfg.Parser, err = event.NewParser(set.Fields(), set.Kinds()...); err != nil {
 			errs = append(errs, err)
+		} else if flags.Explain {
+			cfg.Parser = cfg.Parser.Traced() // explain shows where each field was read
 		}
 	}
 	if v := getenv(EnvRateLimit); v != "" {

@@ -81,6 +81,7 @@ type Notifier struct {
 	cfg    Config
 	state  state.Store
 	robots map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
+	alarm  unreadableAlarm        // when the unreadable-events alarm last went out
 }
 
 // New builds a Notifier from cfg.
@@ -156,6 +157,7 @@ type Result struct {
 	Sent       int           `json:"sent"`
 	Failed     int           `json:"failed"`
 	Skipped    int           `json:"skipped"`
+	Unreadable int           `json:"unreadable"` // events from PAI whose job id or status could not be found
 	Suppressed int           `json:"suppressed"`
 	Retried    int           `json:"retried"`
 	Deliveries []Delivery    `json:"deliveries"`
@@ -189,6 +191,7 @@ type Explanation struct {
 	EventID  string          `json:"eventId"`
 	JobID    string          `json:"jobId"`
 	Status   string          `json:"status"`
+	Fields   *event.Origins  `json:"fields,omitempty"` // field name -> the key path it was read from
 	Verdicts []rules.Verdict `json:"verdicts"`
 }
 
@@ -258,7 +261,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 	// Tasks come in chunks, each matched and delivered before the next is
 	// read, so a large batch is never held whole: peak memory stays within
 	// a few times the payload (functions/notifier TestPeakRSSOfLargeBatches).
-	skips, err := n.cfg.Parser.ParseChunks(body, start, chunkTasks, func(tasks []event.Task) {
+	batch, err := n.cfg.Parser.ParseChunks(body, start, chunkTasks, func(tasks []event.Task) {
 		n.handleTasks(ctx, rn, tasks)
 	})
 	if err != nil {
@@ -267,17 +270,32 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		n.cfg.Logger.WarnContext(ctx, "unreadable invocation payload", "error", err, "bytes", len(body))
 		return res, err
 	}
-	res.Skipped = len(skips)
-	res.Skips = summarise(skips)
+	res.Skipped = len(batch.Skipped)
+	res.Skips = summarise(batch.Skipped)
 	if res.Skips != nil {
 		// One line per invocation, not one per element: a 1 MB array of
 		// numbers is 138,887 skips.
 		n.cfg.Logger.InfoContext(ctx, "events skipped", "skipped", res.Skipped, "byReason", res.Skips.ByReason, "sample", res.Skips.Sample)
 	}
+	// A PAI event the parser cannot read is a notification lost, and a retry
+	// reads it no better: say so loudly, with its key names (never values),
+	// and let the invocation succeed. The first few are logged one by one,
+	// the rest counted, so that a batch of them is not a flood of lines.
+	res.Unreadable = len(batch.Unreadable)
+	for i, u := range batch.Unreadable {
+		if i == maxUnreadableLogged {
+			n.cfg.Logger.WarnContext(ctx, "more PAI events unreadable in this invocation; logged the first ones only",
+				"unreadable", res.Unreadable, "logged", maxUnreadableLogged)
+			break
+		}
+		n.cfg.Logger.WarnContext(ctx, "PAI event unreadable: its keys differ from the ones the notifier knows; run notifier -inspect on it and map them with fields:",
+			"index", u.Index, "eventId", u.EventID, "reason", u.Reason, "keyPaths", u.Paths)
+	}
+	n.alarmUnreadable(ctx, batch.Unreadable)
 
 	n.cfg.Logger.InfoContext(ctx, "invocation done",
 		"events", res.Events, "matched", res.Matched, "sent", res.Sent, "failed", res.Failed,
-		"skipped", res.Skipped, "suppressed", res.Suppressed, "retried", res.Retried,
+		"skipped", res.Skipped, "unreadable", res.Unreadable, "suppressed", res.Suppressed, "retried", res.Retried,
 		"latencyMs", n.cfg.Now().Sub(start).Milliseconds())
 	var retry *RetryableError
 	for _, d := range res.Deliveries {
@@ -294,6 +312,10 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 	}
 	return res, nil
 }
+
+// maxUnreadableLogged is how many unreadable events one invocation logs one
+// by one.
+const maxUnreadableLogged = 10
 
 // chunkTasks is how many tasks are matched and delivered at a time. A batch
 // of up to this many is one chunk, so its digests are as before; a larger
@@ -349,7 +371,7 @@ func (n *Notifier) handleTasks(ctx context.Context, rn *run, tasks []event.Task)
 		t := &tasks[i]
 		matched = n.cfg.Rules.Match(matched[:0], t)
 		if n.cfg.Explain {
-			res.Explain = append(res.Explain, Explanation{EventID: t.EventID, JobID: t.JobID, Status: t.Status, Verdicts: n.cfg.Rules.Explain(t)})
+			res.Explain = append(res.Explain, Explanation{EventID: t.EventID, JobID: t.JobID, Status: t.Status, Fields: t.From, Verdicts: n.cfg.Rules.Explain(t)})
 		}
 		for _, r := range matched {
 			res.Matched++
@@ -543,7 +565,7 @@ func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) 
 	if len(group) <= avail {
 		for _, nt := range group {
 			start := n.cfg.Now()
-			err := n.send(ctx, rn, robot, target, message.Render(nt.task, options(nt.rule)))
+			err := n.send(ctx, rn, robot, target, message.Render(nt.task, taskOptions(nt)))
 			nt.took = n.cfg.Now().Sub(start)
 			n.finish(ctx, rn, nt, outcomeOf(err), err)
 		}
@@ -708,10 +730,19 @@ func options(r *rules.Rule) message.Options {
 		Lang:      r.Lang,
 		Format:    r.Format,
 		Keyword:   r.Target.Keyword,
+		Location:  r.Location,
 		AtMobiles: r.Target.AtMobiles,
 		AtUserIDs: r.Target.AtUserIDs,
 		AtAll:     r.Target.AtAll,
 	}
+}
+
+// taskOptions is options with the rule's mentions for this task (the job's
+// creator, with atOwner).
+func taskOptions(nt *notification) message.Options {
+	o := options(nt.rule)
+	o.AtMobiles, o.AtUserIDs = nt.rule.Mentions(nt.task)
+	return o
 }
 
 // digestOptions merges the rules that share a robot: the first rule's
@@ -723,13 +754,14 @@ func digestOptions(group []*notification) message.Options {
 	o.AtMobiles, o.AtUserIDs = nil, nil
 	for _, nt := range group {
 		t := nt.rule.Target
-		for _, m := range t.AtMobiles {
+		mobiles, users := nt.rule.Mentions(nt.task)
+		for _, m := range mobiles {
 			if !seenM[m] {
 				seenM[m] = true
 				o.AtMobiles = append(o.AtMobiles, m)
 			}
 		}
-		for _, u := range t.AtUserIDs {
+		for _, u := range users {
 			if !seenU[u] {
 				seenU[u] = true
 				o.AtUserIDs = append(o.AtUserIDs, u)

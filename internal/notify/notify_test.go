@@ -443,7 +443,7 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("explain = %+v, want one event with two verdicts", res.Explain)
 	}
 	want := []rules.Verdict{
-		{Rule: "dlc-failed", Reason: "status Running is not in [Failed]"},
+		{Rule: "dlc-failed", Reason: `status "Running" (running) is not in [failed]`},
 		{Rule: "flow-ended", Reason: "source dlc, rule wants paiflow"},
 	}
 	for i, v := range res.Explain[0].Verdicts {

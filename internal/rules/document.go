@@ -41,6 +41,9 @@ type scalar struct {
 type rawDoc struct {
 	fields     map[string]map[string]*scalar
 	fieldsLine int
+	kinds      []*rawKind
+	mentions   []*rawMention
+	alarm      *scalar // unreadableAlarm: the rule whose target hears of unreadable events
 	rules      []*rawRule
 	rulesSeen  bool
 	rulesBad   bool // rules: was there but not a list (already reported)
@@ -58,11 +61,33 @@ type rawRule struct {
 	pipelines []*scalar
 	hasPipes  bool
 	pipesLine int
+	models    []*scalar
+	hasModels bool
+	timezone  *scalar
+	atOwner   *scalar
 	events    []*scalar
 	eventsSet bool
 	lang      *scalar
 	format    *scalar
 	target    *rawTarget
+}
+
+// rawMention is one entry of the mentions: section: a PAI user id or name
+// and whom to mention for them in each channel.
+type rawMention struct {
+	user      string
+	line      int
+	atMobiles []*scalar
+	atUserIDs []*scalar
+}
+
+// rawKind is one entry of the kinds: section.
+type rawKind struct {
+	name     string
+	line     int
+	types    []*scalar
+	statuses []*scalar
+	path     *scalar
 }
 
 type rawTarget struct {
@@ -78,9 +103,12 @@ type rawTarget struct {
 }
 
 var (
-	topKeys    = []string{"fields", "rules"}
-	ruleKeys   = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "events", "lang", "format", "target"}
-	targetKeys = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll"}
+	topKeys     = []string{"fields", "kinds", "mentions", "unreadableAlarm", "rules"}
+	ruleKeys    = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "models", "events", "timezone", "lang", "format", "atOwner", "target"}
+	channelKeys = []string{"dingtalk"}
+	atKeys      = []string{"atMobiles", "atUserIds"}
+	kindKeys    = []string{"types", "statuses", "path"}
+	targetKeys  = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll"}
 )
 
 type reader struct {
@@ -388,6 +416,12 @@ func (r *reader) doc(root *yaml.Node) *rawDoc {
 		case "fields":
 			d.fieldsLine = p.kline
 			d.fields = r.fields(p.val)
+		case "kinds":
+			d.kinds = r.kinds(p.val)
+		case "mentions":
+			d.mentions = r.mentions(p.val)
+		case "unreadableAlarm":
+			d.alarm = r.scalar(p.val, "", p.key)
 		case "rules":
 			d.rulesSeen = true
 			seq := r.resolve(p.val)
@@ -435,6 +469,75 @@ func (r *reader) fields(n *yaml.Node) map[string]map[string]*scalar {
 	return out
 }
 
+// mentions reads the mentions: section: user -> {dingtalk: {atMobiles,
+// atUserIds}}. Other channels get their key when they exist.
+func (r *reader) mentions(n *yaml.Node) []*rawMention {
+	if rn := r.resolve(n); rn != nil && rn.Kind == yaml.ScalarNode && rn.ShortTag() == "!!null" {
+		return nil
+	}
+	users, ok := r.pairs(n, "", "mentions", nil)
+	if !ok {
+		return nil
+	}
+	var out []*rawMention
+	for _, u := range users {
+		m := &rawMention{user: u.key, line: u.kline}
+		field := "mentions." + u.key
+		channels, ok := r.pairs(u.val, "", field, channelKeys)
+		if !ok {
+			continue
+		}
+		for _, c := range channels {
+			ats, ok := r.pairs(c.val, "", field+"."+c.key, atKeys)
+			if !ok {
+				continue
+			}
+			for _, a := range ats {
+				list := r.list(a.val, "", field+"."+c.key+"."+a.key, true)
+				if a.key == "atMobiles" {
+					m.atMobiles = list
+				} else {
+					m.atUserIDs = list
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// kinds reads the kinds: section: kind name -> {types, statuses, path}.
+func (r *reader) kinds(n *yaml.Node) []*rawKind {
+	if rn := r.resolve(n); rn != nil && rn.Kind == yaml.ScalarNode && rn.ShortTag() == "!!null" {
+		return nil
+	}
+	names, ok := r.pairs(n, "", "kinds", nil)
+	if !ok {
+		return nil
+	}
+	var out []*rawKind
+	for _, k := range names {
+		rk := &rawKind{name: k.key, line: k.kline}
+		field := "kinds." + k.key
+		entries, ok := r.pairs(k.val, "", field, kindKeys)
+		if !ok {
+			continue
+		}
+		for _, e := range entries {
+			switch e.key {
+			case "types":
+				rk.types = r.list(e.val, "", field+".types", true)
+			case "statuses":
+				rk.statuses = r.list(e.val, "", field+".statuses", true)
+			case "path":
+				rk.path = r.scalar(e.val, "", field+".path")
+			}
+		}
+		out = append(out, rk)
+	}
+	return out
+}
+
 func (r *reader) rule(i int, n *yaml.Node) *rawRule {
 	rr := &rawRule{line: lineOf(n), where: fmt.Sprintf("rules[%d]", i)}
 	// The name labels every other message, so find it first.
@@ -470,9 +573,16 @@ func (r *reader) rule(i int, n *yaml.Node) *rawRule {
 		case "pipelines":
 			rr.hasPipes, rr.pipesLine = true, p.kline
 			rr.pipelines = r.list(p.val, rr.where, p.key, false)
+		case "models":
+			rr.hasModels = true
+			rr.models = r.list(p.val, rr.where, p.key, false)
 		case "events":
 			rr.eventsSet = true
 			rr.events = r.list(p.val, rr.where, p.key, true)
+		case "timezone":
+			rr.timezone = r.scalar(p.val, rr.where, p.key)
+		case "atOwner":
+			rr.atOwner = r.scalar(p.val, rr.where, p.key)
 		case "lang":
 			rr.lang = r.scalar(p.val, rr.where, p.key)
 		case "format":

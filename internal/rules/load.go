@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
 // The environment variables Load reads.
@@ -104,16 +106,18 @@ func defaultRule(getenv func(string) string) (*Set, error) {
 		return &scalar{raw: val, val: val, tag: "!!str"}
 	}
 	t := v.target(&rawTarget{webhook: env(EnvWebhook), secret: env(EnvSecret), keyword: env(EnvKeyword)})
+	zone := zoneFromEnv(getenv, ps)
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
 	r := &Rule{
-		Name:   DefaultRuleName,
-		Scope:  ScopeWorkspace,
-		Events: []string{"Failed"},
-		Lang:   LangZh,
-		Format: FormatMarkdown,
-		Target: t,
+		Name:     DefaultRuleName,
+		Scope:    ScopeWorkspace,
+		Events:   []string{string(event.KindFailed)},
+		Lang:     LangZh,
+		Format:   FormatMarkdown,
+		Location: zone,
+		Target:   t,
 	}
 	return newSet([]*Rule{r}, nil, v.warnings), nil
 }

@@ -23,7 +23,7 @@ func TestLoad(t *testing.T) {
 	if err := os.WriteFile(good, []byte(matchDoc), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(bad, []byte("rules:\n  - name: a\n    source: dsw\n    target: {webhook: \""+testHook+"\", secret: "+testSecret+"}\n"), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte("rules:\n  - name: a\n    source: eas\n    target: {webhook: \""+testHook+"\", secret: "+testSecret+"}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	const inline = "rules: [{name: inline, source: paiflow, target: {webhook: \"${HOOK}\"}}]"
@@ -58,7 +58,7 @@ func TestLoad(t *testing.T) {
 		{name: "file is too large", env: map[string]string{"NOTIFY_RULES_FILE": huge},
 			err: "NOTIFY_RULES_FILE: cannot read " + huge + ": larger than the 8388608-byte limit of a rules document"},
 		{name: "file invalid", env: map[string]string{"NOTIFY_RULES_FILE": bad}, problem: true,
-			err: "NOTIFY_RULES_FILE " + bad + `: rules[0] "a": source: unknown source "dsw" (want dlc or paiflow)`},
+			err: "NOTIFY_RULES_FILE " + bad + `: rules[0] "a": source: unknown source "eas" (want dlc, paiflow, dsw, model or sagemaker)`},
 		{name: "webhook only", env: map[string]string{"DINGTALK_WEBHOOK": testHook}, names: []string{"default"}},
 		{name: "webhook, secret and keyword", env: map[string]string{"DINGTALK_WEBHOOK": testHook, "DINGTALK_SECRET": testSecret, "DINGTALK_KEYWORD": "PAI"}, names: []string{"default"}},
 		{name: "webhook is a bare token", env: map[string]string{"DINGTALK_WEBHOOK": testToken, "DINGTALK_SECRET": testSecret}, problem: true,
@@ -104,7 +104,7 @@ func TestDefaultRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := s.Rule("default")
-	want := Rule{Name: "default", Source: "", Scope: ScopeWorkspace, Events: []string{"Failed"}, Lang: "zh", Format: "markdown",
+	want := Rule{Name: "default", Source: "", Scope: ScopeWorkspace, Events: []string{"failed"}, Lang: "zh", Format: "markdown",
 		Target: Target{Type: "dingtalk", Webhook: testHook, Secret: "nosec", Keyword: "PAI"}}
 	if r == nil || !equalRule(*r, want) {
 		t.Fatalf("got %+v\nwant %+v", r, want)
@@ -123,7 +123,7 @@ func TestDefaultRule(t *testing.T) {
 		{event.Task{Source: event.PAIFlow, Status: "failed"}, true},
 		{event.Task{Source: event.DLC, Status: "Succeeded"}, false},
 		{event.Task{Source: event.PAIFlow, Status: "Terminated"}, false},
-		{event.Task{Source: "dsw", Status: "Failed"}, false},
+		{event.Task{Source: "eas", Status: "Failed"}, false},
 	} {
 		got := len(s.Match(nil, &c.task)) == 1
 		v := s.Explain(&c.task)[0]
@@ -131,10 +131,10 @@ func TestDefaultRule(t *testing.T) {
 			t.Errorf("%+v: Match %v, Explain %+v; want %v", c.task, got, v, c.match)
 		}
 	}
-	if v := s.Explain(&event.Task{Source: event.DLC, Status: "Running"})[0]; v.Reason != "status Running is not in [Failed]" {
+	if v := s.Explain(&event.Task{Source: event.DLC, Status: "Running"})[0]; v.Reason != `status "Running" (running) is not in [failed]` {
 		t.Errorf("reason %q", v.Reason)
 	}
-	if v := s.Explain(&event.Task{Source: "dsw", Status: "Failed"})[0]; v.Reason != `source "dsw" is not dlc or paiflow` {
+	if v := s.Explain(&event.Task{Source: "eas", Status: "Failed"})[0]; v.Reason != `source "eas" is not dlc, paiflow, dsw, model or sagemaker` {
 		t.Errorf("reason %q", v.Reason)
 	}
 }

@@ -6,6 +6,7 @@ package rules
 import (
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
@@ -19,7 +20,11 @@ const (
 	ScopeMine      Scope = "mine"      // tasks created by Owner
 	ScopeWorkspace Scope = "workspace" // every task (of WorkspaceID, when set)
 	ScopePipelines Scope = "pipelines" // runs of the named PAIFlow pipelines
+	ScopeModels    Scope = "models"    // versions of the named models
 )
+
+// EnvTimezone names the time zone of every rule without its own timezone:.
+const EnvTimezone = "NOTIFY_TIMEZONE"
 
 // Languages and formats a rule may ask for.
 const (
@@ -36,13 +41,53 @@ type Rule struct {
 	Name        string
 	Source      event.Source // "" = every source (the env default rule)
 	Scope       Scope
-	WorkspaceID string   // "" = any workspace
-	Owner       string   // creator UID, for ScopeMine
-	Pipelines   []string // pipeline ids or names, for ScopePipelines
-	Events      []string // canonical statuses this rule fires on
-	Lang        string   // "zh" (default) | "en"
-	Format      string   // "markdown" (default) | "actionCard"
+	WorkspaceID string         // "" = any workspace
+	Owner       string         // creator UID, for ScopeMine
+	Pipelines   []string       // pipeline ids or names, for ScopePipelines
+	Models      []string       // model ids or names, for ScopeModels
+	Events      []string       // what it fires on, canonical: kind names (failed, preempted ...) and raw statuses (FailedReserving)
+	Lang        string         // "zh" (default) | "en"
+	Format      string         // "markdown" (default) | "actionCard"
+	Location    *time.Location // times in messages: timezone:, else NOTIFY_TIMEZONE, else Asia/Shanghai
+	AtOwner     bool           // also mention the job's creator, when mentions: maps them
 	Target      Target
+
+	kinds    event.KindSet // the kinds among Events
+	statuses []string      // the raw statuses among Events
+	mentions map[string]Mention
+}
+
+// Mention is whom to mention for one PAI user in a DingTalk message.
+type Mention struct {
+	AtMobiles []string
+	AtUserIDs []string
+}
+
+// Mentions returns whom a message about t mentions: the target's
+// atMobiles and atUserIds and, with atOwner, those mentions: maps the job's
+// creator to (by user id, else by name). A creator without a mapping adds
+// nobody: never @all.
+func (r *Rule) Mentions(t *event.Task) (mobiles, userIDs []string) {
+	mobiles, userIDs = r.Target.AtMobiles, r.Target.AtUserIDs
+	if !r.AtOwner || t == nil {
+		return mobiles, userIDs
+	}
+	m, ok := r.mentions[t.CreatorID]
+	if !ok || t.CreatorID == "" {
+		m, ok = r.mentions[t.CreatorName]
+	}
+	if !ok || (t.CreatorID == "" && t.CreatorName == "") {
+		return mobiles, userIDs
+	}
+	add := func(dst, more []string) []string {
+		for _, v := range more {
+			if !slices.Contains(dst, v) {
+				dst = append(dst, v)
+			}
+		}
+		return dst
+	}
+	return add(slices.Clone(mobiles), m.AtMobiles), add(slices.Clone(userIDs), m.AtUserIDs)
 }
 
 // Target is a DingTalk group robot.
@@ -69,6 +114,8 @@ type Set struct {
 	rules    []*Rule
 	byName   map[string]*Rule
 	fields   map[event.Source]map[string]string
+	kinds    []event.KindRule
+	alarm    *Rule // unreadableAlarm:
 	warnings []string
 	index    map[indexKey][]int32
 }
@@ -85,7 +132,7 @@ func Parse(doc []byte, getenv func(string) string) (*Set, error) {
 	if raw == nil {
 		return nil, ps.err()
 	}
-	s := build(raw, ps)
+	s := build(raw, ps, zoneFromEnv(getenv, ps))
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
@@ -97,6 +144,14 @@ func newSet(rules []*Rule, fields map[event.Source]map[string]string, warnings [
 	s := &Set{rules: rules, byName: make(map[string]*Rule, len(rules)), fields: fields, warnings: warnings}
 	for _, r := range rules {
 		s.byName[r.Name] = r
+		r.kinds, r.statuses = 0, nil
+		for _, e := range r.Events {
+			if k, ok := event.ParseKind(e); ok {
+				r.kinds |= event.KindSet(0).With(k)
+			} else {
+				r.statuses = append(r.statuses, e)
+			}
+		}
 	}
 	s.index = buildIndex(rules)
 	return s
@@ -120,6 +175,14 @@ func (s *Set) Fields() map[event.Source]map[string]string {
 	}
 	return out
 }
+
+// UnreadableAlarm returns the rule named by the document's unreadableAlarm:
+// setting, whose target hears (at most hourly) that PAI events arrive in a
+// shape the notifier cannot read; nil when the document opts out.
+func (s *Set) UnreadableAlarm() *Rule { return s.alarm }
+
+// Kinds returns the document's `kinds:` entries for event.NewParser.
+func (s *Set) Kinds() []event.KindRule { return slices.Clone(s.kinds) }
 
 // Warnings returns doubts about a valid document (a signing secret that does
 // not look like DingTalk's, say), worth logging once at start-up.

@@ -27,6 +27,8 @@ var demoEnv = map[string]string{
 	"DEMO_SECRET_TEAM":  "SECteam0123456789abcdef",
 	"DEMO_SECRET_OWNER": "SECowner0123456789abcdef",
 	"DEMO_SECRET_FLOW":  "SECflow0123456789abcdef",
+	"DEMO_SECRET_KINDS": "SECkinds0123456789abcdef",
+	"DEMO_SECRET_OTHER": "SECother0123456789abcdef",
 }
 
 func mustParse(t testing.TB, doc string, env map[string]string) *Set {
@@ -36,6 +38,13 @@ func mustParse(t testing.TB, doc string, env map[string]string) *Set {
 		t.Fatalf("Parse: %v", err)
 	}
 	return s
+}
+
+// plain is r without what a test writes no expectation for: the derived
+// kind and status sets and the time zone (TestTimezones checks those).
+func plain(r Rule) Rule {
+	r.kinds, r.statuses, r.Location, r.mentions = 0, nil, nil, nil
+	return r
 }
 
 func names(rs []*Rule) []string {
@@ -57,23 +66,39 @@ func TestDemoRules(t *testing.T) {
 	}
 	want := []Rule{{
 		Name: "dlc-failures", Source: event.DLC, Scope: ScopeWorkspace, WorkspaceID: "249407",
-		Events: []string{"Failed"}, Lang: "zh", Format: "markdown",
+		Events: []string{"failed"}, Lang: "zh", Format: "markdown",
 		Target: Target{Type: "dingtalk", Webhook: hook("demo-team"), Secret: "SECteam0123456789abcdef", Keyword: "PAI", AtMobiles: []string{"13800000000"}},
 	}, {
 		Name: "dlc-ended-mine", Source: event.DLC, Scope: ScopeMine, Owner: "211790764591639068",
-		Events: []string{"Succeeded", "Failed", "Stopped"}, Lang: "en", Format: "actionCard",
+		Events: []string{"ended"}, Lang: "en", Format: "actionCard",
 		Target: Target{Type: "dingtalk", Webhook: hook("demo-owner"), Secret: "SECowner0123456789abcdef"},
 	}, {
 		Name: "flow-pipelines", Source: event.PAIFlow, Scope: ScopePipelines, Pipelines: []string{"ctr-feature-pipeline"},
-		Events: []string{"Succeeded", "Failed", "Terminated"}, Lang: "zh", Format: "markdown",
+		Events: []string{"ended"}, Lang: "zh", Format: "markdown",
 		Target: Target{Type: "dingtalk", Webhook: hook("demo-flow"), Secret: "SECflow0123456789abcdef"},
+	}, {
+		Name: "dlc-progress", Source: event.DLC, Scope: ScopeWorkspace,
+		Events: []string{"queued", "bidding", "preparing", "retained", "faultTolerance", "timeout", "preempted"}, Lang: "zh", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-kinds"), Secret: "SECkinds0123456789abcdef"},
+	}, {
+		Name: "dsw-stopped", Source: event.DSW, Scope: ScopeWorkspace,
+		Events: []string{"stopped", "failed"}, Lang: "zh", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-other"), Secret: "SECother0123456789abcdef"},
+	}, {
+		Name: "model-approvals", Source: event.Model, Scope: ScopeModels, Models: []string{"qwen-sft"},
+		Events: []string{"ended"}, Lang: "zh", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-other"), Secret: "SECother0123456789abcdef"},
+	}, {
+		Name: "sagemaker-ended", Source: event.SageMaker, Scope: ScopeWorkspace,
+		Events: []string{"ended"}, Lang: "en", Format: "markdown",
+		Target: Target{Type: "dingtalk", Webhook: hook("demo-other"), Secret: "SECother0123456789abcdef"},
 	}}
 	got := s.Rules()
 	if len(got) != len(want) {
 		t.Fatalf("got %d rules, want %d", len(got), len(want))
 	}
 	for i := range want {
-		if !reflect.DeepEqual(*got[i], want[i]) {
+		if !reflect.DeepEqual(plain(*got[i]), want[i]) {
 			t.Errorf("rule %d:\n got %+v\nwant %+v (webhook %q)", i, *got[i], want[i], got[i].Target.Webhook.Reveal())
 		}
 		if s.Rule(want[i].Name) != got[i] {
@@ -91,7 +116,11 @@ func TestDemoRules(t *testing.T) {
 	_, err = Parse(doc, envOf(env))
 	wantErr := `rules[0] "dlc-failures": target.secret: ${DEMO_SECRET_TEAM} is not set
 rules[1] "dlc-ended-mine": target.secret: ${DEMO_SECRET_OWNER} is not set
-rules[2] "flow-pipelines": target.secret: ${DEMO_SECRET_FLOW} is not set`
+rules[2] "flow-pipelines": target.secret: ${DEMO_SECRET_FLOW} is not set
+rules[3] "dlc-progress": target.secret: ${DEMO_SECRET_KINDS} is not set
+rules[4] "dsw-stopped": target.secret: ${DEMO_SECRET_OTHER} is not set
+rules[5] "model-approvals": target.secret: ${DEMO_SECRET_OTHER} is not set
+rules[6] "sagemaker-ended": target.secret: ${DEMO_SECRET_OTHER} is not set`
 	if err == nil || err.Error() != wantErr {
 		t.Errorf("without secrets: got %v\nwant %s", err, wantErr)
 	}
@@ -153,6 +182,9 @@ var matchCases = []taskCase{
 	{"flow terminated by id", event.Task{Source: event.PAIFlow, Status: "Terminated", PipelineID: "p-1"}, []string{"flow-pipes"}},
 	{"flow terminated by name", event.Task{Source: event.PAIFlow, Status: "Terminated", PipelineID: "p-9", PipelineName: "ctr"}, []string{"flow-pipes"}},
 	{"flow running, upper case", event.Task{Source: event.PAIFlow, Status: "RUNNING", PipelineName: "ctr"}, []string{"flow-pipes"}},
+	{"flow run named after the pipeline", event.Task{Source: event.PAIFlow, Status: "Terminated", JobName: "ctr"}, []string{"flow-pipes"}},
+	{"flow run of another name", event.Task{Source: event.PAIFlow, Status: "Terminated", JobName: "ctr-2"}, []string{}},
+	{"status with spaces, newline and BOM", event.Task{Source: event.DLC, Status: "\ufeff failed\n", WorkspaceID: "111"}, []string{"dlc-failed"}},
 	{"flow other pipeline", event.Task{Source: event.PAIFlow, Status: "Terminated", PipelineID: "p-2", PipelineName: "other"}, []string{}},
 	{"flow succeeded in 111", event.Task{Source: event.PAIFlow, Status: "Succeeded", WorkspaceID: "111"}, []string{"flow-ws-raw"}},
 	{"flow succeeded in 112", event.Task{Source: event.PAIFlow, Status: "Succeeded", WorkspaceID: "112"}, []string{}},
@@ -199,9 +231,9 @@ func TestExplain(t *testing.T) {
 		want []string // per rule, "" for matched
 	}{
 		{event.Task{Source: event.DLC, Status: "Running", WorkspaceID: "111", CreatorID: "7"}, []string{
-			"status Running is not in [Failed]",
-			"workspace 111 is not 249407",
-			"creator 7 is not the owner",
+			`status "Running" (running) is not in [failed]`,
+			`workspace "111" is not 249407`,
+			`creator "7" is not the owner`,
 			"source dlc, rule wants paiflow",
 			"source dlc, rule wants paiflow",
 			"source dlc, rule wants paiflow",
@@ -216,20 +248,29 @@ func TestExplain(t *testing.T) {
 		}},
 		{event.Task{Source: event.PAIFlow, Status: "Failed", PipelineID: "p-7", PipelineName: "x", WorkspaceID: "111"}, []string{
 			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
-			`pipeline "x" (p-7) is not in [p-1 ctr]`,
+			`pipeline "x" / "p-7" is not in [p-1 ctr]`,
 			"",
-			"status Failed is not in [Succeeded]",
+			`status "Failed" (failed,ended) is not in [succeeded]`,
 		}},
 		{event.Task{Source: event.PAIFlow, Status: "Failed", PipelineID: "p-7"}, []string{
 			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
 			`pipeline "p-7" is not in [p-1 ctr]`, "", "event has no workspace, rule wants 111",
 		}},
+		{event.Task{Source: event.DLC, Status: " Running\n", WorkspaceID: "249407", CreatorID: "42"}, []string{
+			`status " Running\n" (running) is not in [failed]`, `status " Running\n" (running) is not in [failed]`,
+			`status " Running\n" (running) is not in [ended]`,
+			"source dlc, rule wants paiflow", "source dlc, rule wants paiflow", "source dlc, rule wants paiflow",
+		}},
+		{event.Task{Source: event.PAIFlow, Status: "Failed", JobName: "run-9", WorkspaceID: "111"}, []string{
+			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
+			`pipeline "run-9" is not in [p-1 ctr]`, "", `status "Failed" (failed,ended) is not in [succeeded]`,
+		}},
 		{event.Task{Source: event.PAIFlow, Status: "Running"}, []string{
 			"source paiflow, rule wants dlc", "source paiflow, rule wants dlc", "source paiflow, rule wants dlc",
-			"event has no pipeline, rule wants [p-1 ctr]", "status Running is not in [Failed]", "event has no workspace, rule wants 111",
+			"event has no pipeline or run name, rule wants [p-1 ctr]", `status "Running" (running) is not in [failed]`, "event has no workspace, rule wants 111",
 		}},
 		{event.Task{Source: event.DLC, WorkspaceID: "249407"}, []string{
-			"event has no status, rule wants [Failed]", "event has no status, rule wants [Failed]",
+			"event has no status, rule wants [failed]", "event has no status, rule wants [failed]",
 			"event has no creator, rule wants the owner's tasks",
 			"source dlc, rule wants paiflow", "source dlc, rule wants paiflow", "source dlc, rule wants paiflow",
 		}},
@@ -275,7 +316,7 @@ func TestMatchAgreesWithExplain(t *testing.T) {
 }
 
 var (
-	testStatuses   = []string{"Failed", "failed", "Succeeded", "Stopped", "Terminated", "Running", "Skipped", "Nope", ""}
+	testStatuses   = []string{"Failed", "failed", "Succeeded", "Stopped", "Terminated", "Running", "Skipped", "Nope", "", "Queuing", "FailedReserving", "Approved"}
 	testWorkspaces = []string{"", "1", "2", "3"}
 	testPeople     = []string{"", "u1", "u2"}
 	testPipes      = []string{"", "p1", "p2", "n1"}
@@ -302,19 +343,17 @@ func randomSet(rng *rand.Rand, n int) *Set {
 		default:
 			r.Scope = ScopeWorkspace
 		}
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
 		case 0:
-			r.Events = []string{"Failed"}
+			r.Events = []string{"failed"}
 		case 1:
-			if r.Source != "" {
-				r.Events = slices.Clone(event.EndedStatuses(r.Source))
-			} else {
-				r.Events = []string{"Succeeded", "Failed", "Stopped", "Terminated"}
-			}
+			r.Events = []string{"ended", "running"}
+		case 2:
+			r.Events = []string{string(event.Kinds[rng.IntN(len(event.Kinds))]), "Stopped"}
 		default:
 			src := r.Source
 			if src == "" {
-				src = event.Sources[rng.IntN(2)]
+				src = event.Sources[rng.IntN(len(event.Sources))]
 			}
 			st := event.Statuses(src)
 			r.Events = []string{st[rng.IntN(len(st))], st[rng.IntN(len(st))]}
@@ -325,7 +364,7 @@ func randomSet(rng *rand.Rand, n int) *Set {
 }
 
 func randomTask(rng *rand.Rand) event.Task {
-	srcs := []event.Source{event.DLC, event.PAIFlow, event.DLC, event.PAIFlow, "", "dsw"}
+	srcs := []event.Source{event.DLC, event.PAIFlow, event.DLC, event.PAIFlow, "", "eas", event.DSW, event.Model, event.SageMaker}
 	return event.Task{
 		Source:       srcs[rng.IntN(len(srcs))],
 		Status:       testStatuses[rng.IntN(len(testStatuses))],
@@ -333,6 +372,7 @@ func randomTask(rng *rand.Rand) event.Task {
 		CreatorID:    testPeople[rng.IntN(len(testPeople))],
 		PipelineID:   testPipes[rng.IntN(len(testPipes))],
 		PipelineName: testPipes[rng.IntN(len(testPipes))],
+		Kinds:        event.KindSet(rng.IntN(1 << len(event.Kinds))),
 	}
 }
 
@@ -391,11 +431,11 @@ rules:
 	a := y.Rule("a")
 	want := Rule{
 		Name: "a", Source: event.DLC, Scope: ScopeMine, WorkspaceID: "249407", Owner: "211790764591639068",
-		Events: []string{"Running", "Failed"}, Lang: "en", Format: "actionCard",
+		Events: []string{"running", "failed"}, Lang: "en", Format: "actionCard",
 		Target: Target{Type: "dingtalk", Webhook: testHook, Secret: testSecret, Keyword: "PAI",
 			AtMobiles: []string{"13800000000"}, AtUserIDs: []string{"u1"}, AtAll: true},
 	}
-	if !reflect.DeepEqual(*a, want) {
+	if !reflect.DeepEqual(plain(*a), want) {
 		t.Errorf("rule a:\n got %+v\nwant %+v", *a, want)
 	}
 	wantFields := map[event.Source]map[string]string{event.DLC: {"jobId": "data.detail.JobId"}, event.PAIFlow: {"status": "data.state"}}
@@ -426,9 +466,9 @@ rules:
 `
 	s := mustParse(t, doc, nil)
 	got := s.Rules()
-	if len(got) != 3 || got[1].Name != "derived" || !slices.Equal(got[1].Events, []string{"Running"}) ||
+	if len(got) != 3 || got[1].Name != "derived" || !slices.Equal(got[1].Events, []string{"running"}) ||
 		got[1].Source != event.DLC || got[1].Target.Webhook.Reveal() != testHook ||
-		!slices.Equal(got[2].Events, []string{"Succeeded", "Failed", "Stopped"}) {
+		!slices.Equal(got[2].Events, []string{"ended"}) {
 		for _, r := range got {
 			t.Errorf("%+v", *r)
 		}
@@ -487,9 +527,9 @@ rules:
 	env := map[string]string{"JOB_PATH": "data.x", "NAME": "n", "SRC": "dlc", "WS": "9", "OWNER": "u1", "EV": "running",
 		"LANG_": "en", "HOOK": testHook, "SECRET": testSecret, "KW": "PAI", "PHONE": "138"}
 	s := mustParse(t, doc, env)
-	want := Rule{Name: "n", Source: event.DLC, Scope: ScopeMine, WorkspaceID: "9", Owner: "u1", Events: []string{"Running"},
+	want := Rule{Name: "n", Source: event.DLC, Scope: ScopeMine, WorkspaceID: "9", Owner: "u1", Events: []string{"running"},
 		Lang: "en", Format: "markdown", Target: Target{Type: "dingtalk", Webhook: testHook, Secret: testSecret, Keyword: "PAI", AtMobiles: []string{"138"}}}
-	if got := s.Rule("n"); got == nil || !reflect.DeepEqual(*got, want) {
+	if got := s.Rule("n"); got == nil || !reflect.DeepEqual(plain(*got), want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 	if s.Fields()[event.DLC]["jobId"] != "data.x" {

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
@@ -12,9 +13,16 @@ import (
 )
 
 // build validates a read document into a Set, recording every problem.
-func build(raw *rawDoc, ps *problems) *Set {
+// zone is the time zone of rules that name none (NOTIFY_TIMEZONE or the
+// default).
+func build(raw *rawDoc, ps *problems, zone *time.Location) *Set {
 	var warnings []string
 	fields := buildFields(raw, ps)
+	kinds := buildKinds(raw, ps)
+	defined := map[event.Kind]bool{}
+	for _, k := range kinds {
+		defined[k.Kind] = true
+	}
 	if len(raw.rules) == 0 && !raw.rulesBad {
 		if raw.rulesSeen {
 			ps.add(0, "", "rules: the list is empty; add at least one rule")
@@ -28,7 +36,7 @@ func build(raw *rawDoc, ps *problems) *Set {
 		if rr.bad {
 			continue
 		}
-		v := &validator{ps: ps, where: rr.where}
+		v := &validator{ps: ps, where: rr.where, defined: defined, zone: zone}
 		r := v.rule(rr)
 		if r.Name != "" {
 			if j, dup := firstUse[r.Name]; dup {
@@ -40,9 +48,89 @@ func build(raw *rawDoc, ps *problems) *Set {
 		warnings = append(warnings, v.warnings...)
 		rules = append(rules, r)
 	}
-	return newSet(rules, fields, warnings)
+	mentions := buildMentions(raw, ps)
+	for _, r := range rules {
+		r.mentions = mentions
+		if r.AtOwner && len(mentions) == 0 {
+			warnings = append(warnings, fmt.Sprintf("rule %q: atOwner is set but the document has no mentions: section, so nobody is mentioned", r.Name))
+		}
+	}
+	s := newSet(rules, fields, warnings)
+	s.kinds = kinds
+	v := &validator{ps: ps}
+	if name, ok := v.str(raw.alarm, "unreadableAlarm"); ok && raw.alarm != nil {
+		if s.alarm = s.Rule(name); s.alarm == nil {
+			names := make([]string, len(rules))
+			for i, r := range rules {
+				names[i] = r.Name
+			}
+			ps.add(raw.alarm.line, "", "unreadableAlarm: no rule is named %q (want one of: %s)", name, strings.Join(names, ", "))
+		}
+	}
+	return s
 }
 
+// buildMentions checks the mentions: section.
+func buildMentions(raw *rawDoc, ps *problems) map[string]Mention {
+	out := map[string]Mention{}
+	for _, rm := range raw.mentions {
+		v := &validator{ps: ps}
+		field := "mentions." + rm.user
+		if strings.TrimSpace(rm.user) == "" {
+			ps.add(rm.line, "", "mentions: empty user id or name")
+			continue
+		}
+		m := Mention{
+			AtMobiles: v.strings(rm.atMobiles, field+".dingtalk.atMobiles"),
+			AtUserIDs: v.strings(rm.atUserIDs, field+".dingtalk.atUserIds"),
+		}
+		if len(m.AtMobiles) == 0 && len(m.AtUserIDs) == 0 {
+			ps.add(rm.line, "", "%s: nobody to mention (want dingtalk: {atMobiles: [...], atUserIds: [...]})", field)
+			continue
+		}
+		out[rm.user] = m
+	}
+	return out
+}
+
+// buildKinds checks the kinds: section with event.CheckKindRule, the judge
+// event.NewParser also uses.
+func buildKinds(raw *rawDoc, ps *problems) []event.KindRule {
+	var out []event.KindRule
+	for _, rk := range raw.kinds {
+		v := &validator{ps: ps}
+		field := "kinds." + rk.name
+		k := event.KindRule{Kind: event.Kind(rk.name)}
+		k.Types = v.strings(rk.types, field+".types")
+		k.Statuses = v.strings(rk.statuses, field+".statuses")
+		k.Path, _ = v.str(rk.path, field+".path")
+		if err := event.CheckKindRule(k); err != nil {
+			ps.add(rk.line, "", "%s: %v", field, err)
+			continue
+		}
+		k.Kind, _ = event.ParseKind(rk.name)
+		out = append(out, k)
+	}
+	return out
+}
+
+// zoneFromEnv is NOTIFY_TIMEZONE's zone, or the default when it is unset.
+func zoneFromEnv(getenv func(string) string, ps *problems) *time.Location {
+	name := strings.TrimSpace(getenv(EnvTimezone))
+	if name == "" {
+		name = event.DefaultZone
+	}
+	loc, err := event.LoadZone(name)
+	if err != nil {
+		ps.add(0, "", "%s: %v", EnvTimezone, err)
+		return time.UTC
+	}
+	return loc
+}
+
+// buildFields checks the `fields:` section with event.CheckField, the same
+// judge event.NewParser uses, so every problem in it is reported here, with
+// its line, together with the rest of the document's.
 func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
 	if len(raw.fields) == 0 {
 		return nil
@@ -50,21 +138,23 @@ func buildFields(raw *rawDoc, ps *problems) map[event.Source]map[string]string {
 	out := map[event.Source]map[string]string{}
 	for _, src := range slices.Sorted(maps.Keys(raw.fields)) {
 		s := event.Source(src)
-		if !s.Valid() {
-			ps.add(raw.fieldsLine, "", "fields: unknown source %q (want dlc or paiflow)", src)
+		if err := event.CheckField(s, "", ""); err != nil {
+			ps.add(raw.fieldsLine, "", "fields: %q: %v", src, err)
 			continue
 		}
 		m := map[string]string{}
 		fs := raw.fields[src]
 		for _, name := range slices.Sorted(maps.Keys(fs)) {
 			v := &validator{ps: ps}
-			if path, ok := v.str(fs[name], "fields."+src+"."+name); ok {
-				if path == "" {
-					ps.add(fs[name].line, "", "fields.%s.%s: empty path", src, name)
-					continue
-				}
-				m[name] = path
+			path, ok := v.str(fs[name], "fields."+src+"."+name)
+			if !ok {
+				continue
 			}
+			if err := event.CheckField(s, name, path); err != nil {
+				ps.add(fs[name].line, "", "fields.%s.%s: %v", src, name, err)
+				continue
+			}
+			m[name] = strings.TrimSpace(path)
 		}
 		out[s] = m
 	}
@@ -75,6 +165,8 @@ type validator struct {
 	ps       *problems
 	where    string
 	warnings []string
+	defined  map[event.Kind]bool // kinds the document's kinds: section defines
+	zone     *time.Location      // for rules without timezone:
 	// envNames renames target fields in messages, for the env default rule.
 	envNames map[string]string
 }
@@ -133,6 +225,17 @@ func (v *validator) enum(s *scalar, field, what, def string, choices ...string) 
 	return "", false
 }
 
+// sourceList is "dlc, paiflow ... or sagemaker": every source, for messages.
+func sourceList() string { return orList(sourceNames()) }
+
+func sourceNames() []string {
+	names := make([]string, len(event.Sources))
+	for i, s := range event.Sources {
+		names[i] = string(s)
+	}
+	return names
+}
+
 func orList(choices []string) string {
 	if len(choices) == 1 {
 		return choices[0]
@@ -149,13 +252,13 @@ func (v *validator) rule(rr *rawRule) *Rule {
 
 	srcOK := false
 	if rr.source == nil || (rr.source.val == "" && len(rr.source.unset) == 0) {
-		v.add("source is required (want dlc or paiflow)")
-	} else if src, ok := v.enum(rr.source, "source", "source", "", string(event.DLC), string(event.PAIFlow)); ok {
+		v.add("source is required (want %s)", sourceList())
+	} else if src, ok := v.enum(rr.source, "source", "source", "", sourceNames()...); ok {
 		r.Source, srcOK = event.Source(src), true
 	}
 
 	scopeOK := false
-	if sc, ok := v.enum(rr.scope, "scope", "scope", string(ScopeWorkspace), string(ScopeMine), string(ScopeWorkspace), string(ScopePipelines)); ok {
+	if sc, ok := v.enum(rr.scope, "scope", "scope", string(ScopeWorkspace), string(ScopeMine), string(ScopeWorkspace), string(ScopePipelines), string(ScopeModels)); ok {
 		r.Scope, scopeOK = Scope(sc), true
 	}
 
@@ -171,17 +274,7 @@ func (v *validator) rule(rr *rawRule) *Rule {
 		}
 	}
 
-	for i, p := range rr.pipelines {
-		if val, ok := v.str(p, fmt.Sprintf("pipelines[%d]", i)); ok {
-			if val == "" {
-				v.add("pipelines[%d]: empty", i)
-				continue
-			}
-			if !slices.Contains(r.Pipelines, val) {
-				r.Pipelines = append(r.Pipelines, val)
-			}
-		}
-	}
+	r.Pipelines = v.names(rr.pipelines, "pipelines")
 	if scopeOK {
 		switch {
 		case r.Scope == ScopePipelines && !rr.hasPipes:
@@ -196,12 +289,46 @@ func (v *validator) rule(rr *rawRule) *Rule {
 		}
 	}
 
+	r.Models = v.names(rr.models, "models")
+	if scopeOK {
+		switch {
+		case r.Scope == ScopeModels && !rr.hasModels:
+			v.add("scope models needs models (model ids or names)")
+		case r.Scope == ScopeModels && len(rr.models) == 0:
+			v.add("models: empty list; scope models needs model ids or names")
+		case r.Scope != ScopeModels && rr.hasModels:
+			v.add("models is only for scope models")
+		}
+		if r.Scope == ScopeModels && srcOK && r.Source != event.Model {
+			v.add("scope models needs source model")
+		}
+	}
+
+	r.Location = v.zone
+	if name, ok := v.str(rr.timezone, "timezone"); ok && strings.TrimSpace(name) != "" {
+		if loc, err := event.LoadZone(strings.TrimSpace(name)); err != nil {
+			v.add("timezone: %v", err)
+		} else {
+			r.Location = loc
+		}
+	}
+
 	if srcOK || rr.source == nil {
 		r.Events = v.events(rr, r.Source)
 	} else {
 		// The source is wrong; still check the statuses against every source
 		// so that all problems come out in one round.
 		v.events(rr, "")
+	}
+
+	if owner, ok := v.str(rr.atOwner, "atOwner"); ok && rr.atOwner != nil {
+		switch strings.ToLower(owner) {
+		case "true":
+			r.AtOwner = true
+		case "false", "":
+		default:
+			v.add("atOwner: want true or false")
+		}
 	}
 
 	r.Lang, _ = v.enum(rr.lang, "lang", "language", LangZh, LangZh, LangEn)
@@ -215,13 +342,48 @@ func (v *validator) rule(rr *rawRule) *Rule {
 	return r
 }
 
-// events canonicalises the events field: failed, ended, or statuses.
+// names reads a list of pipeline or model ids or names, dropping repeats.
+func (v *validator) names(list []*scalar, field string) []string {
+	var out []string
+	for i, p := range list {
+		if val, ok := v.str(p, fmt.Sprintf("%s[%d]", field, i)); ok {
+			if val == "" {
+				v.add("%s[%d]: empty", field, i)
+				continue
+			}
+			if !slices.Contains(out, val) {
+				out = append(out, val)
+			}
+		}
+	}
+	return out
+}
+
+// kindNames is "failed, ended, succeeded ..." for messages.
+func kindNames() string {
+	names := make([]string, 0, len(event.Kinds))
+	for _, k := range []event.Kind{event.KindFailed, event.KindEnded, event.KindSucceeded, event.KindStopped,
+		event.KindQueued, event.KindBidding, event.KindPreparing, event.KindRunning, event.KindRetained,
+		event.KindFaultTolerance, event.KindTimeout, event.KindPreempted} {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// events canonicalises the events field: named kinds (failed, ended,
+// preempted ...) and raw statuses of the rule's source. A kind must be able
+// to happen to the source: it has statuses of that kind, is told by words,
+// or the document's kinds: section defines it. Without events a rule fires
+// on failed, or for model versions (which do not fail) on ended.
 func (v *validator) events(rr *rawRule, src event.Source) []string {
 	if !rr.eventsSet {
-		return []string{"Failed"}
+		if src == event.Model {
+			return []string{string(event.KindEnded)}
+		}
+		return []string{string(event.KindFailed)}
 	}
 	if len(rr.events) == 0 {
-		v.add("events: empty list (want failed, ended or a list of statuses)")
+		v.add("events: empty list (want kinds such as failed or ended, or statuses)")
 		return nil
 	}
 	var out []string
@@ -239,40 +401,34 @@ func (v *validator) events(rr *rawRule, src event.Source) []string {
 		if !ok {
 			continue
 		}
-		switch {
-		case strings.EqualFold(val, "failed"):
-			add("Failed")
-		case strings.EqualFold(val, "ended"):
-			if src == "" {
-				for _, s := range event.Sources {
-					for _, st := range event.EndedStatuses(s) {
-						add(st)
-					}
-				}
-				continue
-			}
-			for _, st := range event.EndedStatuses(src) {
-				add(st)
-			}
-		case val == "":
-			v.add("%s: empty (want failed, ended or a status)", field)
-		default:
-			c, known := event.CanonicalStatus(src, val)
-			if !known {
-				if src == "" {
-					v.add("%s: unknown status %s (want failed, ended or a status of dlc or paiflow)", field, show(s))
-				} else {
-					hint := suggest(val, event.Statuses(src))
-					if c, ok := event.CanonicalStatus("", val); ok {
-						hint = fmt.Sprintf(" (%s is a status of another source)", c)
-					}
-					v.add("%s: unknown status %s for %s%s (known: failed, ended, %s)", field, show(s), src,
-						hint, strings.Join(event.Statuses(src), ", "))
-				}
-				continue
-			}
-			add(c)
+		if event.TrimStatus(val) == "" {
+			v.add("%s: empty (want a kind such as failed or ended, or a status)", field)
+			continue
 		}
+		if k, ok := event.ParseKind(val); ok {
+			if src != "" && len(event.KindStatuses(k, src)) == 0 && !k.ByWords() && !v.defined[k] {
+				v.add("%s: %s never happens to %s (it has no such status; define it under kinds:, or name statuses: %s)",
+					field, k, src, strings.Join(event.Statuses(src), ", "))
+				continue
+			}
+			add(string(k))
+			continue
+		}
+		c, known := event.CanonicalStatus(src, val)
+		if !known {
+			if src == "" {
+				v.add("%s: unknown kind or status %s (kinds: %s; or a status of %s)", field, show(s), kindNames(), sourceList())
+			} else {
+				hint := suggest(val, event.Statuses(src))
+				if c, ok := event.CanonicalStatus("", val); ok {
+					hint = fmt.Sprintf(" (%s is a status of another source)", c)
+				}
+				v.add("%s: unknown kind or status %s for %s%s (kinds: %s; statuses: %s)", field, show(s), src,
+					hint, kindNames(), strings.Join(event.Statuses(src), ", "))
+			}
+			continue
+		}
+		add(c)
 	}
 	return out
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
 // rule wraps rule lines (indented by four) into a document with a valid
@@ -43,10 +45,10 @@ func TestValidationErrors(t *testing.T) {
 		{"name empty", doc("  - name: \"\"\n    source: dlc\n", okTarget), []string{"rules[0]: name is required"}},
 		{"name duplicate", doc("  - name: a\n    source: dlc\n", okTarget, "  - name: b\n    source: dlc\n", okTarget, "  - name: a\n    source: paiflow\n", okTarget),
 			[]string{`rules[2] "a": name "a" is already used by rules[0]`}},
-		{"source missing", doc("  - name: a\n", okTarget), []string{`rules[0] "a": source is required (want dlc or paiflow)`}},
-		{"source unknown", doc("  - name: a\n    source: dsw\n", okTarget), []string{`rules[0] "a": source: unknown source "dsw" (want dlc or paiflow)`}},
+		{"source missing", doc("  - name: a\n", okTarget), []string{`rules[0] "a": source is required (want dlc, paiflow, dsw, model or sagemaker)`}},
+		{"source unknown", doc("  - name: a\n    source: eas\n", okTarget), []string{`rules[0] "a": source: unknown source "eas" (want dlc, paiflow, dsw, model or sagemaker)`}},
 		{"scope unknown", doc("  - name: a\n    source: dlc\n    scope: everyone\n", okTarget),
-			[]string{`rules[0] "a": scope: unknown scope "everyone" (want mine, workspace or pipelines)`}},
+			[]string{`rules[0] "a": scope: unknown scope "everyone" (want mine, workspace, pipelines or models)`}},
 		{"mine without owner", doc("  - name: a\n    source: dlc\n    scope: mine\n", okTarget),
 			[]string{`rules[0] "a": scope mine needs owner (the creator's UID)`}},
 		{"owner without mine", doc("  - name: a\n    source: dlc\n    owner: \"42\"\n", okTarget),
@@ -64,18 +66,18 @@ func TestValidationErrors(t *testing.T) {
 		{"pipelines for dlc", doc("  - name: flow\n    source: dlc\n    scope: pipelines\n    pipelines: [x]\n", okTarget),
 			[]string{`rules[0] "flow": scope pipelines needs source paiflow`}},
 		{"events unknown", doc("  - name: a\n    source: dlc\n    events: Runing\n", okTarget),
-			[]string{`rules[0] "a": events: unknown status "Runing" for dlc (did you mean "Running"?) (known: failed, ended, Creating, Queuing, Dequeued, Bidding, EnvPreparing, SanityChecking, Running, Restarting, Stopping, SucceededReserving, FailedReserving, Succeeded, Failed, Stopped, Deleted, SubmitFailed)`}},
-		{"events of the other source", doc("  - name: a\n    source: paiflow\n    events: [Running, Stopped]\n", okTarget),
-			[]string{`rules[0] "a": events[1]: unknown status "Stopped" for paiflow (Stopped is a status of another source) (known: failed, ended, Initialized, ReadyToSchedule, Starting, Running, WorkflowServiceStarting, Suspended, Terminating, Succeeded, Terminated, Unknown, Skipped, Failed)`}},
+			[]string{`rules[0] "a": events: unknown kind or status "Runing" for dlc (did you mean "Running"?) (kinds: failed, ended, succeeded, stopped, queued, bidding, preparing, running, retained, faultTolerance, timeout, preempted; statuses: Creating, Queuing, Dequeued, Bidding, EnvPreparing, SanityChecking, Running, Restarting, Stopping, SucceededReserving, FailedReserving, Succeeded, Failed, Stopped, Deleted, SubmitFailed)`}},
+		{"events of the other source", doc("  - name: a\n    source: paiflow\n    events: [Running, Queuing]\n", okTarget),
+			[]string{`rules[0] "a": events[1]: unknown kind or status "Queuing" for paiflow (Queuing is a status of another source) (kinds: failed, ended, succeeded, stopped, queued, bidding, preparing, running, retained, faultTolerance, timeout, preempted; statuses: Initialized, ReadyToSchedule, Starting, Running, WorkflowServiceStarting, Suspended, Terminating, Succeeded, Terminated, Unknown, Skipped, Failed)`}},
 		{"events with a bad source", doc("  - name: a\n    source: x\n    events: [Nope]\n", okTarget), []string{
-			`rules[0] "a": source: unknown source "x" (want dlc or paiflow)`,
-			`rules[0] "a": events: unknown status "Nope" (want failed, ended or a status of dlc or paiflow)`}},
+			`rules[0] "a": source: unknown source "x" (want dlc, paiflow, dsw, model or sagemaker)`,
+			`rules[0] "a": events: unknown kind or status "Nope" (kinds: failed, ended, succeeded, stopped, queued, bidding, preparing, running, retained, faultTolerance, timeout, preempted; or a status of dlc, paiflow, dsw, model or sagemaker)`}},
 		{"events empty", doc("  - name: a\n    source: dlc\n    events: []\n", okTarget),
-			[]string{`rules[0] "a": events: empty list (want failed, ended or a list of statuses)`}},
+			[]string{`rules[0] "a": events: empty list (want kinds such as failed or ended, or statuses)`}},
 		{"events empty string", doc("  - name: a\n    source: dlc\n    events: \"\"\n", okTarget),
-			[]string{`rules[0] "a": events: empty (want failed, ended or a status)`}},
+			[]string{`rules[0] "a": events: empty (want a kind such as failed or ended, or a status)`}},
 		{"events a mapping", doc("  - name: a\n    source: dlc\n    events: {failed: true}\n", okTarget),
-			[]string{`line 4: rules[0] "a": events: want a list`, `rules[0] "a": events: empty list (want failed, ended or a list of statuses)`}},
+			[]string{`line 4: rules[0] "a": events: want a list`, `rules[0] "a": events: empty list (want kinds such as failed or ended, or statuses)`}},
 		{"lang", doc("  - name: a\n    source: dlc\n    lang: fr\n", okTarget), []string{`rules[0] "a": lang: unknown language "fr" (want zh or en)`}},
 		{"format", doc("  - name: a\n    source: dlc\n    format: html\n", okTarget), []string{`rules[0] "a": format: unknown format "html" (want markdown or actionCard)`}},
 		{"target missing", doc("  - name: a\n    source: dlc\n"), []string{`rules[0] "a": target is required (a DingTalk robot: target.webhook, target.secret)`}},
@@ -129,15 +131,16 @@ func TestValidationErrors(t *testing.T) {
 		{"unknown rule key", doc("  - name: a\n    source: dlc\n    evnets: ended\n", okTarget),
 			[]string{`line 4: rules[0] "a": unknown key "evnets" (did you mean "events"?)`}},
 		{"unknown key far from any", doc("  - name: a\n    source: dlc\n    colour: red\n", okTarget),
-			[]string{`line 4: rules[0] "a": unknown key "colour" (known: name, source, scope, workspaceId, owner, pipelines, events, lang, format, target)`}},
+			[]string{`line 4: rules[0] "a": unknown key "colour" (known: name, source, scope, workspaceId, owner, pipelines, models, events, timezone, lang, format, atOwner, target)`}},
 		{"unknown target key", doc("  - name: a\n    source: dlc\n    target:\n      webhook: \"${HOOK}\"\n      at_mobiles: [1]\n"),
 			[]string{`line 6: rules[0] "a": target: unknown key "at_mobiles" (did you mean "atMobiles"?)`}},
 		{"duplicate key", doc("  - name: a\n    source: dlc\n    source: paiflow\n", okTarget),
 			[]string{`line 4: rules[0] "a": duplicate key "source"`}},
-		{"fields", "fields:\n  dsw: {jobId: x}\n  dlc: {jobId: \"\", status: [a]}\n" + doc("  - name: a\n    source: dlc\n", okTarget), []string{
+		{"fields", "fields:\n  eas: {jobId: x}\n  dlc: {jobId: \"\", status: [a], jobID: x}\n" + doc("  - name: a\n    source: dlc\n", okTarget), []string{
 			`line 3: fields.dlc.status: want a single value, not a list or mapping`,
+			`line 3: fields.dlc.jobID: unknown field (known: ` + strings.Join(event.FieldNames, ", ") + `)`,
 			`line 3: fields.dlc.jobId: empty path`,
-			`line 1: fields: unknown source "dsw" (want dlc or paiflow)`}},
+			`line 1: fields: "eas": unknown source (want dlc, paiflow, dsw, model or sagemaker)`}},
 		{"fields not a mapping", "fields: [a]\n" + doc("  - name: a\n    source: dlc\n", okTarget),
 			[]string{`line 1: fields: want a mapping (key: value lines)`}},
 		{"yaml syntax", "rules:\n  - name: a\n   source: dlc\n", []string{"yaml: line 1: did not find expected '-' indicator"}},
@@ -153,12 +156,12 @@ func TestValidationErrors(t *testing.T) {
 		{"json unknown key", "{\"rules\": [{\"name\": \"a\", \"source\": \"dlc\",\n \"evnets\": \"ended\", \"target\": {\"webhook\": \"" + testHook + "\"}}]}",
 			[]string{`line 2: rules[0] "a": unknown key "evnets" (did you mean "events"?)`}},
 		{"secret pasted as a source", doc("  - name: a\n    source: "+testSecret+"\n", okTarget),
-			[]string{`rules[0] "a": source: unknown source "<secret>" (want dlc or paiflow)`}},
+			[]string{`rules[0] "a": source: unknown source "<secret>" (want dlc, paiflow, dsw, model or sagemaker)`}},
 		{"secret expanded into a source", doc("  - name: a\n    source: ${SECRET}\n", okTarget),
-			[]string{`rules[0] "a": source: unknown source "${SECRET}" (want dlc or paiflow)`}},
+			[]string{`rules[0] "a": source: unknown source "${SECRET}" (want dlc, paiflow, dsw, model or sagemaker)`}},
 		{"token pasted as a name", doc("  - name: "+testToken+"\n    source: nope\n", okTarget),
-			[]string{`rules[0] "<secret>": source: unknown source "nope" (want dlc or paiflow)`}},
-		{"unknown top key far from any", "a: 1\n", []string{`line 1: unknown key "a" (known: fields, rules)`, "the document has no rules: add a rules: list"}},
+			[]string{`rules[0] "<secret>": source: unknown source "nope" (want dlc, paiflow, dsw, model or sagemaker)`}},
+		{"unknown top key far from any", "a: 1\n", []string{`line 1: unknown key "a" (known: fields, kinds, mentions, unreadableAlarm, rules)`, "the document has no rules: add a rules: list"}},
 		{"alias loop", "rules: &a [*a]\n", []string{`line 1: rules[0]: want a mapping (key: value lines)`}},
 	}
 	for _, c := range cases {
@@ -220,14 +223,14 @@ rules:
 `
 	_, err := Parse([]byte(d), envOf(nil))
 	want := `line 5: rules[0] "x": unknown key "evnets" (did you mean "events"?)
-rules[0] "x": source: unknown source "dlcc" (want dlc or paiflow)
+rules[0] "x": source: unknown source "dlcc" (want dlc, paiflow, dsw, model or sagemaker)
 rules[0] "x": scope pipelines needs pipelines (pipeline ids or names)
 rules[0] "x": target.webhook: looks like a bare access token; paste the whole webhook URL (https://oapi.dingtalk.com/robot/send?access_token=...)
 rules[0] "x": target.secret: ${DINGTALK_SECRET} is not set
 rules[1] "flow": pipelines: empty list; scope pipelines needs pipeline ids or names
 rules[1] "flow": scope pipelines needs source paiflow
-rules[1] "flow": events[0]: unknown status "Runing" for dlc (did you mean "Running"?) (known: failed, ended, Creating, Queuing, Dequeued, Bidding, EnvPreparing, SanityChecking, Running, Restarting, Stopping, SucceededReserving, FailedReserving, Succeeded, Failed, Stopped, Deleted, SubmitFailed)
-rules[1] "flow": events[1]: unknown status "Terminated" for dlc (Terminated is a status of another source) (known: failed, ended, Creating, Queuing, Dequeued, Bidding, EnvPreparing, SanityChecking, Running, Restarting, Stopping, SucceededReserving, FailedReserving, Succeeded, Failed, Stopped, Deleted, SubmitFailed)
+rules[1] "flow": events[0]: unknown kind or status "Runing" for dlc (did you mean "Running"?) (kinds: failed, ended, succeeded, stopped, queued, bidding, preparing, running, retained, faultTolerance, timeout, preempted; statuses: Creating, Queuing, Dequeued, Bidding, EnvPreparing, SanityChecking, Running, Restarting, Stopping, SucceededReserving, FailedReserving, Succeeded, Failed, Stopped, Deleted, SubmitFailed)
+rules[1] "flow": events[1]: unknown kind or status "Terminated" for dlc (Terminated is a status of another source) (kinds: failed, ended, succeeded, stopped, queued, bidding, preparing, running, retained, faultTolerance, timeout, preempted; statuses: Creating, Queuing, Dequeued, Bidding, EnvPreparing, SanityChecking, Running, Restarting, Stopping, SucceededReserving, FailedReserving, Succeeded, Failed, Stopped, Deleted, SubmitFailed)
 rules[1] "flow": lang: unknown language "fr" (want zh or en)
 rules[1] "flow": target.webhook: must use https (http is allowed only for 127.0.0.1, ::1 and localhost)
 rules[1] "flow": target.atAll: want true or false
