@@ -292,12 +292,12 @@ func (st *state) element(el gjson.Result) {
 
 // envelope holds the top-level keys of one event object, read in one pass.
 type envelope struct {
-	id, source, typ, subject  string
-	time, publishTime, bus    string
-	region, awsRegion, spec   string
-	data, detail, records     gjson.Result
-	hasData, aws, hasEnvelope bool
-	regionKey                 string // the key region was read from
+	id, source, typ, subject string
+	time, publishTime, bus   string
+	region, awsRegion, spec  string
+	data, detail, records    gjson.Result
+	hasData, aws             bool
+	regionKey                string // the key region was read from
 }
 
 func (e *envelope) see(key string, v gjson.Result) {
