@@ -432,10 +432,9 @@ func jsonResponse(status int, v any) Response {
 
 // scrub removes the webhook, its access_token and the secret from text
 // bound for the caller: the last line of defence behind error messages that
-// are written never to quote them.
+// are written never to quote them. secret.Redactor is the one redactor.
 func scrub(s string, webhook, key secret.String) string {
-	for _, v := range secretSpellings(webhook, key) {
-		s = strings.ReplaceAll(s, v, "<secret>")
-	}
-	return s
+	r := secret.NewRedactor(key.Reveal())
+	r.AddURL(webhook.Reveal())
+	return r.Redact(s)
 }

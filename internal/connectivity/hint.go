@@ -2,7 +2,6 @@ package connectivity
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -131,26 +130,4 @@ func join(a, b string) string {
 		return a
 	}
 	return a + " " + b
-}
-
-// secretSpellings lists every form in which the webhook's token or the
-// secret could turn up in text: raw, URL-encoded, and the webhook whole.
-// Values shorter than 4 bytes are left out; replacing them would garble
-// ordinary words and they protect nothing.
-func secretSpellings(webhook, key secret.String) []string {
-	var out []string
-	add := func(v string) {
-		if len(v) >= 4 {
-			out = append(out, v, url.QueryEscape(v))
-		}
-	}
-	add(webhook.Reveal())
-	if u, err := url.Parse(webhook.Reveal()); err == nil {
-		add(u.RawQuery)
-		for _, tok := range u.Query()["access_token"] {
-			add(tok)
-		}
-	}
-	add(key.Reveal())
-	return out
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/secret"
@@ -130,14 +129,14 @@ func (c *Client) Send(ctx context.Context, webhook, secretKey secret.String, m M
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
-		return &Error{Class: ClassBadRequest, Msg: "cannot build request", Err: red.wrap(err)}
+		return &Error{Class: ClassBadRequest, Msg: "cannot build request", Err: wrap(red, err)}
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("User-Agent", "pai-notifier")
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		e := red.wrap(err)
+		e := wrap(red, err)
 		return &Error{Class: ClassNetwork, Msg: NetworkKind(err), Err: e}
 	}
 	defer func() {
@@ -147,90 +146,71 @@ func (c *Client) Send(ctx context.Context, webhook, secretKey secret.String, m M
 	}()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes))
 	if err != nil {
-		return &Error{Class: ClassNetwork, HTTPStatus: resp.StatusCode, Msg: "reading answer: " + NetworkKind(err), Err: red.wrap(err)}
+		return &Error{Class: ClassNetwork, HTTPStatus: resp.StatusCode, Msg: "reading answer: " + NetworkKind(err), Err: wrap(red, err)}
 	}
-	if e := judge(resp.StatusCode, raw); e != nil {
-		e.Msg = red.scrub(e.Msg)
+	if e := judge(resp.StatusCode, raw, red); e != nil {
 		return e
 	}
 	return nil
 }
 
 // judge turns an HTTP status and answer body into nil (delivered) or an
-// *Error. Only a JSON answer with errcode 0 counts as delivered.
-func judge(status int, raw []byte) *Error {
+// *Error. Only a JSON answer with errcode 0 counts as delivered. Text taken
+// from the answer is redacted whole, then cut, by red.
+func judge(status int, raw []byte, red *secret.Redactor) *Error {
 	var a answer
 	parsed := json.Unmarshal(raw, &a) == nil && a.ErrCode != nil
 	switch {
 	case status >= 500 || status == http.StatusTooManyRequests:
-		return &Error{Class: ClassServer, HTTPStatus: status, Msg: snippet(raw)}
+		return &Error{Class: ClassServer, HTTPStatus: status, Msg: snippet(raw, red)}
 	case status < 200 || status > 299:
 		if parsed && *a.ErrCode != 0 {
-			return &Error{Code: *a.ErrCode, Msg: a.ErrMsg, HTTPStatus: status, Class: Classify(*a.ErrCode)}
+			return &Error{Code: *a.ErrCode, Msg: red.Cut(a.ErrMsg, maxErrorText), HTTPStatus: status, Class: Classify(*a.ErrCode)}
 		}
-		return &Error{Class: ClassBadRequest, HTTPStatus: status, Msg: snippet(raw)}
+		return &Error{Class: ClassBadRequest, HTTPStatus: status, Msg: snippet(raw, red)}
 	case !parsed:
-		return &Error{Class: ClassUnknown, HTTPStatus: status, Msg: "answer is not DingTalk JSON: " + snippet(raw)}
+		return &Error{Class: ClassUnknown, HTTPStatus: status, Msg: "answer is not DingTalk JSON: " + snippet(raw, red)}
 	case *a.ErrCode != 0:
-		return &Error{Code: *a.ErrCode, Msg: a.ErrMsg, HTTPStatus: status, Class: Classify(*a.ErrCode)}
+		return &Error{Code: *a.ErrCode, Msg: red.Cut(a.ErrMsg, maxErrorText), HTTPStatus: status, Class: Classify(*a.ErrCode)}
 	}
 	return nil
 }
 
-// snippet quotes the start of an unexpected answer for the error message.
-func snippet(raw []byte) string {
-	const max = 120
-	s := strings.ToValidUTF8(string(raw[:min(len(raw), max)]), "?")
-	if len(raw) > max {
-		s += "..."
-	}
-	return fmt.Sprintf("%q", s)
+// maxSnippet and maxErrorText bound what an answer or a transport error
+// puts into an Error, and so into every result and log line that shows it.
+const (
+	maxSnippet   = 120
+	maxErrorText = 300
+)
+
+// snippet quotes the start of an unexpected answer for the error message:
+// the whole answer redacted first, then cut.
+func snippet(raw []byte, red *secret.Redactor) string {
+	return fmt.Sprintf("%q", red.Cut(string(raw), maxSnippet))
 }
 
-// redactor removes the secret parts of one request from error text. The
-// transport's *url.Error carries the full signed URL; its URL field is
-// rewritten, and as a second line of defence every known secret spelling is
-// replaced in whatever text ends up in an Error (answers may echo the URL).
-type redactor struct{ secrets []string }
-
-func newRedactor(webhook, secretKey, signed string) redactor {
-	var r redactor
-	add := func(s string) {
-		if len(s) >= 4 { // a shorter "secret" would redact ordinary words
-			r.secrets = append(r.secrets, s, url.QueryEscape(s), url.PathEscape(s))
-		}
-	}
-	add(secretKey)
-	if u, err := url.Parse(signed); err == nil {
-		q := u.Query()
-		add(q.Get("access_token"))
-		add(q.Get("sign"))
-		add(u.RawQuery)
-	}
-	if u, err := url.Parse(webhook); err == nil {
-		add(u.Query().Get("access_token"))
-	}
+// newRedactor knows the secret parts of one request: the webhook and its
+// access_token, the signed URL's query (token, timestamp, sign) and the
+// signing secret. The transport's *url.Error carries the full signed URL;
+// wrap rewrites it, and as a second line of defence every known secret
+// spelling is redacted from whatever text ends up in an Error (answers may
+// echo the URL).
+func newRedactor(webhook, secretKey, signed string) *secret.Redactor {
+	r := secret.NewRedactor(secretKey)
+	r.AddURL(signed)
+	r.AddURL(webhook)
 	return r
 }
 
-func (r redactor) scrub(s string) string {
-	for _, v := range r.secrets {
-		if v != "" && strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "<secret>")
-		}
-	}
-	return s
-}
-
 // wrap redacts err in place where it holds a URL and returns an error whose
-// text is scrubbed but which still unwraps to the original chain, so
+// text is redacted but which still unwraps to the original chain, so
 // errors.Is(err, context.DeadlineExceeded) and friends keep working.
-func (r redactor) wrap(err error) error {
+func wrap(r *secret.Redactor, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		ue.URL = redactURL(ue.URL)
 	}
-	return &redacted{msg: r.scrub(err.Error()), err: err}
+	return &redacted{msg: r.Cut(err.Error(), maxErrorText), err: err}
 }
 
 type redacted struct {

@@ -253,6 +253,34 @@ func TestSendLeaksNoSecret(t *testing.T) {
 	}
 }
 
+// TestSendLeaksNoTokenPart: a 502 page that echoes the request URL after
+// any amount of text. The error quotes the start of the page; whatever the
+// offset, no part of the token may be in it (cutting before redacting kept
+// up to all but one of its characters).
+func TestSendLeaksNoTokenPart(t *testing.T) {
+	const token = "0A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6E7F8A9B0C1D2E3F4A5B6C7D8E9F0A1B" // 64, like DingTalk's
+	var off int
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprintf(w, "%s%s and more", strings.Repeat("-", off), r.URL.String())
+	}))
+	t.Cleanup(hs.Close)
+	hook := secret.String(hs.URL + "/robot/send?access_token=" + token)
+	c := NewClient(5 * time.Second)
+	for off = 0; off < 200; off++ {
+		err := c.Send(context.Background(), hook, "", msg)
+		var e *Error
+		if !errors.As(err, &e) || e.Class != ClassServer {
+			t.Fatalf("offset %d: %v, want a server error", off, err)
+		}
+		for i := 0; i+4 <= len(token); i++ {
+			if strings.Contains(e.Msg, token[i:i+4]) {
+				t.Fatalf("offset %d: %q keeps part of the token (%q)", off, e.Msg, token[i:i+4])
+			}
+		}
+	}
+}
+
 // TestSendEncodesSignOnce looks at the raw query the server receives.
 func TestSendEncodesSignOnce(t *testing.T) {
 	var raw string
@@ -335,7 +363,7 @@ func TestJudge(t *testing.T) {
 		{503, `{"errcode":0}`, false, ClassServer, 0},
 	}
 	for _, tt := range tests {
-		e := judge(tt.status, []byte(tt.body))
+		e := judge(tt.status, []byte(tt.body), nil)
 		if (e == nil) != tt.ok {
 			t.Errorf("judge(%d, %s) = %v, want ok=%v", tt.status, tt.body, e, tt.ok)
 			continue
@@ -354,7 +382,7 @@ func FuzzJudge(f *testing.F) {
 	f.Add(500, []byte(`<html>`))
 	f.Add(200, []byte(`{"errcode":1e400}`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		e := judge(status, body)
+		e := judge(status, body, nil)
 		if e == nil {
 			var a answer
 			if status < 200 || status > 299 || status == 429 {

@@ -2,8 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // Error is every problem found in a rules document. Parse reports them all
@@ -44,7 +46,7 @@ func (e *Error) Error() string {
 // problems collects Problems while a document is read and validated.
 type problems struct {
 	list []Problem
-	// secrets are values seen in secret fields; they are scrubbed from every
+	// secrets are values seen in secret fields; they are redacted from every
 	// message in case one slipped into a field that is echoed back (a secret
 	// pasted as a source, say).
 	secrets []string
@@ -61,47 +63,61 @@ func (ps *problems) secret(v string) {
 }
 
 // err returns nil when there were no problems, else an *Error with every
-// message scrubbed of secrets.
+// message redacted of secrets: the whole text first, and only then are the
+// values show marked cut to length, so a cut never leaves part of a secret
+// behind that the redactor no longer recognises.
 func (ps *problems) err() error {
 	if len(ps.list) == 0 {
 		return nil
 	}
+	red := secret.NewRedactor(ps.secrets...)
 	out := make([]Problem, len(ps.list))
 	for i, p := range ps.list {
-		p.Where = ps.scrub(p.Where)
-		p.Msg = ps.scrub(p.Msg)
+		p.Where = finish(red, p.Where)
+		p.Msg = finish(red, p.Msg)
 		out[i] = p
 	}
 	return &Error{Problems: out}
 }
 
-// Patterns of DingTalk credentials, scrubbed even when we never saw them in a
-// secret field (an env variable expanded into the wrong field, say).
-var (
-	tokenPattern  = regexp.MustCompile(`(?i)(access_token=)[^&\s"'\x60.)]+`)
-	secretPattern = regexp.MustCompile(`SEC[0-9A-Za-z+/=_-]{12,}`)
+// Marks around a value show quoted. NUL never reaches a message otherwise:
+// show replaces it in values, and quoting escapes it.
+const (
+	showOpen  = "\x00<"
+	showClose = "\x00>"
+	maxShown  = 40 // bytes of a user value quoted in a message
 )
 
-func (ps *problems) scrub(s string) string {
-	for _, v := range ps.secrets {
-		s = strings.ReplaceAll(s, v, "<secret>")
-	}
-	s = tokenPattern.ReplaceAllString(s, "${1}<secret>")
-	return secretPattern.ReplaceAllString(s, "<secret>")
-}
-
-// show quotes a user value for an error message: at most 40 bytes of it, and
-// the text as written rather than its expansion when it came from the
-// environment, whose values we do not echo.
+// show marks a user value for an error message: the text as written rather
+// than its expansion when it came from the environment, whose values we do
+// not echo. err quotes it, at most maxShown bytes of it, after redaction.
 func show(s *scalar) string {
 	v := s.val
 	if s.raw != s.val {
 		v = s.raw
 	}
-	if len(v) > 40 {
-		v = v[:40] + "..."
+	return showOpen + strings.ReplaceAll(v, "\x00", "\uFFFD") + showClose
+}
+
+// finish redacts text whole, then quotes each value show marked in it, cut
+// to maxShown bytes.
+func finish(red *secret.Redactor, text string) string {
+	text = red.Redact(text)
+	var b strings.Builder
+	for {
+		before, rest, ok := strings.Cut(text, showOpen)
+		if !ok {
+			b.WriteString(text)
+			return b.String()
+		}
+		v, after, ok := strings.Cut(rest, showClose)
+		if !ok { // cannot happen; never let a stray mark print a value uncut
+			v, after = rest, ""
+		}
+		b.WriteString(before)
+		b.WriteString(strconv.Quote(red.Cut(v, maxShown)))
+		text = after
 	}
-	return fmt.Sprintf("%q", v)
 }
 
 // suggest returns ` (did you mean "x"?)` when one of known is within two

@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -47,7 +48,7 @@ func Load(getenv func(string) string) (*Set, error) {
 		}
 		return s, nil
 	case file != "":
-		b, err := os.ReadFile(file)
+		b, err := readBounded(file)
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {
@@ -64,6 +65,25 @@ func Load(getenv func(string) string) (*Set, error) {
 		return defaultRule(getenv)
 	}
 	return nil, ErrNoRules
+}
+
+// readBounded reads at most maxDocBytes+1 bytes of the file: enough for
+// Parse to say the document is too large, without reading /dev/zero or a
+// multi-gigabyte file whole into memory first.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxDocBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxDocBytes {
+		return nil, fmt.Errorf("larger than the %d-byte limit of a rules document", maxDocBytes)
+	}
+	return b, nil
 }
 
 // defaultRule is the no-document setup: every failed task to one robot. It

@@ -16,6 +16,10 @@ func TestLoad(t *testing.T) {
 	good := filepath.Join(dir, "rules.yaml")
 	bad := filepath.Join(dir, "bad.yaml")
 	missing := filepath.Join(dir, "missing.yaml")
+	huge := filepath.Join(dir, "huge.yaml") // sparse: one byte over the limit
+	if f, err := os.Create(huge); err != nil || f.Truncate(maxDocBytes+1) != nil || f.Close() != nil {
+		t.Fatal("cannot make a sparse file", err)
+	}
 	if err := os.WriteFile(good, []byte(matchDoc), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +53,10 @@ func TestLoad(t *testing.T) {
 			err: "NOTIFY_RULES_FILE: cannot read " + missing + ": no such file or directory"},
 		{name: "file is a directory", env: map[string]string{"NOTIFY_RULES_FILE": dir},
 			err: "NOTIFY_RULES_FILE: cannot read " + dir + ": is a directory"},
+		{name: "file is endless", env: map[string]string{"NOTIFY_RULES_FILE": "/dev/zero"},
+			err: "NOTIFY_RULES_FILE: cannot read /dev/zero: larger than the 8388608-byte limit of a rules document"},
+		{name: "file is too large", env: map[string]string{"NOTIFY_RULES_FILE": huge},
+			err: "NOTIFY_RULES_FILE: cannot read " + huge + ": larger than the 8388608-byte limit of a rules document"},
 		{name: "file invalid", env: map[string]string{"NOTIFY_RULES_FILE": bad}, problem: true,
 			err: "NOTIFY_RULES_FILE " + bad + `: rules[0] "a": source: unknown source "dsw" (want dlc or paiflow)`},
 		{name: "webhook only", env: map[string]string{"DINGTALK_WEBHOOK": testHook}, names: []string{"default"}},

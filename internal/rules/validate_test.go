@@ -252,3 +252,42 @@ func TestLoopbackWebhooks(t *testing.T) {
 		}
 	}
 }
+
+// TestMisplacedSecretAtEveryOffset: a secret pasted into a field that an
+// error quotes (here the source), after any amount of other text. The
+// quote is cut to 40 bytes; it must keep no part of the secret, whether the
+// redactor knows it from a secret field (the second rule), from its shape
+// (SEC..., access_token=...) or both.
+func TestMisplacedSecretAtEveryOffset(t *testing.T) {
+	const (
+		sec   = "SEC0A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6E7F8A9B0C1D2E3F4A5B6C7D8E9F0A1B"
+		plain = "0A1B2C3D4E5F6A7B8C9D0E1F2A3B4C5D6E7F8A9B" // a signing secret without the SEC prefix
+		tok   = "9F8E7D6C5B4A39281706F5E4D3C2B1A09F8E7D6C5B4A39281706F5E4D3C2B1A0"
+	)
+	for name, tc := range map[string]struct{ pasted, other string }{
+		"secret seen in a secret field": {sec, `{webhook: "https://oapi.dingtalk.com/robot/send?access_token=tok1", secret: "` + sec + `"}`},
+		"secret never seen":             {sec, `{webhook: "https://oapi.dingtalk.com/robot/send?access_token=tok1"}`},
+		"plain secret seen":             {plain, `{webhook: "https://oapi.dingtalk.com/robot/send?access_token=tok1", secret: "` + plain + `"}`},
+		"token seen in a webhook":       {tok, `{webhook: "https://oapi.dingtalk.com/robot/send?access_token=` + tok + `"}`},
+		"webhook never seen":            {"https://oapi.dingtalk.com/robot/send?access_token=" + tok, `{webhook: "https://oapi.dingtalk.com/robot/send?access_token=tok1"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			for off := 0; off <= 60; off++ {
+				pasted := strings.Repeat("x", off) + tc.pasted
+				d := "rules:\n  - name: a\n    source: \"" + pasted + "\"\n    target: {webhook: \"" + testHook + "\"}\n" +
+					"  - name: b\n    source: dlc\n    target: " + tc.other + "\n"
+				_, err := Parse([]byte(d), envOf(nil))
+				if err == nil || !strings.Contains(err.Error(), "unknown source") {
+					t.Fatalf("offset %d: %v, want the unknown source quoted", off, err)
+				}
+				for _, s := range []string{sec, plain, tok} {
+					for i := 0; i+4 <= len(s); i++ {
+						if strings.Contains(err.Error(), s[i:i+4]) {
+							t.Fatalf("offset %d: error keeps part of a secret (%q):\n%v", off, s[i:i+4], err)
+						}
+					}
+				}
+			}
+		})
+	}
+}
