@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 func TestClassify(t *testing.T) {
@@ -88,7 +89,7 @@ func FuzzJudge(f *testing.F) {
 			}
 			return
 		}
-		e = finish(e, []string{"secret-token"})
+		e = finish(e, secret.NewRedactor("secret-token"))
 		if e.Hint == "" || e.Channel != Name {
 			t.Fatalf("failure without hint or channel: %+v", e)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 func TestClassify(t *testing.T) {
@@ -77,7 +78,7 @@ func FuzzJudge(f *testing.F) {
 		if e.Class == 0 && e.Code == 0 && status >= 200 && status <= 299 && len(body) == 0 {
 			return // empty 2xx: unknown, fine
 		}
-		e = finish(e, []string{"secret-key"})
+		e = finish(e, secret.NewRedactor("secret-key"))
 		if e.Hint == "" || e.Channel != Name {
 			t.Fatalf("failure without hint or channel: %+v", e)
 		}

@@ -1,0 +1,34 @@
+package channel
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Cut returns the longest prefix of s of at most n bytes that ends on a
+// rune boundary.
+func Cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// SnippetBytes is how much of an unexpected answer an error quotes.
+const SnippetBytes = 120
+
+// Snippet quotes the start of an unexpected answer for an error message:
+// its first SnippetBytes bytes (invalid UTF-8, including a rune cut in
+// two, as '?'), "..." when there was more, in Go quotes. Redact the answer
+// before quoting it.
+func Snippet(raw []byte) string {
+	s := strings.ToValidUTF8(string(raw[:min(len(raw), SnippetBytes)]), "?")
+	if len(raw) > SnippetBytes {
+		s += "..."
+	}
+	return fmt.Sprintf("%q", s)
+}
