@@ -23,7 +23,8 @@ const DefaultMaxHang = 30 * time.Second
 // Server is a fake's HTTP endpoint on a real listener. Safe for concurrent
 // use.
 type Server struct {
-	hs     *http.Server
+	ln     net.Listener
+	hs     *http.Server // set by Serve
 	url    string
 	closed chan struct{}
 	once   sync.Once
@@ -34,18 +35,28 @@ type Server struct {
 	shut    bool // no handler starts after Close
 }
 
-// Listen starts serving h on addr ("127.0.0.1:0" for a free port; the demo
-// uses a fixed one).
-func Listen(addr string, h http.Handler) (*Server, error) {
+// Listen listens on addr ("127.0.0.1:0" for a free port; the demo uses a
+// fixed one). Serve starts answering: the fake keeps the Server first, so
+// no request finds it half built.
+func Listen(addr string) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	s := &Server{url: "http://" + ln.Addr().String(), closed: make(chan struct{})}
+	s := &Server{ln: ln, url: "http://" + ln.Addr().String(), closed: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
-	s.hs = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.hs.Serve(ln) }()
 	return s, nil
+}
+
+// Serve answers requests with h, in the background, until Close.
+func (s *Server) Serve(h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hs != nil || s.shut {
+		return
+	}
+	s.hs = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.hs.Serve(s.ln) }()
 }
 
 // URL is the server's base URL, e.g. http://127.0.0.1:40123.
@@ -74,10 +85,15 @@ func (s *Server) Enter() (leave func()) {
 func (s *Server) Close() {
 	s.once.Do(func() {
 		s.mu.Lock()
-		s.shut = true
+		s.shut = true // no handler starts, and Serve does nothing, after this
+		hs := s.hs
 		s.mu.Unlock()
-		close(s.closed)
-		_ = s.hs.Close()
+		close(s.closed) // releases held requests
+		if hs != nil {
+			_ = hs.Close()
+		} else {
+			_ = s.ln.Close()
+		}
 		s.mu.Lock()
 		for s.running > 0 {
 			s.cond.Wait()

@@ -12,22 +12,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type result struct {
 	status     int
@@ -85,7 +74,7 @@ func signedText(s, secret string, ts int64) string {
 }
 
 func TestChecks(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	s := New(WithClock(clk.Now))
 	defer s.Close()
 	open := s.AddBot("open")
@@ -150,7 +139,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	s := New(WithClock(clk.Now))
 	defer s.Close()
 	a, b := s.AddBot("a"), s.AddBot("b")

@@ -11,26 +11,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func section(text string) map[string]any {
 	return map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": text}}
@@ -180,7 +169,7 @@ func TestServerAnswers(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	c := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	srv := slacktest.New(slacktest.WithClock(c.Now), slacktest.WithRate(2*time.Second, 3))
 	defer srv.Close()
 	url := srv.AddHook("T/B/x")

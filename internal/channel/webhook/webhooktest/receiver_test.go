@@ -6,11 +6,12 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel/webhook/webhooktest"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
 
 // Vectors computed outside Go, so the receiver's verifier is checked
@@ -42,18 +43,6 @@ const (
 	otherSig  = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 type attempt struct {
 	id, ts, sig, body, contentType string
 }
@@ -81,7 +70,7 @@ func (a attempt) post(t *testing.T, url string) (int, string, string) {
 }
 
 func TestVerify(t *testing.T) {
-	c := &clock{t: time.Unix(ourTS, 0)}
+	c := channeltest.NewClock(time.Unix(ourTS, 0))
 	r := webhooktest.New(webhooktest.WithSecret(ourSecret), webhooktest.WithClock(c.Now))
 	defer r.Close()
 	ts := strconv.Itoa(ourTS)

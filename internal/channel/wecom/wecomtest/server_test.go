@@ -8,22 +8,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type result struct {
 	status  int
@@ -109,7 +98,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	s := New(WithClock(clk.Now))
 	defer s.Close()
 	a, b := s.AddRobot("a"), s.AddRobot("b")
