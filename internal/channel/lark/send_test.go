@@ -16,6 +16,7 @@ import (
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/lark/larktest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -63,7 +64,7 @@ func TestSendDelivers(t *testing.T) {
 		seen.WriteString(larktest.Render(m))
 		seen.WriteString("----\n")
 	}
-	golden(t, "group", []byte(seen.String()))
+	golden.Check(t, "group", []byte(seen.String()))
 }
 
 type failure struct {

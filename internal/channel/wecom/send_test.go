@@ -15,6 +15,7 @@ import (
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/wecom/wecomtest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -50,7 +51,7 @@ func TestSendDelivers(t *testing.T) {
 		seen.WriteString(wecomtest.Render(m))
 		seen.WriteString("----\n")
 	}
-	golden(t, "group", []byte(seen.String()))
+	golden.Check(t, "group", []byte(seen.String()))
 	if m := msgs[2]; m.MsgType != "text" || strings.Join(m.MentionedMobileList, ",") != "13800000000,13900000000" || strings.Join(m.MentionedList, ",") != "@all" {
 		t.Errorf("mention message = %+v", m)
 	}

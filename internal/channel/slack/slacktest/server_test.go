@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +14,8 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 func section(text string) map[string]any {
 	return map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": text}}
@@ -104,20 +100,7 @@ func TestRenderGolden(t *testing.T) {
 	if code != "" {
 		t.Fatal(code)
 	}
-	got := slacktest.Render(m)
-	golden := filepath.Join("testdata", "render.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("Render differs from %s:\n%s", golden, got)
-	}
+	golden.Check(t, "render", []byte(slacktest.Render(m)))
 }
 
 type answer struct {
