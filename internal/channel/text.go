@@ -1,6 +1,8 @@
 package channel
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -31,4 +33,17 @@ func Snippet(raw []byte) string {
 		s += "..."
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// JSON encodes v as a request body: no HTML escaping (the markup's <at>,
+// <font> and <@id> must reach the service as typed, and \u003c escapes
+// would only inflate the body against its limit) and no trailing newline.
+func JSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }

@@ -39,3 +39,13 @@ func TestSnippet(t *testing.T) {
 		}
 	}
 }
+
+func TestJSON(t *testing.T) {
+	b, err := JSON(map[string]string{"content": "<at id=all></at> & <@u>"})
+	if err != nil || string(b) != `{"content":"<at id=all></at> & <@u>"}` {
+		t.Errorf("JSON = %s, %v; want the markup as typed and no trailing newline", b, err)
+	}
+	if _, err := JSON(func() {}); err == nil {
+		t.Error("a func encoded without an error")
+	}
+}

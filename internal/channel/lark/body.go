@@ -1,8 +1,6 @@
 package lark
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -149,16 +147,11 @@ func card(m channel.Message) (*wireBody, error) {
 }
 
 func encode(w *wireBody) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// <at> and <font> must reach Lark as typed; \u003c escapes would only
-	// inflate the body.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(w); err != nil {
+	b, err := channel.JSON(w)
+	if err != nil {
 		return nil, fmt.Errorf("lark: encode card: %w", err)
 	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // Encode appends '\n'
+	return b, nil
 }
 
 // template is the card header's colour for a tone.

@@ -1,8 +1,6 @@
 package wecom
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -140,16 +138,11 @@ func mentionBody(m channel.Message) ([]byte, error) {
 }
 
 func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// <font> and <@id> must reach WeCom as typed, and \u003c escapes would
-	// only inflate the body.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := channel.JSON(v)
+	if err != nil {
 		return nil, fmt.Errorf("wecom: encode body: %w", err)
 	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // Encode appends '\n'
+	return b, nil
 }
 
 // color is WeCom's font colour for a tone: info is green, warning
