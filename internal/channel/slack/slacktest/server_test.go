@@ -2,7 +2,6 @@ package slacktest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -219,14 +218,7 @@ func TestHangReleasedByClient(t *testing.T) {
 	defer srv.Close()
 	url := srv.AddHook("T/B/h")
 	srv.Fault("", 1, slacktest.HangFault())
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body("hi")))
-	req.Header.Set("Content-Type", "application/json")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("hang answered %d", resp.StatusCode)
-	}
+	channeltest.AssertHangUntilDeadline(t, url, "application/json", body("hi"))
 	if a := post(t, url, "application/json", body("hi")); a.status != 200 {
 		t.Errorf("after the hang: %+v", a)
 	}
@@ -236,27 +228,10 @@ func TestHangReleasedByClient(t *testing.T) {
 }
 
 func TestCloseReleasesHang(t *testing.T) {
-	srv := slacktest.New()
+	srv := slacktest.New(slacktest.WithMaxHang(time.Hour))
 	url := srv.AddHook("T/B/h")
 	srv.Fault("", 1, slacktest.HangFault())
-	done := make(chan error, 1)
-	go func() {
-		resp, err := http.Post(url, "application/json", bytes.NewReader(body("hi")))
-		if err == nil {
-			resp.Body.Close()
-			err = fmt.Errorf("answered %d", resp.StatusCode)
-		} else {
-			err = nil
-		}
-		done <- err
-	}()
-	for len(srv.Requests()) == 0 {
-		time.Sleep(time.Millisecond) // wait for the request to arrive, not for time to pass
-	}
-	srv.Close()
-	if err := <-done; err != nil {
-		t.Error(err)
-	}
+	channeltest.AssertCloseReleases(t, srv.Close, url, "application/json", body("hi"), func() bool { return len(srv.Requests()) > 0 })
 }
 
 // FuzzParse: the fake reads any body without panicking, and what it

@@ -2,7 +2,6 @@ package webhooktest_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"strconv"
@@ -175,15 +174,15 @@ func TestHang(t *testing.T) {
 	r := webhooktest.New()
 	defer r.Close()
 	r.Fault(1, webhooktest.HangFault())
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.URL(), bytes.NewReader([]byte(ourBody)))
-	req.Header.Set("Content-Type", "application/json")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("a hang answered %d", resp.StatusCode)
-	}
+	channeltest.AssertHangUntilDeadline(t, r.URL(), "application/json", []byte(ourBody))
 	if reqs := r.Requests(); len(reqs) != 1 || reqs[0].HTTPStatus != 0 {
 		t.Errorf("hang recorded as %+v", reqs)
 	}
+}
+
+// TestCloseReleasesHang: Close lets a held request go, unanswered.
+func TestCloseReleasesHang(t *testing.T) {
+	r := webhooktest.New(webhooktest.WithMaxHang(time.Hour))
+	r.Fault(1, webhooktest.HangFault())
+	channeltest.AssertCloseReleases(t, r.Close, r.URL(), "application/json", []byte(ourBody), func() bool { return len(r.Requests()) > 0 })
 }
