@@ -170,3 +170,17 @@ func TestAssertNoLeak(t *testing.T) {
 		}
 	}
 }
+
+func TestBilingual(t *testing.T) {
+	for h, want := range map[string]bool{
+		"稍后重试。Retry later.":  true,
+		"Retry later. 稍后重试。": false,
+		"稍后重试。":              false,
+		"Retry later.":       false,
+		"":                   false,
+	} {
+		if got := Bilingual(h); got != want {
+			t.Errorf("Bilingual(%q) = %v, want %v", h, got, want)
+		}
+	}
+}

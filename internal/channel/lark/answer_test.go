@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
@@ -97,17 +97,10 @@ func FuzzJudge(f *testing.F) {
 	})
 }
 
-// bilingual reports whether h has Chinese and then English in it.
-func bilingual(h string) bool {
-	han := strings.IndexFunc(h, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-	latin := strings.LastIndexFunc(h, func(r rune) bool { return r >= 'a' && r <= 'z' })
-	return han >= 0 && latin > han
-}
-
 func TestHintsPerClass(t *testing.T) {
 	for c := channel.ClassUnknown; c <= channel.ClassTooLarge; c++ {
 		for _, e := range []*channel.Error{{Class: c}, {Class: c, Code: 1}, {Class: c, HTTPStatus: http.StatusBadRequest}} {
-			if h := hint(e); !bilingual(h) {
+			if h := hint(e); !channeltest.Bilingual(h) {
 				t.Errorf("hint for %v (code %d, HTTP %d) is not Chinese then English: %q", c, e.Code, e.HTTPStatus, h)
 			}
 		}

@@ -171,7 +171,7 @@ func TestSendFailures(t *testing.T) {
 				t.Errorf("got channel %q class %v code %d status %d retry %v, want %q %v %d %d %v (%v)",
 					e.Channel, e.Class, e.Code, e.HTTPStatus, e.RetryAfter, Name, tc.class, tc.code, tc.status, tc.retry, err)
 			}
-			if !bilingual(e.Hint) {
+			if !channeltest.Bilingual(e.Hint) {
 				t.Errorf("hint is not Chinese then English: %q", e.Hint)
 			}
 			if (tc.name == "too large locally" || tc.name == "mobiles") && len(s.Requests()) != 0 {

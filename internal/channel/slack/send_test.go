@@ -159,8 +159,8 @@ func TestSendFailures(t *testing.T) {
 			if !strings.Contains(e.Msg, tc.msgHas) {
 				t.Errorf("message %q, want it to hold %q", e.Msg, tc.msgHas)
 			}
-			if e.Hint == "" {
-				t.Error("no hint")
+			if !channeltest.Bilingual(e.Hint) {
+				t.Errorf("hint is not Chinese then English: %q", e.Hint)
 			}
 			if tc.timeout > 0 && !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)

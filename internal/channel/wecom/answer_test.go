@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
@@ -89,7 +90,7 @@ func FuzzJudge(f *testing.F) {
 func TestHintsPerClass(t *testing.T) {
 	for c := channel.ClassUnknown; c <= channel.ClassTooLarge; c++ {
 		for _, e := range []*channel.Error{{Class: c}, {Class: c, Code: 1}, {Class: c, HTTPStatus: http.StatusBadRequest}} {
-			if h := hint(e); !bilingual(h) {
+			if h := hint(e); !channeltest.Bilingual(h) {
 				t.Errorf("hint for %v (code %d, HTTP %d) is not Chinese then English: %q", c, e.Code, e.HTTPStatus, h)
 			}
 		}

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
@@ -150,7 +149,7 @@ func TestSendFailures(t *testing.T) {
 				t.Errorf("got channel %q class %v code %d status %d retry %v, want %q %v %d %d %v (%v)",
 					e.Channel, e.Class, e.Code, e.HTTPStatus, e.RetryAfter, Name, tc.class, tc.code, tc.status, tc.retry, err)
 			}
-			if !bilingual(e.Hint) {
+			if !channeltest.Bilingual(e.Hint) {
 				t.Errorf("hint is not Chinese then English: %q", e.Hint)
 			}
 			if tc.name == "mention follow-up fails" && !strings.Contains(e.Msg, "markdown message was delivered") {
@@ -161,13 +160,6 @@ func TestSendFailures(t *testing.T) {
 			}
 		})
 	}
-}
-
-// bilingual reports whether h has Chinese and then English in it.
-func bilingual(h string) bool {
-	han := strings.IndexFunc(h, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-	latin := strings.LastIndexFunc(h, func(r rune) bool { return r >= 'a' && r <= 'z' })
-	return han >= 0 && latin > han
 }
 
 // TestSendRateWindow: the 21st message in a minute is refused, and the
