@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -28,25 +27,15 @@ type result struct {
 
 func post(t *testing.T, method, u, body string) result {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := result{status: resp.StatusCode, msg: string(raw), retryAfter: resp.Header.Get("Retry-After")}
+	rep := channeltest.Request(t, method, u, "application/json", []byte(body), nil)
+	r := result{status: rep.Status, msg: rep.Body, retryAfter: rep.RetryAfter}
 	var a struct {
 		Code          *int   `json:"code"`
 		Msg           string `json:"msg"`
 		StatusCode    *int   `json:"StatusCode"`
 		StatusMessage string `json:"StatusMessage"`
 	}
-	if json.Unmarshal(raw, &a) == nil {
+	if json.Unmarshal([]byte(rep.Body), &a) == nil {
 		switch {
 		case a.Code != nil:
 			r.code, r.msg = *a.Code, a.Msg

@@ -1,10 +1,8 @@
 package slacktest_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -110,13 +108,8 @@ type answer struct {
 
 func post(t *testing.T, url, contentType string, raw []byte) answer {
 	t.Helper()
-	resp, err := http.Post(url, contentType, bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, string(b), resp.Header.Get("Retry-After")}
+	rep := channeltest.Request(t, http.MethodPost, url, contentType, raw, nil)
+	return answer{rep.Status, rep.Body, rep.RetryAfter}
 }
 
 func TestServerAnswers(t *testing.T) {

@@ -1,8 +1,6 @@
 package webhooktest_test
 
 import (
-	"bytes"
-	"io"
 	"net/http"
 	"strconv"
 	"testing"
@@ -48,24 +46,13 @@ type attempt struct {
 
 func (a attempt) post(t *testing.T, url string) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(a.body)))
 	ct := a.contentType
 	if ct == "" {
 		ct = "application/json"
 	}
-	req.Header.Set("Content-Type", ct)
-	for k, v := range map[string]string{"webhook-id": a.id, "webhook-timestamp": a.ts, "webhook-signature": a.sig} {
-		if v != "" {
-			req.Header.Set(k, v)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header.Get("Retry-After")
+	rep := channeltest.Request(t, http.MethodPost, url, ct, []byte(a.body),
+		map[string]string{"webhook-id": a.id, "webhook-timestamp": a.ts, "webhook-signature": a.sig})
+	return rep.Status, rep.Body, rep.RetryAfter
 }
 
 func TestVerify(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,23 +22,13 @@ type result struct {
 
 func post(t *testing.T, method, u, body string) result {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := result{status: resp.StatusCode, retryAf: resp.Header.Get("Retry-After"), msg: string(raw)}
+	rep := channeltest.Request(t, method, u, "application/json", []byte(body), nil)
+	r := result{status: rep.Status, retryAf: rep.RetryAfter, msg: rep.Body}
 	var a struct {
 		ErrCode int    `json:"errcode"`
 		ErrMsg  string `json:"errmsg"`
 	}
-	if json.Unmarshal(raw, &a) == nil {
+	if json.Unmarshal([]byte(rep.Body), &a) == nil {
 		r.code, r.msg = a.ErrCode, a.ErrMsg
 	}
 	return r

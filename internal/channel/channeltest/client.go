@@ -3,6 +3,7 @@ package channeltest
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -69,4 +70,38 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatalf("the request did not reach the fake within %v", arrivalWait)
 		}
 	}
+}
+
+// Reply is a fake's answer as a test reads it.
+type Reply struct {
+	Status     int
+	Body       string
+	RetryAfter string // the Retry-After header
+}
+
+// Request sends body to url as contentType with the extra header fields
+// (empty values are left out) and reads the answer; it fails t when no
+// answer comes.
+func Request(t testing.TB, method, url, contentType string, body []byte, header map[string]string) Reply {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	for k, v := range header {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Reply{Status: resp.StatusCode, Body: string(b), RetryAfter: resp.Header.Get("Retry-After")}
 }
