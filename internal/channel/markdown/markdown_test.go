@@ -61,3 +61,21 @@ func TestLinkURL(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMarkdown: whatever a job sends, escaped text stays on one line and
+// holds none of the characters its dialect swaps, and a link is "" or an
+// http(s) URL with nothing that could end [text](url) early.
+func FuzzMarkdown(f *testing.F) {
+	for _, s := range []string{"", "[x](http://evil)", "<at id=all></at>\n# h", "https://h/a b(c)<d>", "javascript:alert(1)", "\xff\u2028"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e := Escape(s, lookalike)
+		if strings.IndexFunc(e, IsBreak) >= 0 || strings.ContainsAny(e, "<>[]*`&") || strings.HasPrefix(e, "#") {
+			t.Fatalf("Escape(%q) = %q", s, e)
+		}
+		if u := LinkURL(s); u != "" && (!strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || strings.ContainsAny(u, "()[]<> \"\n")) {
+			t.Fatalf("LinkURL(%q) = %q", s, u)
+		}
+	})
+}
