@@ -5,6 +5,13 @@
 // answer into the Classes below, so that retries, budgets and hints work the
 // same way for every service.
 //
+// What every service's package shares has one owner here: sending
+// (Sender, Post, Exchange: no redirects, the whole answer redacted before it
+// is judged or quoted), finishing a failure (Finish: redact, then cut, name,
+// hint), and the small text helpers (Snippet, Cut, JSON, HTTPURL). The
+// markdown subpackage escapes job text for robot markdown; channeltest is
+// what the fake services and the channels' tests share.
+//
 // Adding a service is one new package that implements Channel and one
 // registration line; nothing else in the notifier names a service.
 package channel

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // Lark codes the channel tells apart (custom bot guide and the frequency
@@ -91,24 +91,14 @@ func judge(a channel.Answer) *channel.Error {
 		if parsed {
 			e.Msg = msg
 		} else {
-			e.Msg = snippet(a.Body)
+			e.Msg = channel.Snippet(a.Body)
 		}
 	case !parsed:
-		e.Class, e.Msg = channel.ClassUnknown, "the answer is not Lark JSON: "+snippet(a.Body)
+		e.Class, e.Msg = channel.ClassUnknown, "the answer is not Lark JSON: "+channel.Snippet(a.Body)
 	default:
 		return nil
 	}
 	return e
-}
-
-// snippet quotes the start of an unexpected answer.
-func snippet(raw []byte) string {
-	const max = 120
-	s := strings.ToValidUTF8(string(raw[:min(len(raw), max)]), "?")
-	if len(raw) > max {
-		s += "..."
-	}
-	return fmt.Sprintf("%q", s)
 }
 
 // maxMsgBytes caps the service's text in an error.
@@ -185,51 +175,8 @@ func hint(e *channel.Error) string {
 	return hintOther
 }
 
-// redact replaces every spelling of the secrets in s with "<secret>".
-// It is deliberately tiny and local: the project's one redactor (in
-// internal/secret) replaces it when it lands.
-func redact(s string, secrets []string) string {
-	for _, v := range secrets {
-		if v != "" && strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "<secret>")
-		}
-	}
-	return s
-}
-
-// redacted is an error whose text went through redact but which still
-// unwraps to the original, so errors.Is(err, context.DeadlineExceeded)
-// keeps working.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
-
 // finish fills in what every failure carries and takes the secrets out of
 // its texts, before capping them so that a cut cannot leave half a secret.
-func finish(e *channel.Error, secrets []string) *channel.Error {
-	e.Channel = Name
-	e.Msg = cutBytes(redact(e.Msg, secrets), maxMsgBytes)
-	if e.Err != nil {
-		if s := e.Err.Error(); redact(s, secrets) != s {
-			e.Err = &redacted{msg: redact(s, secrets), err: e.Err}
-		}
-	}
-	e.Hint = hint(e)
-	return e
-}
-
-// cutBytes returns the longest prefix of s of at most n bytes that ends on
-// a rune boundary.
-func cutBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+func finish(e *channel.Error, red *secret.Redactor) *channel.Error {
+	return channel.Finish(e, Name, red, maxMsgBytes, hint)
 }

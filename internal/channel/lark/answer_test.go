@@ -6,9 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 func TestClassify(t *testing.T) {
@@ -88,7 +89,7 @@ func FuzzJudge(f *testing.F) {
 			}
 			return
 		}
-		e = finish(e, []string{"secret-token"})
+		e = finish(e, secret.NewRedactor("secret-token"))
 		if e.Hint == "" || e.Channel != Name {
 			t.Fatalf("failure without hint or channel: %+v", e)
 		}
@@ -96,17 +97,10 @@ func FuzzJudge(f *testing.F) {
 	})
 }
 
-// bilingual reports whether h has Chinese and then English in it.
-func bilingual(h string) bool {
-	han := strings.IndexFunc(h, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-	latin := strings.LastIndexFunc(h, func(r rune) bool { return r >= 'a' && r <= 'z' })
-	return han >= 0 && latin > han
-}
-
 func TestHintsPerClass(t *testing.T) {
 	for c := channel.ClassUnknown; c <= channel.ClassTooLarge; c++ {
 		for _, e := range []*channel.Error{{Class: c}, {Class: c, Code: 1}, {Class: c, HTTPStatus: http.StatusBadRequest}} {
-			if h := hint(e); !bilingual(h) {
+			if h := hint(e); !channeltest.Bilingual(h) {
 				t.Errorf("hint for %v (code %d, HTTP %d) is not Chinese then English: %q", c, e.Code, e.HTTPStatus, h)
 			}
 		}

@@ -1,13 +1,11 @@
 package lark
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/markdown"
 )
 
 // LimitBytes is Lark's limit on a custom bot's request body. The custom
@@ -87,7 +85,7 @@ func card(m channel.Message) (*wireBody, error) {
 	c := &w.Card
 	c.Config.WideScreenMode = true
 	c.Header.Template = template(m.Tone)
-	title := strings.TrimSpace(oneLine(m.Title))
+	title := strings.TrimSpace(markdown.OneLine(m.Title))
 	if title == "" {
 		title = "PAI"
 	}
@@ -106,7 +104,7 @@ func card(m channel.Message) (*wireBody, error) {
 	lines = lines[:0]
 	for _, it := range m.Items {
 		dot := fmt.Sprintf("<font color='%s'>●</font> ", fontColor(it.Tone))
-		if u := safeURL(it.URL); u != "" {
+		if u := markdown.LinkURL(it.URL); u != "" {
 			lines = append(lines, fmt.Sprintf("%s[%s](%s)", dot, escape(it.Text), u))
 		} else {
 			lines = append(lines, dot+escape(it.Text))
@@ -116,8 +114,8 @@ func card(m channel.Message) (*wireBody, error) {
 		lines = append(lines, escape(m.Footer))
 	}
 	md(lines)
-	if u := safeURL(m.LinkURL); u != "" {
-		text := strings.TrimSpace(oneLine(m.LinkText))
+	if u := markdown.LinkURL(m.LinkURL); u != "" {
+		text := strings.TrimSpace(markdown.OneLine(m.LinkText))
 		if text == "" {
 			text = u
 		}
@@ -138,7 +136,7 @@ func card(m channel.Message) (*wireBody, error) {
 	if len(at) > 0 {
 		lines = append(lines, strings.Join(at, " "))
 	}
-	if k := strings.TrimSpace(oneLine(m.Keyword)); k != "" {
+	if k := strings.TrimSpace(markdown.OneLine(m.Keyword)); k != "" {
 		lines = append(lines, k)
 	}
 	md(lines)
@@ -149,16 +147,11 @@ func card(m channel.Message) (*wireBody, error) {
 }
 
 func encode(w *wireBody) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// <at> and <font> must reach Lark as typed; \u003c escapes would only
-	// inflate the body.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(w); err != nil {
+	b, err := channel.JSON(w)
+	if err != nil {
 		return nil, fmt.Errorf("lark: encode card: %w", err)
 	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // Encode appends '\n'
+	return b, nil
 }
 
 // template is the card header's colour for a tone.
@@ -184,66 +177,14 @@ func fontColor(t channel.Tone) string {
 }
 
 // escape makes plain text (a job name, a reason, a label) safe inside one
-// line of card markdown. Rather than rely on the renderer's escapes, the
-// characters that build structure become visible look-alikes:
-//
-//   - line breaks and other controls -> one space: text cannot start a
-//     line, so it cannot open a heading, a list or forge another field;
-//   - '<' '>' -> '＜' '＞': no <at id=all></at>, no <font>, no tag at all;
-//   - '[' ']' -> '［' '］': no [text](url) link;
-//   - '*' '~' '`' -> '＊' '～' '｀': no bold, italics, strike-through, code;
-//   - '&' -> '＆': no entity (&lt;) that the renderer turns back into '<';
-//   - a leading '#' -> '＃'.
-//
-// Invalid UTF-8 becomes U+FFFD.
-func escape(s string) string {
-	if s == "" {
-		return ""
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	space := false
-	for _, r := range s {
-		if isBreak(r) {
-			if !space {
-				b.WriteByte(' ')
-				space = true
-			}
-			continue
-		}
-		space = r == ' '
-		if alt, ok := lookalike[r]; ok {
-			b.WriteRune(alt)
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	out := strings.TrimSpace(b.String())
-	if strings.HasPrefix(out, "#") {
-		out = "＃" + out[1:]
-	}
-	return out
-}
+// line of card markdown (markdown.Escape): '<' '>' (no <at id=all></at>,
+// no <font>, no tag at all), '[' ']' (no link), '*' '~' '`' (no bold,
+// italics, strike-through or code) and '&' (no entity such as &lt; that
+// the renderer turns back into '<') become look-alikes.
+func escape(s string) string { return markdown.Escape(s, lookalike) }
 
 var lookalike = map[rune]rune{
 	'<': '＜', '>': '＞', '[': '［', ']': '］', '*': '＊', '~': '～', '`': '｀', '&': '＆',
-}
-
-// isBreak reports whether r would end or disturb a line: ASCII and C1
-// controls (tab included), DEL, and the Unicode line/paragraph separators.
-func isBreak(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029'
-}
-
-// oneLine turns line breaks into spaces (for plain_text fields and the
-// keyword, which must arrive as typed to match).
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if isBreak(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
 // mentionID keeps the characters an open id or user id can have (letters,
@@ -256,20 +197,4 @@ func mentionID(s string) string {
 		}
 		return -1
 	}, s)
-}
-
-// safeURL returns u when it can sit inside (...) of a markdown link or a
-// button: http or https with a host, without characters that would end the
-// link early. Anything else is "" and the link is left out.
-func safeURL(u string) string {
-	u = strings.TrimSpace(u)
-	if u == "" || len(u) > 2048 {
-		return ""
-	}
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-		return ""
-	}
-	s := p.String() // re-encodes spaces, quotes and controls
-	return strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", `"`, "%22", "[", "%5B", "]", "%5D").Replace(s)
 }

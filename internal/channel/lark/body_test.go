@@ -1,18 +1,13 @@
 package lark
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 var (
 	failed = channel.Message{
@@ -61,34 +56,6 @@ var (
 	}
 )
 
-func pretty(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, b)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestBodyGolden(t *testing.T) {
 	for name, m := range map[string]channel.Message{"failed": failed, "digest": digest, "succeeded": succeeded, "hostile": hostile} {
 		t.Run(name, func(t *testing.T) {
@@ -99,7 +66,7 @@ func TestBodyGolden(t *testing.T) {
 			if len(b) > MaxBodyBytes {
 				t.Errorf("body is %d bytes, over %d", len(b), MaxBodyBytes)
 			}
-			golden(t, name, pretty(t, b))
+			golden.Check(t, name, golden.JSON(t, b))
 		})
 	}
 }

@@ -11,11 +11,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/lark/larktest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -25,21 +26,9 @@ const (
 	testSecret = "qVXhVlYi1dYHiFaS0s6Nxb"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newFake(t *testing.T) (*larktest.Server, *clock) {
+func newFake(t *testing.T) (*larktest.Server, *channeltest.Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 7, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 7, 0, 0, time.UTC))
 	s := larktest.New(larktest.WithClock(clk.Now), larktest.WithMaxHang(5*time.Second))
 	t.Cleanup(s.Close)
 	return s, clk
@@ -53,7 +42,7 @@ func TestSendDelivers(t *testing.T) {
 	s, clk := newFake(t)
 	signed := s.AddBot(testToken, larktest.WithSecret(testSecret), larktest.WithKeywords("PAI"))
 	legacy := s.AddBot("legacy-token", larktest.Legacy())
-	c := New(WithClock(clk.Now))
+	c := New(channel.WithClock(clk.Now))
 	if err := c.Send(context.Background(), target(signed, testSecret), failed); err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +64,12 @@ func TestSendDelivers(t *testing.T) {
 		seen.WriteString(larktest.Render(m))
 		seen.WriteString("----\n")
 	}
-	golden(t, "group", []byte(seen.String()))
+	golden.Check(t, "group", []byte(seen.String()))
 }
 
 type failure struct {
 	name    string
-	setup   func(s *larktest.Server, clk *clock) (hook, sec string)
+	setup   func(s *larktest.Server, clk *channeltest.Clock) (hook, sec string)
 	msg     channel.Message
 	skew    time.Duration // the channel's clock against the fake's
 	timeout time.Duration
@@ -91,8 +80,8 @@ type failure struct {
 }
 
 func failures() []failure {
-	plainBot := func(f ...larktest.Fault) func(*larktest.Server, *clock) (string, string) {
-		return func(s *larktest.Server, _ *clock) (string, string) {
+	plainBot := func(f ...larktest.Fault) func(*larktest.Server, *channeltest.Clock) (string, string) {
+		return func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			for _, x := range f {
 				s.Fault("", 1, x)
 			}
@@ -100,32 +89,32 @@ func failures() []failure {
 		}
 	}
 	return []failure{
-		{name: "unknown token", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "unknown token", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			s.AddBot(testToken)
 			return s.URL() + larktest.PathPrefix + testToken + "x", ""
 		}, class: channel.ClassBadRequest, code: 19001, status: 200},
-		{name: "wrong secret", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "wrong secret", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			return s.AddBot(testToken, larktest.WithSecret(testSecret)), testSecret + "x"
 		}, class: channel.ClassAuth, code: 19021, status: 200},
-		{name: "no secret for a signing bot", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "no secret for a signing bot", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			return s.AddBot(testToken, larktest.WithSecret(testSecret)), ""
 		}, class: channel.ClassAuth, code: 19021, status: 200},
-		{name: "clock 61 minutes fast", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "clock 61 minutes fast", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			return s.AddBot(testToken, larktest.WithSecret(testSecret)), testSecret
 		}, skew: 61 * time.Minute, class: channel.ClassAuth, code: 19021, status: 200},
-		{name: "keyword missing", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "keyword missing", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			return s.AddBot(testToken, larktest.WithKeywords("告警")), ""
 		}, class: channel.ClassAuth, code: 19024, status: 200},
-		{name: "ip not allowed", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "ip not allowed", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			return s.AddBot(testToken, larktest.WithAllowedIPs("10.0.0.0/8")), ""
 		}, class: channel.ClassAuth, code: 19022, status: 200},
-		{name: "legacy keyword missing", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "legacy keyword missing", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			return s.AddBot(testToken, larktest.WithKeywords("告警"), larktest.Legacy()), ""
 		}, class: channel.ClassAuth, code: 19024, status: 200},
-		{name: "5 a second", setup: func(s *larktest.Server, clk *clock) (string, string) {
+		{name: "5 a second", setup: func(s *larktest.Server, clk *channeltest.Clock) (string, string) {
 			h := s.AddBot(testToken)
 			for range larktest.PerSecond {
-				if err := New(WithClock(clk.Now)).Send(context.Background(), target(h, ""), digest); err != nil {
+				if err := New(channel.WithClock(clk.Now)).Send(context.Background(), target(h, ""), digest); err != nil {
 					panic(err)
 				}
 			}
@@ -138,19 +127,21 @@ func failures() []failure {
 		{name: "HTTP 500", setup: plainBot(larktest.StatusFault(500)), class: channel.ClassServer, status: 500},
 		{name: "HTTP 503 Retry-After", setup: plainBot(larktest.StatusFault(503).WithRetryAfter("30")), class: channel.ClassServer, status: 503, retry: 30 * time.Second},
 		{name: "odd body", setup: plainBot(larktest.BodyFault("<html>gateway</html>")), class: channel.ClassUnknown, status: 200},
-		{name: "wrong path", setup: func(s *larktest.Server, _ *clock) (string, string) {
+		{name: "wrong path", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
 			s.AddBot(testToken)
 			return s.URL() + "/open-apis/bot/hook/" + testToken, ""
 		}, class: channel.ClassTargetGone, status: 404},
 		{name: "hang past the deadline", setup: plainBot(larktest.HangFault()), timeout: 200 * time.Millisecond, class: channel.ClassNetwork},
-		{name: "refused", setup: func(*larktest.Server, *clock) (string, string) {
+		{name: "refused", setup: func(*larktest.Server, *channeltest.Clock) (string, string) {
 			hs := httptest.NewServer(http.NotFoundHandler())
 			hs.Close()
 			return hs.URL + larktest.PathPrefix + testToken, testSecret
 		}, class: channel.ClassNetwork},
-		{name: "too large locally", setup: func(s *larktest.Server, _ *clock) (string, string) { return s.AddBot(testToken), testSecret },
+		{name: "too large locally", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) {
+			return s.AddBot(testToken), testSecret
+		},
 			msg: channel.Message{Title: "big", Fields: []channel.Field{{Label: "x", Value: strings.Repeat("长", 7000)}}}, class: channel.ClassTooLarge},
-		{name: "mobiles", setup: func(s *larktest.Server, _ *clock) (string, string) { return s.AddBot(testToken), "" },
+		{name: "mobiles", setup: func(s *larktest.Server, _ *channeltest.Clock) (string, string) { return s.AddBot(testToken), "" },
 			msg: channel.Message{Title: "x", Mentions: channel.Mentions{Mobiles: []string{"13800000000"}}}, class: channel.ClassBadRequest},
 	}
 }
@@ -171,7 +162,7 @@ func TestSendFailures(t *testing.T) {
 				m = failed
 			}
 			now := func() time.Time { return clk.Now().Add(tc.skew) }
-			err := New(WithClock(now)).Send(ctx, target(hook, sec), m)
+			err := New(channel.WithClock(now)).Send(ctx, target(hook, sec), m)
 			var e *channel.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("Send = %v, want a *channel.Error", err)
@@ -180,7 +171,7 @@ func TestSendFailures(t *testing.T) {
 				t.Errorf("got channel %q class %v code %d status %d retry %v, want %q %v %d %d %v (%v)",
 					e.Channel, e.Class, e.Code, e.HTTPStatus, e.RetryAfter, Name, tc.class, tc.code, tc.status, tc.retry, err)
 			}
-			if !bilingual(e.Hint) {
+			if !channeltest.Bilingual(e.Hint) {
 				t.Errorf("hint is not Chinese then English: %q", e.Hint)
 			}
 			if (tc.name == "too large locally" || tc.name == "mobiles") && len(s.Requests()) != 0 {
@@ -196,7 +187,7 @@ func TestSendSignWindow(t *testing.T) {
 	for skew, ok := range map[time.Duration]bool{-59 * time.Minute: true, 59 * time.Minute: true, -61 * time.Minute: false, 61 * time.Minute: false} {
 		s, clk := newFake(t)
 		hook := s.AddBot(testToken, larktest.WithSecret(testSecret))
-		err := New(WithClock(func() time.Time { return clk.Now().Add(skew) })).Send(context.Background(), target(hook, testSecret), succeeded)
+		err := New(channel.WithClock(func() time.Time { return clk.Now().Add(skew) })).Send(context.Background(), target(hook, testSecret), succeeded)
 		if (err == nil) != ok {
 			t.Errorf("skew %v: Send = %v, want ok=%v", skew, err, ok)
 		}
@@ -207,7 +198,7 @@ func TestSendSignWindow(t *testing.T) {
 func TestSendRateWindows(t *testing.T) {
 	s, clk := newFake(t)
 	hook := s.AddBot(testToken)
-	c := New(WithClock(clk.Now))
+	c := New(channel.WithClock(clk.Now))
 	sent := 0
 	for sec := 0; sec < 20; sec++ {
 		for i := range larktest.PerSecond {
@@ -236,8 +227,8 @@ func TestSendRateWindows(t *testing.T) {
 // the token, the secret or the sign, including answers that echo them.
 func TestSendLeaksNoSecret(t *testing.T) {
 	cases := failures()
-	echo := func(status int, form string) func(*larktest.Server, *clock) (string, string) {
-		return func(*larktest.Server, *clock) (string, string) {
+	echo := func(status int, form string) func(*larktest.Server, *channeltest.Clock) (string, string) {
+		return func(*larktest.Server, *channeltest.Clock) (string, string) {
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				raw, _ := io.ReadAll(r.Body)
 				var b struct{ Sign string }
@@ -255,7 +246,7 @@ func TestSendLeaksNoSecret(t *testing.T) {
 		failure{name: "echo 200 legacy", setup: echo(200, `{"StatusCode":19021,"StatusMessage":"sign %s"}`)},
 		failure{name: "echo 400", setup: echo(400, "bad %s")},
 		failure{name: "echo 503", setup: echo(503, `{"code":1,"msg":"%s"}`)},
-		failure{name: "untrusted TLS", setup: func(*larktest.Server, *clock) (string, string) {
+		failure{name: "untrusted TLS", setup: func(*larktest.Server, *channeltest.Clock) (string, string) {
 			hs := httptest.NewUnstartedServer(http.NotFoundHandler())
 			hs.Config.ErrorLog = log.New(io.Discard, "", 0)
 			hs.StartTLS()
@@ -267,11 +258,11 @@ func TestSendLeaksNoSecret(t *testing.T) {
 		pad := strings.Repeat("x", off)
 		for _, s := range []string{testToken, testSecret} {
 			cases = append(cases,
-				failure{name: fmt.Sprintf("msg offset %d", off), setup: func(f *larktest.Server, _ *clock) (string, string) {
+				failure{name: fmt.Sprintf("msg offset %d", off), setup: func(f *larktest.Server, _ *channeltest.Clock) (string, string) {
 					f.Fault("", 1, larktest.CodeFault(200, 19021, pad+s+" tail"))
 					return f.AddBot(testToken), testSecret
 				}},
-				failure{name: fmt.Sprintf("body offset %d", off), setup: func(f *larktest.Server, _ *clock) (string, string) {
+				failure{name: fmt.Sprintf("body offset %d", off), setup: func(f *larktest.Server, _ *channeltest.Clock) (string, string) {
 					f.Fault("", 1, larktest.BodyFault(pad+s+" tail"))
 					return f.AddBot(testToken), testSecret
 				}},
@@ -293,29 +284,12 @@ func TestSendLeaksNoSecret(t *testing.T) {
 				m = failed
 			}
 			now := func() time.Time { return clk.Now().Add(tc.skew) }
-			err := New(WithClock(now)).Send(ctx, target(hook, sec), m)
+			err := New(channel.WithClock(now)).Send(ctx, target(hook, sec), m)
 			if err == nil {
 				t.Fatal("Send succeeded, want a failure")
 			}
-			var e *channel.Error
-			errors.As(err, &e)
-			printed := map[string]string{
-				"Error()": err.Error(), "%v": fmt.Sprintf("%v", err), "%+v": fmt.Sprintf("%+v", err),
-				"%#v": fmt.Sprintf("%#v", err), "Hint": e.Hint, "Msg": e.Msg,
-			}
-			for u := e.Err; u != nil; u = errors.Unwrap(u) {
-				printed[fmt.Sprintf("Err %T", u)] = u.Error()
-			}
 			sign := Sign(sec, now().Unix())
-			for what, text := range printed {
-				for _, f := range []string{testToken, testSecret, sign, url.QueryEscape(sign)} {
-					for i := 0; i+8 <= len(f); i++ { // any 8 characters in a row
-						if strings.Contains(text, f[i:i+8]) {
-							t.Fatalf("%s leaks %q: %s", what, f, text)
-						}
-					}
-				}
-			}
+			channeltest.AssertNoLeak(t, err, testToken, testSecret, sign, url.QueryEscape(sign))
 		})
 	}
 }
@@ -327,32 +301,19 @@ func TestSendLeaksNoSecret(t *testing.T) {
 func TestJudgedRedactsAtEveryOffset(t *testing.T) {
 	hook := "https://open.feishu.cn/open-apis/bot/v2/hook/" + testToken
 	sign := Sign(testSecret, 1764655200)
-	secrets := append(credentials(hook, testSecret), spellings(sign)...)
+	red := credentials(hook, testSecret)
+	red.Add(sign)
 	forbidden := []string{testToken, testSecret, sign}
-	for _, s := range forbidden {
-		for off := 0; off <= maxMsgBytes+len(hook); off++ {
-			pad := strings.Repeat("x", off)
-			for _, body := range []string{
-				`{"code":19021,"msg":"` + pad + s + ` tail"}`,
-				`{"StatusCode":19021,"StatusMessage":"` + pad + url.QueryEscape(s) + ` tail"}`,
-				pad + s + " " + hook,
-			} {
-				for _, status := range []int{200, 400, 503} {
-					e := judged(channel.Answer{Status: status, Body: []byte(body)}, secrets)
-					if e == nil {
-						t.Fatalf("offset %d: judged delivered", off)
-					}
-					for _, text := range []string{e.Error(), e.Msg, e.Hint, fmt.Sprintf("%#v", e)} {
-						for _, f := range forbidden {
-							for i := 0; i+8 <= len(f); i++ {
-								if strings.Contains(text, f[i:i+8]) {
-									t.Fatalf("offset %d, HTTP %d: leaks %q: %s", off, status, f, text)
-								}
-							}
-						}
-					}
-				}
-			}
+	channeltest.EveryOffset(t, maxMsgBytes+len(hook), nil, func(pad string) []string {
+		var bodies []string
+		for _, s := range forbidden {
+			bodies = append(bodies,
+				`{"code":19021,"msg":"`+pad+s+` tail"}`,
+				`{"StatusCode":19021,"StatusMessage":"`+pad+url.QueryEscape(s)+` tail"}`,
+				pad+s+" "+hook)
 		}
-	}
+		return bodies
+	}, func(status int, body []byte) *channel.Error {
+		return judged(channel.Answer{Status: status, Body: body}, red)
+	}, forbidden...)
 }

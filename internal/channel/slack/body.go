@@ -1,8 +1,6 @@
 package slack
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -368,13 +366,9 @@ func build(m *channel.Message, maxItems int) *wireMessage {
 }
 
 func encode(w *wireMessage) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// Slack reads JSON; \u003c escapes would only make the body larger.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(w); err != nil {
+	b, err := channel.JSON(w)
+	if err != nil {
 		return nil, fmt.Errorf("slack: encode body: %w", err)
 	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // Encode appends '\n'
+	return b, nil
 }

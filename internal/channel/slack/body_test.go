@@ -2,23 +2,18 @@ package slack_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack"
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 // hostile is job text that tries every Slack control sequence.
 const hostile = `evil <!channel> <!here|here> <@U0HACKER> <http://evil.example|click> & &amp; <#C0SECRET>`
@@ -73,24 +68,8 @@ func TestBodyGolden(t *testing.T) {
 			if code != "" {
 				t.Fatalf("the fake Slack refuses the body: %s\n%s", code, body)
 			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			out := pretty.String() + "\n--- as Slack shows it ---\n" + slacktest.Render(got)
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if out != string(want) {
-				t.Errorf("body differs from %s (run with -update after checking the change):\n%s", golden, out)
-			}
+			out := string(golden.JSON(t, body)) + "--- as Slack shows it ---\n" + slacktest.Render(got)
+			golden.Check(t, name, []byte(out))
 		})
 	}
 }

@@ -6,28 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack"
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
-
-// clock is a settable clock shared by the fake and the channel.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // The secret parts of the test webhook's path: none may appear in an error.
 const (
@@ -62,7 +49,7 @@ func TestSendDelivered(t *testing.T) {
 // sendCase is one way a send can fail, set up on a fresh fake.
 type sendCase struct {
 	name    string
-	setup   func(srv *slacktest.Server, c *clock) string // returns the webhook URL
+	setup   func(srv *slacktest.Server, c *channeltest.Clock) string // returns the webhook URL
 	msg     *channel.Message
 	timeout time.Duration
 	class   channel.Class
@@ -72,15 +59,17 @@ type sendCase struct {
 }
 
 var sendCases = []sendCase{
-	{name: "unknown webhook", setup: func(s *slacktest.Server, _ *clock) string { return s.URL() + "/services/" + path },
+	{name: "unknown webhook", setup: func(s *slacktest.Server, _ *channeltest.Clock) string { return s.URL() + "/services/" + path },
 		class: channel.ClassTargetGone, status: 404, msgHas: "no_service"},
-	{name: "channel deleted", setup: func(s *slacktest.Server, _ *clock) string { return s.AddHook(path, slacktest.ChannelNotFound()) },
+	{name: "channel deleted", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
+		return s.AddHook(path, slacktest.ChannelNotFound())
+	},
 		class: channel.ClassTargetGone, status: 404, msgHas: "channel_not_found"},
-	{name: "channel archived", setup: func(s *slacktest.Server, _ *clock) string { return s.AddHook(path, slacktest.Archived()) },
+	{name: "channel archived", setup: func(s *slacktest.Server, _ *channeltest.Clock) string { return s.AddHook(path, slacktest.Archived()) },
 		class: channel.ClassTargetGone, status: 410, msgHas: "channel_is_archived"},
-	{name: "prohibited", setup: func(s *slacktest.Server, _ *clock) string { return s.AddHook(path, slacktest.Prohibited()) },
+	{name: "prohibited", setup: func(s *slacktest.Server, _ *channeltest.Clock) string { return s.AddHook(path, slacktest.Prohibited()) },
 		class: channel.ClassAuth, status: 403, msgHas: "action_prohibited"},
-	{name: "rate limited after the burst", setup: func(s *slacktest.Server, c *clock) string {
+	{name: "rate limited after the burst", setup: func(s *slacktest.Server, c *channeltest.Clock) string {
 		u := s.AddHook(path)
 		for range slacktest.DefaultBurst {
 			if err := slack.New().Send(context.Background(), target(u), samples["digest"]); err != nil {
@@ -90,52 +79,52 @@ var sendCases = []sendCase{
 		c.Add(300 * time.Millisecond) // 0.3 of a message earned: the next is 1 s away, rounded up
 		return u
 	}, class: channel.ClassRateLimited, status: 429, retry: time.Second, msgHas: "rate_limited"},
-	{name: "server error", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "server error", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		s.Fault(path, 1, slacktest.StatusFault(500, "internal_error", ""))
 		return u
 	}, class: channel.ClassServer, status: 500, msgHas: "internal_error"},
-	{name: "unavailable with Retry-After", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "unavailable with Retry-After", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		s.Fault(path, 1, slacktest.StatusFault(503, "", "7"))
 		return u
 	}, class: channel.ClassServer, status: 503, retry: 7 * time.Second},
-	{name: "payload refused", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "payload refused", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		s.Fault(path, 1, slacktest.StatusFault(400, "invalid_payload", ""))
 		return u
 	}, class: channel.ClassBadRequest, status: 400, msgHas: "invalid_payload"},
-	{name: "odd 200 body echoing the URL", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "odd 200 body echoing the URL", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		s.Fault(path, 1, slacktest.BodyFault("<html>proxy: POST "+u+" denied</html>"))
 		return u
 	}, class: channel.ClassUnknown, status: 200, msgHas: "proxy"},
-	{name: "odd answer cutting the token where it is quoted", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "odd answer cutting the token where it is quoted", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		// Judge quotes 120 bytes: put the token across that edge.
 		pad := strings.Repeat("x", 120-len(u)+len(token)/2)
 		s.Fault(path, 1, slacktest.BodyFault(pad+u))
 		return u
 	}, class: channel.ClassUnknown, status: 200, msgHas: "xxx"},
-	{name: "404 page echoing the path", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "404 page echoing the path", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		s.Fault(path, 1, slacktest.StatusFault(404, "no route for /services/"+path, ""))
 		return u
 	}, class: channel.ClassTargetGone, status: 404, msgHas: "no route"},
-	{name: "hang until the deadline", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "hang until the deadline", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		s.Fault(path, 1, slacktest.HangFault())
 		return u
 	}, timeout: 100 * time.Millisecond, class: channel.ClassNetwork, msgHas: "timeout"},
-	{name: "connection refused", setup: func(s *slacktest.Server, _ *clock) string {
+	{name: "connection refused", setup: func(s *slacktest.Server, _ *channeltest.Clock) string {
 		u := s.AddHook(path)
 		s.Close()
 		return u
 	}, class: channel.ClassNetwork},
-	{name: "mobile mention", setup: func(s *slacktest.Server, _ *clock) string { return s.AddHook(path) },
+	{name: "mobile mention", setup: func(s *slacktest.Server, _ *channeltest.Clock) string { return s.AddHook(path) },
 		msg:   &channel.Message{Title: "x", Mentions: channel.Mentions{Mobiles: []string{"13800000000"}}},
 		class: channel.ClassBadRequest, msgHas: "atMobiles"},
-	{name: "not a URL", setup: func(s *slacktest.Server, _ *clock) string { return "hooks.slack.com/services/" + path },
+	{name: "not a URL", setup: func(s *slacktest.Server, _ *channeltest.Clock) string { return "hooks.slack.com/services/" + path },
 		class: channel.ClassBadRequest, msgHas: "http(s)"},
 }
 
@@ -145,7 +134,7 @@ var sendCases = []sendCase{
 func TestSendFailures(t *testing.T) {
 	for _, tc := range sendCases {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+			c := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 			srv := slacktest.New(slacktest.WithClock(c.Now))
 			defer srv.Close()
 			url := tc.setup(srv, c)
@@ -159,7 +148,7 @@ func TestSendFailures(t *testing.T) {
 			if tc.msg != nil {
 				m = *tc.msg
 			}
-			err := slack.New(slack.WithClock(c.Now)).Send(ctx, target(url), m)
+			err := slack.New(channel.WithClock(c.Now)).Send(ctx, target(url), m)
 			var e *channel.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("err = %v, want a *channel.Error", err)
@@ -170,8 +159,8 @@ func TestSendFailures(t *testing.T) {
 			if !strings.Contains(e.Msg, tc.msgHas) {
 				t.Errorf("message %q, want it to hold %q", e.Msg, tc.msgHas)
 			}
-			if e.Hint == "" {
-				t.Error("no hint")
+			if !channeltest.Bilingual(e.Hint) {
+				t.Errorf("hint is not Chinese then English: %q", e.Hint)
 			}
 			if tc.timeout > 0 && !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
@@ -184,37 +173,17 @@ func TestSendFailures(t *testing.T) {
 // assertNoSecret checks every rendering of err for the webhook's secrets.
 func assertNoSecret(t *testing.T, err error) {
 	t.Helper()
-	var e *channel.Error
-	errors.As(err, &e)
-	texts := map[string]string{
-		"Error()": err.Error(), "%v": fmt.Sprintf("%v", err), "%+v": fmt.Sprintf("%+v", err),
-		"%#v": fmt.Sprintf("%#v", err), "Hint": e.Hint, "Msg": e.Msg,
-	}
-	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
-		texts["unwrapped"] += inner.Error() + "\n"
-	}
-	for where, s := range texts {
-		// Any 8 characters in a row of a secret part count: a quoted
-		// answer may hold a piece of one.
-		for _, secret := range []string{token, bot, team} {
-			for i := 0; i+8 <= len(secret); i++ {
-				if piece := secret[i : i+8]; strings.Contains(s, piece) {
-					t.Errorf("%s holds %q of a secret: %s", where, piece, s)
-					break
-				}
-			}
-		}
-	}
+	channeltest.AssertNoLeak(t, err, token, bot, team)
 }
 
 // TestRateLimitRecovers: after a 429 the send works once Retry-After has
 // passed on the shared clock.
 func TestRateLimitRecovers(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	c := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	srv := slacktest.New(slacktest.WithClock(c.Now), slacktest.WithRate(2*time.Second, 1))
 	defer srv.Close()
 	url := srv.AddHook(path)
-	ch := slack.New(slack.WithClock(c.Now))
+	ch := slack.New(channel.WithClock(c.Now))
 	if err := ch.Send(context.Background(), target(url), samples["digest"]); err != nil {
 		t.Fatal(err)
 	}

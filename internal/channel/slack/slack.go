@@ -21,58 +21,21 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // Name is the rules document's target.type for Slack.
 const Name = "slack"
 
 // Slack is the Slack channel. Safe for concurrent use.
-type Slack struct {
-	hc  *http.Client
-	now func() time.Time
-}
+type Slack struct{ channel.Sender }
 
-// Option changes a Slack built by New.
-type Option func(*Slack)
-
-// WithHTTPClient sends through hc (tests, proxies). Its redirect policy and
-// timeouts are the caller's.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(s *Slack) {
-		if hc != nil {
-			s.hc = hc
-		}
-	}
-}
-
-// WithClock sets the clock used to read a Retry-After given as a date.
-func WithClock(now func() time.Time) Option {
-	return func(s *Slack) {
-		if now != nil {
-			s.now = now
-		}
-	}
-}
-
-// New returns the Slack channel. Without WithHTTPClient it sends through a
-// client that never follows redirects (Slack does not redirect a webhook,
-// and following one would carry the secret path elsewhere) and waits at most
-// 10 s for an answer's headers; the caller's context bounds the rest.
-func New(opts ...Option) *Slack {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = 10 * time.Second
-	s := &Slack{
-		hc: &http.Client{
-			Transport:     tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		now: time.Now,
-	}
-	for _, o := range opts {
-		o(s)
-	}
-	return s
-}
+// New returns the Slack channel (options: channel.WithHTTPClient,
+// channel.WithClock). Without WithHTTPClient it sends through a client that
+// never follows redirects (Slack does not redirect a webhook, and following
+// one would carry the secret path elsewhere) and waits at most 10 s for an
+// answer's headers; the caller's context bounds the rest.
+func New(opts ...channel.Option) *Slack { return &Slack{channel.NewSender(10*time.Second, opts...)} }
 
 var _ channel.Channel = (*Slack)(nil)
 
@@ -90,44 +53,47 @@ func (*Slack) Body(m channel.Message) ([]byte, error) { return Body(m) }
 // failure is a *channel.Error with a hint, and none holds the webhook's path.
 func (s *Slack) Send(ctx context.Context, t channel.Target, m channel.Message) error {
 	hook := t.Webhook.Reveal()
-	red := newRedactor(hook)
+	red := credentials(hook)
 	body, err := Body(m)
 	if err != nil {
-		e := &channel.Error{Channel: Name, Class: channel.ClassBadRequest, Msg: red.scrub(err.Error())}
+		e := &channel.Error{Class: channel.ClassBadRequest, Msg: err.Error(), Hint: hintBug}
 		if errors.Is(err, ErrMentions) {
 			e.Hint = hintMentions
-		} else {
-			e.Hint = hintBug
 		}
-		return e
+		return finish(e, red)
 	}
 	if len(body) > MaxBodyBytes {
-		return &channel.Error{Channel: Name, Class: channel.ClassTooLarge, Hint: hintTooLarge,
-			Msg: fmt.Sprintf("message body is %d bytes, over our %d-byte bound for Slack; not sent", len(body), MaxBodyBytes)}
+		return finish(&channel.Error{Class: channel.ClassTooLarge, Hint: hintTooLarge,
+			Msg: fmt.Sprintf("message body is %d bytes, over our %d-byte bound for Slack; not sent", len(body), MaxBodyBytes)}, red)
 	}
-	if u, err := url.Parse(hook); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return &channel.Error{Channel: Name, Class: channel.ClassBadRequest, Hint: hintURL,
-			Msg: "the webhook is not an http(s) URL"}
+	if _, ok := channel.HTTPURL(hook); !ok {
+		return finish(&channel.Error{Class: channel.ClassBadRequest, Hint: hintURL,
+			Msg: "the webhook is not an http(s) URL"}, red)
 	}
-	a, err := channel.Post(ctx, s.hc, hook, nil, body, s.now())
-	if err != nil {
-		var e *channel.Error
-		if !errors.As(err, &e) {
-			e = &channel.Error{Class: channel.ClassNetwork, Msg: channel.NetworkKind(err)}
-		}
-		e.Channel = Name
-		e.Msg = red.scrub(e.Msg)
-		e.Err = red.wrap(e.Err)
-		e.Hint = hint(e, "")
-		return e
-	}
-	// Scrub before judging: Judge quotes only the start of an odd answer,
-	// and a secret cut in two there would no longer be recognised.
-	if e := Judge(a.Status, []byte(red.scrub(string(a.Body))), a.RetryAfter); e != nil {
-		e.Msg = red.scrub(e.Msg)
-		return e
+	if e := s.Exchange(ctx, hook, nil, body, red, judge); e != nil {
+		return finish(e, red)
 	}
 	return nil
+}
+
+// judge is Judge for channel.Exchange.
+func judge(a channel.Answer) *channel.Error { return Judge(a.Status, a.Body, a.RetryAfter) }
+
+// judged is Judge with the secrets taken out (channel.JudgeRedacted): the
+// answer is redacted before Judge quotes the start of it, since a secret
+// cut in two there would no longer be recognised.
+func judged(a channel.Answer, red *secret.Redactor) *channel.Error {
+	if e := channel.JudgeRedacted(a, red, judge); e != nil {
+		return finish(e, red)
+	}
+	return nil
+}
+
+// finish names the channel, takes the secrets out of e's texts and gives
+// e a hint when it has none: Judge gives answers theirs, so only a send
+// that got no answer is hinted here.
+func finish(e *channel.Error, red *secret.Redactor) *channel.Error {
+	return channel.Finish(e, Name, red, 0, func(e *channel.Error) string { return hint(e, "") })
 }
 
 // Judge turns Slack's answer into nil (delivered) or a *channel.Error with
@@ -146,12 +112,12 @@ func Judge(status int, body []byte, retryAfter time.Duration) *channel.Error {
 	code := slackCode(text)
 	e := &channel.Error{Channel: Name, HTTPStatus: status, Msg: code}
 	if code == "" {
-		e.Msg = snippet(text)
+		e.Msg = channel.Snippet(text)
 	}
 	switch {
 	case status == http.StatusOK:
 		e.Class = channel.ClassUnknown
-		e.Msg = "answer is not Slack's \"ok\": " + snippet(text)
+		e.Msg = "answer is not Slack's \"ok\": " + channel.Snippet(text)
 	case status == http.StatusTooManyRequests:
 		e.Class, e.RetryAfter = channel.ClassRateLimited, retryAfter
 	case status >= 500:
@@ -183,25 +149,15 @@ func slackCode(text []byte) string {
 	return string(text)
 }
 
-// snippet quotes the start of an unexpected answer for an error message.
-func snippet(raw []byte) string {
-	const max = 120
-	s := strings.ToValidUTF8(string(raw[:min(len(raw), max)]), "?")
-	if len(raw) > max {
-		s += "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-// redactor removes the webhook's secret path from text that ends up in an
-// Error: an answer (a proxy's error page) or a transport error may echo it.
-type redactor struct{ secrets []string }
-
-func newRedactor(hook string) redactor {
-	var r redactor
+// credentials is a redactor of the webhook's secret path, which an answer
+// (a proxy's error page) or a transport error may echo: the whole URL, its
+// path (as sent and decoded), its query and each of T…, B… and the token.
+// Parts under 6 bytes are not the secret.
+func credentials(hook string) *secret.Redactor {
+	red := secret.NewRedactor()
 	add := func(s string) {
-		if len(s) >= 6 { // shorter parts ("services") are not the secret
-			r.secrets = append(r.secrets, s, url.PathEscape(s), url.QueryEscape(s))
+		if len(s) >= 6 {
+			red.Add(s)
 		}
 	}
 	add(hook)
@@ -215,37 +171,8 @@ func newRedactor(hook string) redactor {
 			}
 		}
 	}
-	return r
+	return red
 }
-
-func (r redactor) scrub(s string) string {
-	for _, v := range r.secrets {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "<secret>")
-		}
-	}
-	return s
-}
-
-// wrap returns err unchanged when its text holds no secret, else an error
-// with the scrubbed text that still unwraps to err (errors.Is keeps working).
-func (r redactor) wrap(err error) error {
-	if err == nil {
-		return nil
-	}
-	if msg := r.scrub(err.Error()); msg != err.Error() {
-		return &redacted{msg: msg, err: err}
-	}
-	return err
-}
-
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
 
 const (
 	hintMentions = "Slack 只能按成员 ID(U 开头)提及成员,不能按手机号:请把规则的 atMobiles 换成 atUserIds(在 Slack 成员资料的“复制成员 ID”中找到)。" +

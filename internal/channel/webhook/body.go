@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/base32"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -188,13 +187,10 @@ func Body(m channel.Message, now time.Time) (body []byte, id string, err error) 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 func encode(d wireData, ts string) ([]byte, string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
+	dataJSON, err := channel.JSON(d)
+	if err != nil {
 		return nil, "", fmt.Errorf("webhook: encode data: %w", err)
 	}
-	dataJSON := bytes.TrimSuffix(buf.Bytes(), []byte{'\n'})
 	sum := sha256.Sum256(dataJSON)
 	id := "msg_" + idEncoding.EncodeToString(sum[:20])
 

@@ -3,19 +3,15 @@ package webhook_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/webhook"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 var (
 	sendTime  = time.Date(2026, 12, 2, 6, 30, 0, 0, time.UTC)
@@ -66,24 +62,7 @@ func TestBodyGolden(t *testing.T) {
 			if !json.Valid(body) {
 				t.Fatalf("not JSON: %s", body)
 			}
-			var pretty bytes.Buffer
-			if err := json.Indent(&pretty, body, "", "  "); err != nil {
-				t.Fatal(err)
-			}
-			out := "webhook-id: " + id + "\n" + pretty.String() + "\n"
-			golden := filepath.Join("testdata", name+".golden")
-			if *update {
-				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if out != string(want) {
-				t.Errorf("payload differs from %s (run with -update after checking the change):\n%s", golden, out)
-			}
+			golden.Check(t, name, append([]byte("webhook-id: "+id+"\n"), golden.JSON(t, body)...))
 		})
 	}
 }

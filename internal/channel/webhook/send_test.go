@@ -4,29 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 	"github.com/pai-notifier/pai-notifier/internal/channel/webhook"
 	"github.com/pai-notifier/pai-notifier/internal/channel/webhook/webhooktest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // The test's secrets: none of them may appear in an error.
 const (
@@ -46,10 +33,10 @@ func target(url, sec string) channel.Target {
 }
 
 func TestSendSignedAndVerified(t *testing.T) {
-	c := &clock{t: sendTime}
+	c := channeltest.NewClock(sendTime)
 	r := webhooktest.New(webhooktest.WithSecret(whsec), webhooktest.WithClock(c.Now))
 	defer r.Close()
-	w := webhook.New(webhook.WithClock(c.Now))
+	w := webhook.New(channel.WithClock(c.Now))
 	m := samples["failed"]
 	if err := w.Send(context.Background(), target(hookURL(r), whsec), m); err != nil {
 		t.Fatal(err)
@@ -142,8 +129,8 @@ var sendCases = []sendCase{
 func TestSendFailures(t *testing.T) {
 	for _, tc := range sendCases {
 		t.Run(tc.name, func(t *testing.T) {
-			rc := &clock{t: sendTime}
-			sc := &clock{t: sendTime.Add(tc.skew)}
+			rc := channeltest.NewClock(sendTime)
+			sc := channeltest.NewClock(sendTime.Add(tc.skew))
 			r := webhooktest.New(append([]webhooktest.Option{webhooktest.WithSecret(whsec), webhooktest.WithClock(rc.Now)}, tc.opts...)...)
 			defer r.Close()
 			if tc.fault != nil {
@@ -159,7 +146,7 @@ func TestSendFailures(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
 				defer cancel()
 			}
-			err := webhook.New(webhook.WithClock(sc.Now)).Send(ctx, target(url, tc.secret), samples["failed"])
+			err := webhook.New(channel.WithClock(sc.Now)).Send(ctx, target(url, tc.secret), samples["failed"])
 			if n := len(r.Messages()); n != tc.received {
 				t.Errorf("receiver accepted %d messages, want %d", n, tc.received)
 			}
@@ -176,7 +163,7 @@ func TestSendFailures(t *testing.T) {
 			if e.Class != tc.class || e.HTTPStatus != tc.status || e.RetryAfter != tc.retry || e.Channel != "webhook" {
 				t.Errorf("err = %v\n(class %v, status %d, retry after %v), want %v, %d, %v", err, e.Class, e.HTTPStatus, e.RetryAfter, tc.class, tc.status, tc.retry)
 			}
-			if !strings.Contains(e.Msg, tc.msgHas) || e.Hint == "" {
+			if !strings.Contains(e.Msg, tc.msgHas) || !channeltest.Bilingual(e.Hint) {
 				t.Errorf("message %q (want %q), hint %q", e.Msg, tc.msgHas, e.Hint)
 			}
 			if tc.timeout > 0 && !errors.Is(err, context.DeadlineExceeded) {
@@ -189,22 +176,5 @@ func TestSendFailures(t *testing.T) {
 
 func assertNoSecret(t *testing.T, err error) {
 	t.Helper()
-	var e *channel.Error
-	errors.As(err, &e)
-	texts := map[string]string{
-		"Error()": err.Error(), "%+v": fmt.Sprintf("%+v", err), "%#v": fmt.Sprintf("%#v", err), "Hint": e.Hint, "Msg": e.Msg,
-	}
-	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
-		texts["unwrapped"] += inner.Error() + "\n"
-	}
-	for where, s := range texts {
-		for _, sec := range []string{secretB64, strings.TrimPrefix(otherWhsec, "whsec_"), urlToken, pathToken} {
-			for i := 0; i+8 <= len(sec); i++ {
-				if piece := sec[i : i+8]; strings.Contains(s, piece) {
-					t.Errorf("%s holds %q of a secret: %s", where, piece, s)
-					break
-				}
-			}
-		}
-	}
+	channeltest.AssertNoLeak(t, err, secretB64, strings.TrimPrefix(otherWhsec, "whsec_"), urlToken, pathToken)
 }

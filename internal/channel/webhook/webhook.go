@@ -15,7 +15,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,59 +23,24 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // Name is the rules document's target.type for a signed webhook.
 const Name = "webhook"
 
 // Webhook is the signed-webhook channel. Safe for concurrent use.
-type Webhook struct {
-	hc  *http.Client
-	now func() time.Time
-}
+type Webhook struct{ channel.Sender }
 
-// Option changes a Webhook built by New.
-type Option func(*Webhook)
-
-// WithHTTPClient sends through hc (tests, proxies). Its redirect policy and
-// timeouts are the caller's.
-func WithHTTPClient(hc *http.Client) Option {
-	return func(w *Webhook) {
-		if hc != nil {
-			w.hc = hc
-		}
-	}
-}
-
-// WithClock sets the clock of webhook-timestamp, of a test message's
-// payload timestamp and of Retry-After dates.
-func WithClock(now func() time.Time) Option {
-	return func(w *Webhook) {
-		if now != nil {
-			w.now = now
-		}
-	}
-}
-
-// New returns the webhook channel. Without WithHTTPClient it sends through a
-// client that never follows redirects (the spec counts a 3xx as a failure:
-// the URL should be updated instead) and waits at most 15 s for an answer's
-// headers, the low end of the spec's recommended 15–30 s; the caller's
-// context bounds the rest.
-func New(opts ...Option) *Webhook {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = 15 * time.Second
-	w := &Webhook{
-		hc: &http.Client{
-			Transport:     tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		now: time.Now,
-	}
-	for _, o := range opts {
-		o(w)
-	}
-	return w
+// New returns the webhook channel (options: channel.WithHTTPClient, and
+// channel.WithClock, the clock of webhook-timestamp, of a test message's
+// payload timestamp and of Retry-After dates). Without WithHTTPClient it
+// sends through a client that never follows redirects (the spec counts a
+// 3xx as a failure: the URL should be updated instead) and waits at most
+// 15 s for an answer's headers, the low end of the spec's recommended
+// 15–30 s; the caller's context bounds the rest.
+func New(opts ...channel.Option) *Webhook {
+	return &Webhook{channel.NewSender(15*time.Second, opts...)}
 }
 
 var _ channel.Channel = (*Webhook)(nil)
@@ -89,7 +53,7 @@ func (*Webhook) MaxBodyBytes() int { return MaxBodyBytes }
 
 // Body implements channel.Channel: the payload Send would post now.
 func (w *Webhook) Body(m channel.Message) ([]byte, error) {
-	b, _, err := Body(m, w.now())
+	b, _, err := Body(m, w.Now())
 	return b, err
 }
 
@@ -98,25 +62,25 @@ func (w *Webhook) Body(m channel.Message) ([]byte, error) {
 // that holds neither the secret nor the URL's credentials.
 func (w *Webhook) Send(ctx context.Context, t channel.Target, m channel.Message) error {
 	hook := t.Webhook.Reveal()
-	red := newRedactor(hook, t.Secret.Reveal())
-	if u, err := url.Parse(hook); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return &channel.Error{Channel: Name, Class: channel.ClassBadRequest, Hint: hintURL, Msg: "the webhook is not an http(s) URL"}
+	red := credentials(hook, t.Secret.Reveal())
+	if _, ok := channel.HTTPURL(hook); !ok {
+		return finish(&channel.Error{Class: channel.ClassBadRequest, Hint: hintURL, Msg: "the webhook is not an http(s) URL"}, red)
 	}
 	var key []byte
 	if !t.Secret.IsZero() {
 		var err error
 		if key, err = ParseSecret(t.Secret.Reveal()); err != nil {
-			return &channel.Error{Channel: Name, Class: channel.ClassAuth, Hint: hintSecret, Msg: red.scrub(err.Error())}
+			return finish(&channel.Error{Class: channel.ClassAuth, Hint: hintSecret, Msg: err.Error()}, red)
 		}
 	}
-	now := w.now()
+	now := w.Now()
 	body, id, err := Body(m, now)
 	if err != nil {
-		return &channel.Error{Channel: Name, Class: channel.ClassBadRequest, Hint: hintBug, Msg: red.scrub(err.Error())}
+		return finish(&channel.Error{Class: channel.ClassBadRequest, Hint: hintBug, Msg: err.Error()}, red)
 	}
 	if len(body) > MaxBodyBytes {
-		return &channel.Error{Channel: Name, Class: channel.ClassTooLarge, Hint: hintTooLarge,
-			Msg: fmt.Sprintf("payload is %d bytes, over the %d-byte bound; not sent", len(body), MaxBodyBytes)}
+		return finish(&channel.Error{Class: channel.ClassTooLarge, Hint: hintTooLarge,
+			Msg: fmt.Sprintf("payload is %d bytes, over the %d-byte bound; not sent", len(body), MaxBodyBytes)}, red)
 	}
 	h := http.Header{}
 	h.Set(HeaderID, id)
@@ -124,29 +88,36 @@ func (w *Webhook) Send(ctx context.Context, t channel.Target, m channel.Message)
 	if key != nil {
 		h.Set(HeaderSignature, sign(key, id, now.Unix(), body))
 	}
-	a, err := channel.Post(ctx, w.hc, hook, h, body, now)
-	if err != nil {
-		var e *channel.Error
-		if !errors.As(err, &e) {
-			e = &channel.Error{Class: channel.ClassNetwork, Msg: channel.NetworkKind(err)}
-		}
-		e.Channel = Name
-		e.Msg = red.scrub(e.Msg)
-		e.Err = red.wrap(e.Err)
-		if e.Class == channel.ClassBadRequest {
-			e.Hint = hintURL
-		} else {
-			e.Hint = hint(e)
-		}
-		return e
-	}
-	// Scrub before judging: Judge quotes only the start of an answer, and
-	// a secret cut in two there would no longer be recognised.
-	if e := Judge(a.Status, []byte(red.scrub(string(a.Body))), a.RetryAfter); e != nil {
-		e.Msg = red.scrub(e.Msg)
-		return e
+	if e := w.Exchange(ctx, hook, h, body, red, judge); e != nil {
+		return finish(e, red)
 	}
 	return nil
+}
+
+// judge is Judge for channel.Exchange.
+func judge(a channel.Answer) *channel.Error { return Judge(a.Status, a.Body, a.RetryAfter) }
+
+// judged is Judge with the secrets taken out (channel.JudgeRedacted): the
+// answer is redacted before Judge quotes the start of it, since a secret
+// cut in two there would no longer be recognised.
+func judged(a channel.Answer, red *secret.Redactor) *channel.Error {
+	if e := channel.JudgeRedacted(a, red, judge); e != nil {
+		return finish(e, red)
+	}
+	return nil
+}
+
+// finish names the channel, takes the secrets out of e's texts and gives
+// e a hint when it has none: Judge gives answers theirs, so only a send
+// that got no answer is hinted here (a request that could not even be
+// built means the URL is unusable).
+func finish(e *channel.Error, red *secret.Redactor) *channel.Error {
+	return channel.Finish(e, Name, red, 0, func(e *channel.Error) string {
+		if e.Class == channel.ClassBadRequest {
+			return hintURL
+		}
+		return hint(e)
+	})
 }
 
 // Judge turns a receiver's answer into nil (delivered) or a
@@ -162,7 +133,7 @@ func Judge(status int, body []byte, retryAfter time.Duration) *channel.Error {
 	}
 	e := &channel.Error{Channel: Name, HTTPStatus: status}
 	if t := bytes.TrimSpace(body); len(t) > 0 {
-		e.Msg = snippet(t)
+		e.Msg = channel.Snippet(t)
 	}
 	switch {
 	case status == http.StatusGone:
@@ -178,34 +149,23 @@ func Judge(status int, body []byte, retryAfter time.Duration) *channel.Error {
 	return e
 }
 
-// snippet quotes the start of an answer for an error message.
-func snippet(raw []byte) string {
-	const max = 120
-	s := strings.ToValidUTF8(string(raw[:min(len(raw), max)]), "?")
-	if len(raw) > max {
-		s += "..."
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-// redactor removes a target's secrets from text that ends up in an Error:
-// the signing secret (with and without its prefix), and everything in the
-// URL that may be a credential: user info, the query and its values, and
-// path segments long enough to be a token.
-type redactor struct{ secrets []string }
-
-func newRedactor(hook, secret string) redactor {
-	var r redactor
+// credentials is a redactor of a target's secrets in text that ends up in
+// an Error: the signing secret (with and without its prefix, and its key
+// unpadded), and everything in the URL that may be a credential: user
+// info, the query and its values, and path segments long enough to be a
+// token. Pieces under 6 bytes ("hooks", "v1") are not credentials.
+func credentials(hook, sec string) *secret.Redactor {
+	red := secret.NewRedactor()
 	add := func(s string) {
-		if len(s) >= 6 { // shorter pieces ("hooks", "v1") are not credentials
-			r.secrets = append(r.secrets, s, url.PathEscape(s), url.QueryEscape(s))
+		if len(s) >= 6 {
+			red.Add(s)
 		}
 	}
 	add(hook)
-	secret = strings.TrimSpace(secret)
-	add(secret)
-	add(strings.TrimPrefix(secret, SecretPrefix))
-	if key, err := ParseSecret(secret); err == nil {
+	sec = strings.TrimSpace(sec)
+	add(sec)
+	add(strings.TrimPrefix(sec, SecretPrefix))
+	if key, err := ParseSecret(sec); err == nil {
 		add(base64.RawStdEncoding.EncodeToString(key)) // the same key spelled unpadded
 	}
 	if u, err := url.Parse(hook); err == nil {
@@ -227,37 +187,8 @@ func newRedactor(hook, secret string) redactor {
 			}
 		}
 	}
-	return r
+	return red
 }
-
-func (r redactor) scrub(s string) string {
-	for _, v := range r.secrets {
-		if strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "<secret>")
-		}
-	}
-	return s
-}
-
-// wrap returns err unchanged when its text holds no secret, else an error
-// with the scrubbed text that still unwraps to err.
-func (r redactor) wrap(err error) error {
-	if err == nil {
-		return nil
-	}
-	if msg := r.scrub(err.Error()); msg != err.Error() {
-		return &redacted{msg: msg, err: err}
-	}
-	return err
-}
-
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
 
 const (
 	hintURL = "webhook 不是可用的 http(s) 地址:请在规则中填写接收方的完整地址(https://…)。" +

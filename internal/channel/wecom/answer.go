@@ -3,9 +3,9 @@ package wecom
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // WeCom errcodes the channel tells apart. WeCom publishes one table for all
@@ -68,26 +68,16 @@ func judge(a channel.Answer) *channel.Error {
 		if parsed {
 			e.Code, e.Msg = *w.ErrCode, w.ErrMsg
 		} else {
-			e.Msg = snippet(a.Body)
+			e.Msg = channel.Snippet(a.Body)
 		}
 	case !parsed:
-		e.Class, e.Msg = channel.ClassUnknown, "the answer is not WeCom JSON: "+snippet(a.Body)
+		e.Class, e.Msg = channel.ClassUnknown, "the answer is not WeCom JSON: "+channel.Snippet(a.Body)
 	case *w.ErrCode != 0:
 		e.Class, e.Code, e.Msg = Classify(*w.ErrCode), *w.ErrCode, w.ErrMsg
 	default:
 		return nil
 	}
 	return e
-}
-
-// snippet quotes the start of an unexpected answer.
-func snippet(raw []byte) string {
-	const max = 120
-	s := strings.ToValidUTF8(string(raw[:min(len(raw), max)]), "?")
-	if len(raw) > max {
-		s += "..."
-	}
-	return fmt.Sprintf("%q", s)
 }
 
 // maxMsgBytes caps the service's text in an error: enough for WeCom's
@@ -150,40 +140,9 @@ func hint(e *channel.Error) string {
 	return hintOther
 }
 
-// redact replaces every spelling of the secrets in s with "<secret>".
-// It is deliberately tiny and local: the project's one redactor (in
-// internal/secret) replaces it when it lands.
-func redact(s string, secrets []string) string {
-	for _, v := range secrets {
-		if v != "" && strings.Contains(s, v) {
-			s = strings.ReplaceAll(s, v, "<secret>")
-		}
-	}
-	return s
-}
-
-// redacted is an error whose text went through redact but which still
-// unwraps to the original, so errors.Is(err, context.DeadlineExceeded)
-// keeps working.
-type redacted struct {
-	msg string
-	err error
-}
-
-func (e *redacted) Error() string { return e.msg }
-func (e *redacted) Unwrap() error { return e.err }
-
 // finish fills in what every failure carries and takes the secrets out of
 // its texts; the service's message is redacted before it is capped, so a
 // key cut in half by the cap cannot survive.
-func finish(e *channel.Error, secrets []string) *channel.Error {
-	e.Channel = Name
-	e.Msg = cutBytes(redact(e.Msg, secrets), maxMsgBytes)
-	if e.Err != nil {
-		if s := e.Err.Error(); redact(s, secrets) != s {
-			e.Err = &redacted{msg: redact(s, secrets), err: e.Err}
-		}
-	}
-	e.Hint = hint(e)
-	return e
+func finish(e *channel.Error, red *secret.Redactor) *channel.Error {
+	return channel.Finish(e, Name, red, maxMsgBytes, hint)
 }

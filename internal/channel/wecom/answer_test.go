@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 func TestClassify(t *testing.T) {
@@ -77,7 +79,7 @@ func FuzzJudge(f *testing.F) {
 		if e.Class == 0 && e.Code == 0 && status >= 200 && status <= 299 && len(body) == 0 {
 			return // empty 2xx: unknown, fine
 		}
-		e = finish(e, []string{"secret-key"})
+		e = finish(e, secret.NewRedactor("secret-key"))
 		if e.Hint == "" || e.Channel != Name {
 			t.Fatalf("failure without hint or channel: %+v", e)
 		}
@@ -88,7 +90,7 @@ func FuzzJudge(f *testing.F) {
 func TestHintsPerClass(t *testing.T) {
 	for c := channel.ClassUnknown; c <= channel.ClassTooLarge; c++ {
 		for _, e := range []*channel.Error{{Class: c}, {Class: c, Code: 1}, {Class: c, HTTPStatus: http.StatusBadRequest}} {
-			if h := hint(e); !bilingual(h) {
+			if h := hint(e); !channeltest.Bilingual(h) {
 				t.Errorf("hint for %v (code %d, HTTP %d) is not Chinese then English: %q", c, e.Code, e.HTTPStatus, h)
 			}
 		}

@@ -1,13 +1,11 @@
 package wecom
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/markdown"
 )
 
 // WeCom's limits on a message's content, in UTF-8 bytes, from the group
@@ -71,7 +69,7 @@ func content(m channel.Message) string {
 	}
 	for _, it := range m.Items {
 		fmt.Fprintf(&b, "\n"+`<font color="%s">●</font> `, color(it.Tone))
-		if u := safeURL(it.URL); u != "" {
+		if u := markdown.LinkURL(it.URL); u != "" {
 			fmt.Fprintf(&b, "[%s](%s)", escape(it.Text), u)
 		} else {
 			b.WriteString(escape(it.Text))
@@ -81,7 +79,7 @@ func content(m channel.Message) string {
 		b.WriteString("\n")
 		b.WriteString(escape(m.Footer))
 	}
-	if u := safeURL(m.LinkURL); u != "" {
+	if u := markdown.LinkURL(m.LinkURL); u != "" {
 		text := escape(m.LinkText)
 		if text == "" {
 			text = u
@@ -123,14 +121,14 @@ func mentionBody(m channel.Message) ([]byte, error) {
 	}
 	var w wireText
 	w.MsgType = "text"
-	text := strings.TrimSpace(oneLine(m.Title))
+	text := strings.TrimSpace(markdown.OneLine(m.Title))
 	if text == "" {
 		text = "↑"
 	}
 	// A title cut at 512 bytes leaves room for any keyword under 2048.
-	w.Text.Content = cutBytes(text, 512)
+	w.Text.Content = channel.Cut(text, 512)
 	if k := keyword(m.Keyword); k != "" {
-		w.Text.Content += "\n" + cutBytes(k, 512)
+		w.Text.Content += "\n" + channel.Cut(k, 512)
 	}
 	if m.Mentions.All {
 		w.Text.MentionedList = []string{"@all"}
@@ -140,16 +138,11 @@ func mentionBody(m channel.Message) ([]byte, error) {
 }
 
 func encode(v any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	// <font> and <@id> must reach WeCom as typed, and \u003c escapes would
-	// only inflate the body.
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := channel.JSON(v)
+	if err != nil {
 		return nil, fmt.Errorf("wecom: encode body: %w", err)
 	}
-	b := buf.Bytes()
-	return b[:len(b)-1], nil // Encode appends '\n'
+	return b, nil
 }
 
 // color is WeCom's font colour for a tone: info is green, warning
@@ -165,72 +158,21 @@ func color(t channel.Tone) string {
 }
 
 // escape makes plain text (a job name, a reason, a label) safe inside one
-// line of WeCom markdown. WeCom documents no backslash escapes, so instead
-// of escaping, the characters that build structure become visible
-// look-alikes:
-//
-//   - line breaks and other controls -> one space: text cannot start a
-//     line, so it cannot open a heading, a quote or forge another field;
-//   - '<' '>' -> '＜' '＞': no <@userid> mention, no <font>, no autolink;
-//   - '[' ']' -> '［' '］': no [text](url) link;
-//   - '*' '`' -> '＊' '｀': no bold, no inline code;
-//   - '&' -> '＆': no entity that a renderer could turn back into '<';
-//   - a leading '#' -> '＃' (the footer starts a line).
-//
-// Invalid UTF-8 becomes U+FFFD.
-func escape(s string) string {
-	if s == "" {
-		return ""
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	space := false
-	for _, r := range s {
-		if isBreak(r) {
-			if !space {
-				b.WriteByte(' ')
-				space = true
-			}
-			continue
-		}
-		space = r == ' '
-		if alt, ok := lookalike[r]; ok {
-			b.WriteRune(alt)
-		} else {
-			b.WriteRune(r)
-		}
-	}
-	out := strings.TrimSpace(b.String())
-	if strings.HasPrefix(out, "#") { // the footer starts a line: no heading
-		out = "＃" + out[1:]
-	}
-	return out
-}
+// line of WeCom markdown (markdown.Escape): '<' '>' (no <@userid> mention,
+// no <font>, no autolink), '[' ']' (no link), '*' '`' (no bold, no inline
+// code) and '&' (no entity a renderer could turn back into '<') become
+// look-alikes; '_' stays, since WeCom's subset has no italics and job
+// names often hold it.
+func escape(s string) string { return markdown.Escape(s, lookalike) }
 
 var lookalike = map[rune]rune{
 	'<': '＜', '>': '＞', '[': '［', ']': '］', '*': '＊', '`': '｀', '&': '＆',
 }
 
-// isBreak reports whether r would end or disturb a line: ASCII and C1
-// controls (tab included), DEL, and the Unicode line/paragraph separators.
-func isBreak(r rune) bool {
-	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029'
-}
-
-// oneLine turns line breaks into spaces (for the plain text message).
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if isBreak(r) {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
-}
-
 // keyword is the configured security keyword, on a line of its own. It is
 // trusted configuration and must arrive as typed to match; only line breaks
 // are removed.
-func keyword(k string) string { return strings.TrimSpace(oneLine(k)) }
+func keyword(k string) string { return strings.TrimSpace(markdown.OneLine(k)) }
 
 // mentionID keeps the characters a WeCom userid or a mobile number can
 // have (letters, digits, "_-.@+"); a stray space would stop the mention
@@ -245,33 +187,3 @@ func mentionID(s string) string {
 		return -1
 	}, s)
 }
-
-// safeURL returns u when it can sit inside (...) of a markdown link: http or
-// https with a host, and without characters that would end the link early.
-// Anything else is "" and the link is left out.
-func safeURL(u string) string {
-	u = strings.TrimSpace(u)
-	if u == "" || len(u) > 2048 {
-		return ""
-	}
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-		return ""
-	}
-	s := p.String() // re-encodes spaces, quotes and controls
-	return strings.NewReplacer("(", "%28", ")", "%29", "<", "%3C", ">", "%3E", " ", "%20", `"`, "%22", "[", "%5B", "]", "%5D").Replace(s)
-}
-
-// cutBytes returns the longest prefix of s of at most n bytes that ends on
-// a rune boundary.
-func cutBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !isRuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-func isRuneStart(c byte) bool { return c&0xC0 != 0x80 }

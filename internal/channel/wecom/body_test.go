@@ -1,18 +1,13 @@
 package wecom
 
 import (
-	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // Messages the goldens and the end-to-end tests share.
 var (
@@ -62,34 +57,6 @@ var (
 	}
 )
 
-func pretty(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("body is not JSON: %v\n%s", err, b)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
-
 func TestBodyGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -105,15 +72,15 @@ func TestBodyGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := pretty(t, b)
+			out := golden.JSON(t, b)
 			mb, err := mentionBody(tc.m)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if mb != nil {
-				out = append(append(out, "// then, to mention mobiles / everyone:\n"...), pretty(t, mb)...)
+				out = append(append(out, "// then, to mention mobiles / everyone:\n"...), golden.JSON(t, mb)...)
 			}
-			golden(t, tc.name, out)
+			golden.Check(t, tc.name, out)
 		})
 	}
 }
@@ -233,20 +200,6 @@ func TestMaxBodyBytesBoundsContent(t *testing.T) {
 	w.MsgType, w.Markdown.Content = "markdown", strings.Repeat("a", MaxContentBytes)
 	if b, _ := encode(&w); len(b) != MaxBodyBytes {
 		t.Errorf("4096 bytes of ASCII content make a %d-byte body, want exactly %d", len(b), MaxBodyBytes)
-	}
-}
-
-func TestSafeURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://pai.console.aliyun.com/#/dlc/jobs/1": "https://pai.console.aliyun.com/#/dlc/jobs/1",
-		"javascript:alert(1)":                         "",
-		"ftp://x/y":                                   "",
-		"/relative":                                   "",
-		"http://h/a)b":                                "http://h/a%29b",
-	} {
-		if got := safeURL(in); got != want {
-			t.Errorf("safeURL(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 

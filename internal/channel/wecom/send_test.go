@@ -9,34 +9,21 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-	"unicode"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/wecom/wecomtest"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 const testKey = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 
-// clock is a settable clock shared by the fake and the channel.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newFake(t *testing.T) (*wecomtest.Server, *clock) {
+func newFake(t *testing.T) (*wecomtest.Server, *channeltest.Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	s := wecomtest.New(wecomtest.WithClock(clk.Now), wecomtest.WithMaxHang(5*time.Second))
 	t.Cleanup(s.Close)
 	return s, clk
@@ -47,7 +34,7 @@ func target(hook string) channel.Target { return channel.Target{Webhook: secret.
 func TestSendDelivers(t *testing.T) {
 	s, clk := newFake(t)
 	hook := s.AddRobot(testKey)
-	c := New(WithClock(clk.Now))
+	c := New(channel.WithClock(clk.Now))
 	if err := c.Send(context.Background(), target(hook), failed); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +50,7 @@ func TestSendDelivers(t *testing.T) {
 		seen.WriteString(wecomtest.Render(m))
 		seen.WriteString("----\n")
 	}
-	golden(t, "group", []byte(seen.String()))
+	golden.Check(t, "group", []byte(seen.String()))
 	if m := msgs[2]; m.MsgType != "text" || strings.Join(m.MentionedMobileList, ",") != "13800000000,13900000000" || strings.Join(m.MentionedList, ",") != "@all" {
 		t.Errorf("mention message = %+v", m)
 	}
@@ -72,7 +59,7 @@ func TestSendDelivers(t *testing.T) {
 // failure is one way a send fails, shared by the class table and the leak test.
 type failure struct {
 	name    string
-	setup   func(s *wecomtest.Server, clk *clock) string // returns the webhook
+	setup   func(s *wecomtest.Server, clk *channeltest.Clock) string // returns the webhook
 	msg     channel.Message
 	timeout time.Duration
 	class   channel.Class
@@ -82,23 +69,23 @@ type failure struct {
 }
 
 func failures() []failure {
-	fault := func(f wecomtest.Fault) func(*wecomtest.Server, *clock) string {
-		return func(s *wecomtest.Server, _ *clock) string {
+	fault := func(f wecomtest.Fault) func(*wecomtest.Server, *channeltest.Clock) string {
+		return func(s *wecomtest.Server, _ *channeltest.Clock) string {
 			s.Fault("", 1, f)
 			return s.AddRobot(testKey)
 		}
 	}
 	return []failure{
-		{name: "unknown key", setup: func(s *wecomtest.Server, _ *clock) string {
+		{name: "unknown key", setup: func(s *wecomtest.Server, _ *channeltest.Clock) string {
 			s.AddRobot(testKey)
 			return s.URL() + wecomtest.Path + "?key=" + testKey + "-typo"
 		}, class: channel.ClassAuth, code: 93000, status: 200},
-		{name: "robot removed", setup: func(s *wecomtest.Server, _ *clock) string {
+		{name: "robot removed", setup: func(s *wecomtest.Server, _ *channeltest.Clock) string {
 			h := s.AddRobot(testKey)
 			s.RemoveRobot(testKey)
 			return h
 		}, class: channel.ClassAuth, code: 93000, status: 200},
-		{name: "rate limited", setup: func(s *wecomtest.Server, _ *clock) string {
+		{name: "rate limited", setup: func(s *wecomtest.Server, _ *channeltest.Clock) string {
 			h := s.AddRobot(testKey)
 			for range wecomtest.DefaultLimit {
 				if err := New().Send(context.Background(), target(h), digest); err != nil {
@@ -117,19 +104,19 @@ func failures() []failure {
 		{name: "HTTP 429 Retry-After", setup: fault(wecomtest.StatusFault(429).WithRetryAfter("7")), class: channel.ClassRateLimited, status: 429, retry: 7 * time.Second},
 		{name: "odd body", setup: fault(wecomtest.BodyFault("<html>gateway</html>")), class: channel.ClassUnknown, status: 200},
 		{name: "errcode without errmsg shape", setup: fault(wecomtest.BodyFault(`{"errmsg":"ok"}`)), class: channel.ClassUnknown, status: 200},
-		{name: "wrong path", setup: func(s *wecomtest.Server, _ *clock) string {
+		{name: "wrong path", setup: func(s *wecomtest.Server, _ *channeltest.Clock) string {
 			s.AddRobot(testKey)
 			return s.URL() + "/cgi-bin/webhook/sendx?key=" + testKey
 		}, class: channel.ClassTargetGone, status: 404},
 		{name: "hang past the deadline", setup: fault(wecomtest.HangFault()), timeout: 200 * time.Millisecond, class: channel.ClassNetwork},
-		{name: "refused", setup: func(*wecomtest.Server, *clock) string {
+		{name: "refused", setup: func(*wecomtest.Server, *channeltest.Clock) string {
 			hs := httptest.NewServer(http.NotFoundHandler())
 			hs.Close()
 			return hs.URL + wecomtest.Path + "?key=" + testKey
 		}, class: channel.ClassNetwork},
-		{name: "too large locally", setup: func(s *wecomtest.Server, _ *clock) string { return s.AddRobot(testKey) },
+		{name: "too large locally", setup: func(s *wecomtest.Server, _ *channeltest.Clock) string { return s.AddRobot(testKey) },
 			msg: channel.Message{Title: strings.Repeat("长", 2000)}, class: channel.ClassTooLarge},
-		{name: "mention follow-up fails", setup: func(s *wecomtest.Server, _ *clock) string {
+		{name: "mention follow-up fails", setup: func(s *wecomtest.Server, _ *channeltest.Clock) string {
 			h := s.AddRobot(testKey)
 			s.Fault("", 1, wecomtest.ErrcodeFault(0, "ok")) // the markdown passes
 			s.Fault("", 1, wecomtest.ErrcodeFault(45009, "api freq out of limit"))
@@ -153,7 +140,7 @@ func TestSendFailures(t *testing.T) {
 			if m.Title == "" {
 				m = failed
 			}
-			err := New(WithClock(clk.Now)).Send(ctx, target(hook), m)
+			err := New(channel.WithClock(clk.Now)).Send(ctx, target(hook), m)
 			var e *channel.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("Send = %v, want a *channel.Error", err)
@@ -162,7 +149,7 @@ func TestSendFailures(t *testing.T) {
 				t.Errorf("got channel %q class %v code %d status %d retry %v, want %q %v %d %d %v (%v)",
 					e.Channel, e.Class, e.Code, e.HTTPStatus, e.RetryAfter, Name, tc.class, tc.code, tc.status, tc.retry, err)
 			}
-			if !bilingual(e.Hint) {
+			if !channeltest.Bilingual(e.Hint) {
 				t.Errorf("hint is not Chinese then English: %q", e.Hint)
 			}
 			if tc.name == "mention follow-up fails" && !strings.Contains(e.Msg, "markdown message was delivered") {
@@ -175,19 +162,12 @@ func TestSendFailures(t *testing.T) {
 	}
 }
 
-// bilingual reports whether h has Chinese and then English in it.
-func bilingual(h string) bool {
-	han := strings.IndexFunc(h, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-	latin := strings.LastIndexFunc(h, func(r rune) bool { return r >= 'a' && r <= 'z' })
-	return han >= 0 && latin > han
-}
-
 // TestSendRateWindow: the 21st message in a minute is refused, and the
 // robot takes messages again once the minute has passed on the fake's clock.
 func TestSendRateWindow(t *testing.T) {
 	s, clk := newFake(t)
 	hook := s.AddRobot(testKey)
-	c := New(WithClock(clk.Now))
+	c := New(channel.WithClock(clk.Now))
 	for i := range wecomtest.DefaultLimit {
 		if err := c.Send(context.Background(), target(hook), digest); err != nil {
 			t.Fatalf("send %d: %v", i+1, err)
@@ -208,8 +188,8 @@ func TestSendRateWindow(t *testing.T) {
 // the key or the webhook, including answers that echo them back.
 func TestSendLeaksNoSecret(t *testing.T) {
 	cases := failures()
-	echo := func(status int, form string) func(*wecomtest.Server, *clock) string {
-		return func(*wecomtest.Server, *clock) string {
+	echo := func(status int, form string) func(*wecomtest.Server, *channeltest.Clock) string {
+		return func(*wecomtest.Server, *channeltest.Clock) string {
 			hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(status)
 				fmt.Fprintf(w, form, r.URL.String()+" "+r.URL.RawQuery+" "+r.URL.Query().Get("key"))
@@ -223,7 +203,7 @@ func TestSendLeaksNoSecret(t *testing.T) {
 		failure{name: "echo 200 errmsg", setup: echo(200, `{"errcode":93000,"errmsg":"invalid webhook url %s"}`)},
 		failure{name: "echo 400", setup: echo(400, "bad %s")},
 		failure{name: "echo 503", setup: echo(503, `{"errcode":-1,"errmsg":"%s"}`)},
-		failure{name: "untrusted TLS", setup: func(*wecomtest.Server, *clock) string {
+		failure{name: "untrusted TLS", setup: func(*wecomtest.Server, *channeltest.Clock) string {
 			hs := httptest.NewUnstartedServer(http.NotFoundHandler())
 			hs.Config.ErrorLog = log.New(io.Discard, "", 0)
 			hs.StartTLS()
@@ -236,11 +216,11 @@ func TestSendLeaksNoSecret(t *testing.T) {
 	for off := 0; off <= maxMsgBytes+10; off += 7 {
 		pad := strings.Repeat("x", off)
 		cases = append(cases,
-			failure{name: fmt.Sprintf("errmsg offset %d", off), setup: func(s *wecomtest.Server, _ *clock) string {
+			failure{name: fmt.Sprintf("errmsg offset %d", off), setup: func(s *wecomtest.Server, _ *channeltest.Clock) string {
 				s.Fault("", 1, wecomtest.ErrcodeFault(93000, pad+testKey+" tail"))
 				return s.AddRobot(testKey)
 			}},
-			failure{name: fmt.Sprintf("body offset %d", off), setup: func(s *wecomtest.Server, _ *clock) string {
+			failure{name: fmt.Sprintf("body offset %d", off), setup: func(s *wecomtest.Server, _ *channeltest.Clock) string {
 				s.Fault("", 1, wecomtest.BodyFault(pad+testKey+" tail"))
 				return s.AddRobot(testKey)
 			}},
@@ -260,27 +240,11 @@ func TestSendLeaksNoSecret(t *testing.T) {
 			if m.Title == "" {
 				m = failed
 			}
-			err := New(WithClock(clk.Now)).Send(ctx, target(hook), m)
+			err := New(channel.WithClock(clk.Now)).Send(ctx, target(hook), m)
 			if err == nil {
 				t.Fatal("Send succeeded, want a failure")
 			}
-			var e *channel.Error
-			errors.As(err, &e)
-			printed := map[string]string{
-				"Error()": err.Error(), "%v": fmt.Sprintf("%v", err), "%+v": fmt.Sprintf("%+v", err),
-				"%#v": fmt.Sprintf("%#v", err), "Hint": e.Hint, "Msg": e.Msg,
-			}
-			for u := e.Err; u != nil; u = errors.Unwrap(u) {
-				printed[fmt.Sprintf("Err %T", u)] = u.Error()
-			}
-			for what, text := range printed {
-				// Any 8 characters of the key would be a leak.
-				for i := 0; i+8 <= len(testKey); i++ {
-					if strings.Contains(text, testKey[i:i+8]) {
-						t.Fatalf("%s leaks the key: %s", what, text)
-					}
-				}
-			}
+			channeltest.AssertNoLeak(t, err, testKey) // any 8 characters of the key would be a leak
 		})
 	}
 }
@@ -290,26 +254,10 @@ func TestSendLeaksNoSecret(t *testing.T) {
 // 200, 400 and 503), and nothing printed holds 8 characters of it in a row.
 func TestJudgedRedactsAtEveryOffset(t *testing.T) {
 	hook := "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + testKey
-	secrets := credentials(hook)
-	for off := 0; off <= maxMsgBytes+len(hook); off++ {
-		pad := strings.Repeat("x", off)
-		for _, body := range []string{
-			`{"errcode":93000,"errmsg":"` + pad + testKey + ` tail"}`,
-			pad + hook + " " + testKey,
-		} {
-			for _, status := range []int{200, 400, 503} {
-				e := judged(channel.Answer{Status: status, Body: []byte(body)}, secrets)
-				if e == nil {
-					t.Fatalf("offset %d: judged delivered", off)
-				}
-				for _, text := range []string{e.Error(), e.Msg, e.Hint, fmt.Sprintf("%#v", e)} {
-					for i := 0; i+8 <= len(testKey); i++ {
-						if strings.Contains(text, testKey[i:i+8]) {
-							t.Fatalf("offset %d, HTTP %d: leaks the key: %s", off, status, text)
-						}
-					}
-				}
-			}
-		}
-	}
+	red := credentials(hook)
+	channeltest.EveryOffset(t, maxMsgBytes+len(hook), nil, func(pad string) []string {
+		return []string{`{"errcode":93000,"errmsg":"` + pad + testKey + ` tail"}`, pad + hook + " " + testKey}
+	}, func(status int, body []byte) *channel.Error {
+		return judged(channel.Answer{Status: status, Body: body}, red)
+	}, testKey)
 }

@@ -17,51 +17,27 @@ package wecom
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // Name is the rules document's target.type for WeCom.
 const Name = "wecom"
 
 // Channel sends to WeCom group robots. The zero value is not usable; call New.
-type Channel struct {
-	hc  *http.Client
-	now func() time.Time
-}
+type Channel struct{ channel.Sender }
 
 var _ channel.Channel = (*Channel)(nil)
 
-// Option configures a Channel.
-type Option func(*Channel)
-
-// WithHTTPClient sets the client requests go through (tests, proxies).
-func WithHTTPClient(hc *http.Client) Option { return func(c *Channel) { c.hc = hc } }
-
-// WithClock sets the clock used to read HTTP-date Retry-After headers.
-func WithClock(now func() time.Time) Option { return func(c *Channel) { c.now = now } }
-
-// New returns a WeCom channel. Without WithHTTPClient it uses a client that
-// does not follow redirects (WeCom never redirects a send, and following one
-// would turn the POST into a GET and carry the key elsewhere); each send is
+// New returns a WeCom channel (options: channel.WithHTTPClient,
+// channel.WithClock). Its default client does not follow redirects (WeCom
+// never redirects a send, and following one would turn the POST into a GET
+// and carry the key elsewhere) and has no timeout of its own: each send is
 // bounded by the caller's context.
-func New(opts ...Option) *Channel {
-	c := &Channel{
-		hc: &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-		now: time.Now,
-	}
-	for _, o := range opts {
-		o(c)
-	}
-	return c
-}
+func New(opts ...channel.Option) *Channel { return &Channel{channel.NewSender(0, opts...)} }
 
 // Name implements channel.Channel.
 func (c *Channel) Name() string { return Name }
@@ -79,26 +55,26 @@ func (c *Channel) Body(m channel.Message) ([]byte, error) { return Body(m) }
 // again, because a failed job that pages nobody is worse than a repeated
 // message. t.Secret is not used: WeCom robots do not sign.
 func (c *Channel) Send(ctx context.Context, t channel.Target, m channel.Message) error {
-	secrets := credentials(t.Webhook.Reveal())
+	red := credentials(t.Webhook.Reveal())
 	body, err := Body(m)
 	if err != nil {
-		return finish(&channel.Error{Class: channel.ClassBadRequest, Msg: err.Error()}, secrets)
+		return finish(&channel.Error{Class: channel.ClassBadRequest, Msg: err.Error()}, red)
 	}
 	if len(body) > MaxBodyBytes {
 		return finish(&channel.Error{Class: channel.ClassTooLarge,
-			Msg: fmt.Sprintf("the markdown body is %d bytes, over the %d that keep its content within WeCom's %d; not sent", len(body), MaxBodyBytes, MaxContentBytes)}, secrets)
+			Msg: fmt.Sprintf("the markdown body is %d bytes, over the %d that keep its content within WeCom's %d; not sent", len(body), MaxBodyBytes, MaxContentBytes)}, red)
 	}
 	mention, err := mentionBody(m)
 	if err != nil {
-		return finish(&channel.Error{Class: channel.ClassBadRequest, Msg: err.Error()}, secrets)
+		return finish(&channel.Error{Class: channel.ClassBadRequest, Msg: err.Error()}, red)
 	}
-	if e := c.post(ctx, t.Webhook.Reveal(), body, secrets); e != nil {
+	if e := c.post(ctx, t.Webhook.Reveal(), body, red); e != nil {
 		return e
 	}
 	if mention == nil {
 		return nil
 	}
-	if e := c.post(ctx, t.Webhook.Reveal(), mention, secrets); e != nil {
+	if e := c.post(ctx, t.Webhook.Reveal(), mention, red); e != nil {
 		e.Msg = "the markdown message was delivered, but the text message that @-mentions mobiles or everyone failed: " + e.Msg
 		return e
 	}
@@ -106,45 +82,28 @@ func (c *Channel) Send(ctx context.Context, t channel.Target, m channel.Message)
 }
 
 // post sends one body and judges the answer.
-func (c *Channel) post(ctx context.Context, hook string, body []byte, secrets []string) *channel.Error {
-	a, err := channel.Post(ctx, c.hc, hook, nil, body, c.now())
-	if err != nil {
-		var e *channel.Error
-		if !errors.As(err, &e) {
-			e = &channel.Error{Class: channel.ClassNetwork, Msg: channel.NetworkKind(err), Err: err}
-		}
-		return finish(e, secrets)
-	}
-	return judged(a, secrets)
-}
-
-// judged is judge with the secrets taken out: the answer is redacted before
-// it is parsed or quoted, since a quote cut in the middle of an echoed key
-// would leave a piece no redaction finds.
-func judged(a channel.Answer, secrets []string) *channel.Error {
-	a.Body = []byte(redact(string(a.Body), secrets))
-	if e := judge(a); e != nil {
-		return finish(e, secrets)
+func (c *Channel) post(ctx context.Context, hook string, body []byte, red *secret.Redactor) *channel.Error {
+	if e := c.Exchange(ctx, hook, nil, body, red, judge); e != nil {
+		return finish(e, red)
 	}
 	return nil
 }
 
-// credentials lists every spelling of the webhook's secret parts that an
-// error text could carry: the key as typed, query- and path-escaped, the
-// whole query and the whole URL.
-func credentials(hook string) []string {
-	var out []string
-	add := func(s string) {
-		if len(s) >= 4 { // a shorter "secret" would redact ordinary words
-			out = append(out, s, url.QueryEscape(s), url.PathEscape(s))
-		}
+// judged is judge with the secrets taken out (channel.JudgeRedacted).
+func judged(a channel.Answer, red *secret.Redactor) *channel.Error {
+	if e := channel.JudgeRedacted(a, red, judge); e != nil {
+		return finish(e, red)
 	}
-	add(hook)
+	return nil
+}
+
+// credentials is a redactor of every secret part of the webhook that an
+// error text could carry: the whole URL, its query and the key.
+func credentials(hook string) *secret.Redactor {
+	red := secret.NewRedactor(hook)
 	if u, err := url.Parse(hook); err == nil {
-		add(u.RawQuery)
-		for _, k := range u.Query()["key"] {
-			add(k)
-		}
+		red.Add(u.RawQuery)
+		red.Add(u.Query()["key"]...)
 	}
-	return out
+	return red
 }

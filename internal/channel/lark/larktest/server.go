@@ -12,14 +12,12 @@
 package larktest
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"regexp"
@@ -27,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
 
 // Lark's numbers, as the fake enforces them.
@@ -54,22 +54,19 @@ const PathPrefix = "/open-apis/bot/v2/hook/"
 
 var msgTypes = map[string]bool{"text": true, "post": true, "interactive": true, "share_chat": true, "image": true}
 
-// Server is the fake bot endpoint. Safe for concurrent use.
+// Server is the fake bot endpoint (URL, Close and Shutdown come from
+// channeltest.Server). Safe for concurrent use.
 type Server struct {
-	hs      *http.Server
-	url     string
-	closed  chan struct{}
-	once    sync.Once
-	active  sync.WaitGroup
+	*channeltest.Server
 	now     func() time.Time
 	maxHang time.Duration
 
-	mu       sync.Mutex
-	shut     bool
-	bots     map[string]*bot
-	faults   []pending
-	messages []Received
-	requests []Request
+	faults   channeltest.Script[Fault]
+	requests channeltest.Log[Request]
+	messages channeltest.Log[Received]
+
+	mu   sync.Mutex
+	bots map[string]*bot
 }
 
 type bot struct {
@@ -134,50 +131,19 @@ func New(opts ...Option) *Server {
 // NewServer starts a fake listening on addr (the demo uses a fixed port).
 func NewServer(addr string, opts ...Option) (*Server, error) {
 	s := &Server{
-		closed:  make(chan struct{}),
 		now:     time.Now,
-		maxHang: 30 * time.Second,
+		maxHang: channeltest.DefaultMaxHang,
 		bots:    map[string]*bot{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	var err error
+	if s.Server, err = channeltest.Listen(addr); err != nil {
+		return nil, err
 	}
-	s.url = "http://" + ln.Addr().String()
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.hs.Serve(ln) }()
+	s.Serve(s)
 	return s, nil
-}
-
-// URL is the server's base URL, e.g. http://127.0.0.1:40123.
-func (s *Server) URL() string { return s.url }
-
-// Close stops the server, releases held requests and waits for every
-// handler to return.
-func (s *Server) Close() {
-	s.once.Do(func() {
-		s.mu.Lock()
-		s.shut = true // no handler starts after this
-		s.mu.Unlock()
-		close(s.closed)
-		_ = s.hs.Close()
-		s.active.Wait()
-	})
-}
-
-// Shutdown is Close honouring ctx (for the demo's signal handling).
-func (s *Server) Shutdown(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.Close(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // AddBot registers a bot and returns its webhook URL. Adding a token again
@@ -190,7 +156,7 @@ func (s *Server) AddBot(token string, opts ...BotOption) string {
 	s.mu.Lock()
 	s.bots[token] = b
 	s.mu.Unlock()
-	return s.url + PathPrefix + token
+	return s.URL() + PathPrefix + token
 }
 
 // RemoveBot forgets a token, as when the bot is deleted: later sends get 19001.
@@ -240,37 +206,9 @@ func (f Fault) String() string {
 	return f.kind
 }
 
-type pending struct {
-	token string
-	left  int
-	fault Fault
-}
-
 // Fault makes the next n requests for token (any token when "") misbehave
 // as f, in the order faults were scripted.
-func (s *Server) Fault(token string, n int, f Fault) {
-	if n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	s.faults = append(s.faults, pending{token: token, left: n, fault: f})
-	s.mu.Unlock()
-}
-
-// takeFault consumes the first scripted fault for token. Called with s.mu held.
-func (s *Server) takeFault(token string) (Fault, bool) {
-	for i := range s.faults {
-		p := &s.faults[i]
-		if p.token == "" || p.token == token {
-			f := p.fault
-			if p.left--; p.left == 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f, true
-		}
-	}
-	return Fault{}, false
-}
+func (s *Server) Fault(token string, n int, f Fault) { s.faults.Add(token, n, f) }
 
 // Received is one accepted message.
 type Received struct {
@@ -302,30 +240,14 @@ type Request struct {
 }
 
 // Messages returns a copy of the accepted messages, oldest first.
-func (s *Server) Messages() []Received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Received(nil), s.messages...)
-}
+func (s *Server) Messages() []Received { return s.messages.All() }
 
 // Requests returns a copy of every attempt, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.requests.All() }
 
 // Count returns how many attempts were answered with code.
 func (s *Server) Count(code int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if !r.Plain && r.HTTPStatus != 0 && r.Code == code {
-			n++
-		}
-	}
-	return n
+	return s.requests.Count(func(r Request) bool { return !r.Plain && r.HTTPStatus != 0 && r.Code == code })
 }
 
 var (
@@ -367,30 +289,24 @@ func Render(m Received) string {
 
 // ServeHTTP answers one bot request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	if s.shut {
-		s.mu.Unlock()
-		panic(http.ErrAbortHandler)
-	}
-	s.active.Add(1)
-	defer s.active.Done()
+	defer s.Enter()()
 	token, isBot := strings.CutPrefix(r.URL.Path, PathPrefix)
 	rec := Request{Method: r.Method, Path: r.URL.Path, Token: token, Time: s.now()}
 	var f Fault
 	faulty := false
 	if isBot {
-		f, faulty = s.takeFault(token)
+		f, faulty = s.faults.Take(token)
 	}
 	if faulty {
 		rec.Fault = f.String()
 	}
 	legacy := false
+	s.mu.Lock()
 	if b := s.bots[token]; b != nil {
 		legacy = b.legacy
 	}
-	id := len(s.requests)
-	s.requests = append(s.requests, rec) // on arrival: a held request is visible
 	s.mu.Unlock()
+	id := s.requests.Add(rec) // on arrival: a held request is visible
 
 	switch {
 	case !isBot:
@@ -412,26 +328,16 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, id int, f Fault, 
 	case "body":
 		s.plain(w, id, http.StatusOK, f.body, f.retryAfter)
 	case "hang":
-		t := time.NewTimer(s.maxHang)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			s.record(id, 0, 0, "client gave up", true)
-			panic(http.ErrAbortHandler)
-		case <-s.closed:
-			s.record(id, 0, 0, "server closed", true)
+		if why := s.Hold(r, s.maxHang); why != channeltest.HangDone {
+			s.record(id, 0, 0, why, true)
 			panic(http.ErrAbortHandler) // drop the connection rather than send an empty 200
-		case <-t.C:
-			s.plain(w, id, http.StatusGatewayTimeout, "hang ended", "")
 		}
+		s.plain(w, id, http.StatusGatewayTimeout, channeltest.HangDone, "")
 	}
 }
 
 func (s *Server) record(id, status, code int, msg string, plain bool) {
-	s.mu.Lock()
-	r := &s.requests[id]
-	r.HTTPStatus, r.Code, r.Msg, r.Plain = status, code, msg, plain
-	s.mu.Unlock()
+	s.requests.Update(id, func(r *Request) { r.HTTPStatus, r.Code, r.Msg, r.Plain = status, code, msg, plain })
 }
 
 // answer writes Lark's JSON answer in the bot's shape.
@@ -449,23 +355,13 @@ func (s *Server) answer(w http.ResponseWriter, id, status, code int, msg string,
 		}{code, msg}
 	}
 	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	channeltest.Write(w, status, "application/json; charset=utf-8", string(b), retryAfter)
 }
 
 // plain writes an answer that is not Lark JSON.
 func (s *Server) plain(w http.ResponseWriter, id, status int, body, retryAfter string) {
 	s.record(id, status, 0, body, true)
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	channeltest.Write(w, status, "text/plain; charset=utf-8", body, retryAfter)
 }
 
 // check runs Lark's checks in order and, when they all pass, records the
@@ -532,7 +428,7 @@ func (s *Server) check(r *http.Request, token string) (int, string) {
 	}
 	b.sent = append(b.sent, now)
 	m.Token, m.Raw, m.Time = token, raw, now
-	s.messages = append(s.messages, m)
+	s.messages.Add(m)
 	return CodeOK, "success"
 }
 

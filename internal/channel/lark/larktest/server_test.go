@@ -8,26 +8,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type result struct {
 	status     int
@@ -39,25 +27,15 @@ type result struct {
 
 func post(t *testing.T, method, u, body string) result {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := result{status: resp.StatusCode, msg: string(raw), retryAfter: resp.Header.Get("Retry-After")}
+	rep := channeltest.Request(t, method, u, "application/json", []byte(body), nil)
+	r := result{status: rep.Status, msg: rep.Body, retryAfter: rep.RetryAfter}
 	var a struct {
 		Code          *int   `json:"code"`
 		Msg           string `json:"msg"`
 		StatusCode    *int   `json:"StatusCode"`
 		StatusMessage string `json:"StatusMessage"`
 	}
-	if json.Unmarshal(raw, &a) == nil {
+	if json.Unmarshal([]byte(rep.Body), &a) == nil {
 		switch {
 		case a.Code != nil:
 			r.code, r.msg = *a.Code, a.Msg
@@ -85,7 +63,7 @@ func signedText(s, secret string, ts int64) string {
 }
 
 func TestChecks(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	s := New(WithClock(clk.Now))
 	defer s.Close()
 	open := s.AddBot("open")
@@ -150,7 +128,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestRateLimits(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	s := New(WithClock(clk.Now))
 	defer s.Close()
 	a, b := s.AddBot("a"), s.AddBot("b")
@@ -224,24 +202,10 @@ func TestFaults(t *testing.T) {
 }
 
 func TestCloseReleasesHang(t *testing.T) {
-	s := New()
+	s := New(WithMaxHang(time.Hour))
 	hook := s.AddBot("k")
 	s.Fault("", 1, HangFault())
-	done := make(chan error, 1)
-	go func() {
-		resp, err := http.Post(hook, "application/json", strings.NewReader(text("x")))
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	for len(s.Requests()) < 1 {
-		time.Sleep(time.Millisecond)
-	}
-	s.Close()
-	if err := <-done; err == nil {
-		t.Error("a held request got an answer after Close, want a dropped connection")
-	}
+	channeltest.AssertCloseReleases(t, s.Close, hook, "application/json", []byte(text("x")), func() bool { return len(s.Requests()) > 0 })
 }
 
 func TestRender(t *testing.T) {

@@ -24,13 +24,14 @@ import (
 	"io"
 	"math"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
 
 // Slack's numbers, as the fake enforces them.
@@ -57,52 +58,21 @@ const (
 	CodeRateLimited   = "rate_limited"
 )
 
-// Server is the fake Slack endpoint. Safe for concurrent use.
+// Server is the fake Slack endpoint (URL, Close and Shutdown come from
+// channeltest.Server). Safe for concurrent use.
 type Server struct {
-	hs      *http.Server
-	url     string
-	closed  chan struct{}
-	once    sync.Once
-	running handlers
-
+	*channeltest.Server
 	now     func() time.Time
 	every   time.Duration
 	burst   int
 	maxHang time.Duration
 
-	mu       sync.Mutex
-	hooks    map[string]*hook
-	faults   []pending
-	messages []Received
-	requests []Request
-}
+	faults   channeltest.Script[Fault]
+	requests channeltest.Log[Request]
+	messages channeltest.Log[Received]
 
-// handlers counts running handlers. Unlike a WaitGroup it lets a late
-// handler start while Close waits.
-type handlers struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	n    int
-}
-
-func (h *handlers) add(d int) {
-	h.mu.Lock()
-	h.n += d
-	if h.n == 0 && h.cond != nil {
-		h.cond.Broadcast()
-	}
-	h.mu.Unlock()
-}
-
-func (h *handlers) wait() {
-	h.mu.Lock()
-	if h.cond == nil {
-		h.cond = sync.NewCond(&h.mu)
-	}
-	for h.n > 0 {
-		h.cond.Wait()
-	}
-	h.mu.Unlock()
+	mu    sync.Mutex
+	hooks map[string]*hook
 }
 
 type hook struct {
@@ -153,37 +123,21 @@ func New(opts ...Option) *Server {
 // NewServer starts a fake Slack listening on addr (the demo uses a fixed port).
 func NewServer(addr string, opts ...Option) (*Server, error) {
 	s := &Server{
-		closed:  make(chan struct{}),
 		now:     time.Now,
 		every:   DefaultEvery,
 		burst:   DefaultBurst,
-		maxHang: 30 * time.Second,
+		maxHang: channeltest.DefaultMaxHang,
 		hooks:   map[string]*hook{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	var err error
+	if s.Server, err = channeltest.Listen(addr); err != nil {
+		return nil, err
 	}
-	s.url = "http://" + ln.Addr().String()
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.hs.Serve(ln) }()
+	s.Serve(s)
 	return s, nil
-}
-
-// URL is the server's base URL, e.g. http://127.0.0.1:40123.
-func (s *Server) URL() string { return s.url }
-
-// Close stops the server, releases held requests and waits for every
-// handler to return.
-func (s *Server) Close() {
-	s.once.Do(func() {
-		close(s.closed)
-		_ = s.hs.Close()
-		s.running.wait()
-	})
 }
 
 // AddHook registers the webhook whose secret path is path ("T…/B…/token")
@@ -197,7 +151,7 @@ func (s *Server) AddHook(path string, opts ...HookOption) string {
 	s.mu.Lock()
 	s.hooks[path] = h
 	s.mu.Unlock()
-	return s.url + "/services/" + path
+	return s.URL() + "/services/" + path
 }
 
 // Fault is a scripted misbehaviour: StatusFault, HangFault or BodyFault.
@@ -222,37 +176,9 @@ func HangFault() Fault { return Fault{kind: "hang"} }
 // BodyFault answers HTTP 200 with body as it is (e.g. a proxy's HTML page).
 func BodyFault(body string) Fault { return Fault{kind: "body", status: http.StatusOK, body: body} }
 
-type pending struct {
-	path  string
-	left  int
-	fault Fault
-}
-
 // Fault makes the next n requests to the webhook path (any webhook when
 // path is "") misbehave as f, in the order faults were scripted.
-func (s *Server) Fault(path string, n int, f Fault) {
-	if n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	s.faults = append(s.faults, pending{path: path, left: n, fault: f})
-	s.mu.Unlock()
-}
-
-// takeFault consumes the first scripted fault for path. Called with s.mu held.
-func (s *Server) takeFault(path string) (Fault, bool) {
-	for i := range s.faults {
-		p := &s.faults[i]
-		if p.path == "" || p.path == path {
-			f := p.fault
-			if p.left--; p.left == 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f, true
-		}
-	}
-	return Fault{}, false
-}
+func (s *Server) Fault(path string, n int, f Fault) { s.faults.Add(path, n, f) }
 
 // Request is one attempt and the answer it got.
 type Request struct {
@@ -266,50 +192,32 @@ type Request struct {
 }
 
 // Requests returns a copy of every attempt, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.requests.All() }
 
 // Messages returns a copy of the accepted messages, oldest first.
-func (s *Server) Messages() []Received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Received(nil), s.messages...)
-}
+func (s *Server) Messages() []Received { return s.messages.All() }
 
 // Count returns how many attempts were answered with HTTP status.
 func (s *Server) Count(status int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if r.HTTPStatus == status {
-			n++
-		}
-	}
-	return n
+	return s.requests.Count(func(r Request) bool { return r.HTTPStatus == status })
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.running.add(1)
-	defer s.running.add(-1)
+	defer s.Enter()()
 	path, ok := strings.CutPrefix(r.URL.Path, "/services/")
+	rec := Request{Path: path, Method: r.Method, Time: s.now()}
 	s.mu.Lock()
-	id := len(s.requests)
-	s.requests = append(s.requests, Request{Path: path, Method: r.Method, Time: s.now()})
 	h := s.hooks[path]
+	s.mu.Unlock()
 	var f Fault
 	faulty := false
 	if ok && h != nil {
-		f, faulty = s.takeFault(path)
-		if faulty {
-			s.requests[id].Fault = f.kind
+		if f, faulty = s.faults.Take(path); faulty {
+			rec.Fault = f.kind
 		}
 	}
-	s.mu.Unlock()
+	id := s.requests.Add(rec)
 
 	switch {
 	case !ok || h == nil:
@@ -328,31 +236,17 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, id int, f Fault) 
 	case "status", "body":
 		s.answer(w, id, f.status, f.body, f.retryAfter)
 	case "hang":
-		t := time.NewTimer(s.maxHang)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			panic(http.ErrAbortHandler) // nobody to answer
-		case <-s.closed:
-			panic(http.ErrAbortHandler) // drop the connection, no empty 200
-		case <-t.C:
-			s.answer(w, id, http.StatusGatewayTimeout, "hang ended", "")
+		if s.Hold(r, s.maxHang) != channeltest.HangDone {
+			panic(http.ErrAbortHandler) // nobody to answer, or drop the connection: no empty 200
 		}
+		s.answer(w, id, http.StatusGatewayTimeout, channeltest.HangDone, "")
 	}
 }
 
 // answer writes Slack's kind of answer: a status and a plain-text body.
 func (s *Server) answer(w http.ResponseWriter, id, status int, body, retryAfter string) {
-	s.mu.Lock()
-	rq := &s.requests[id]
-	rq.HTTPStatus, rq.Answer, rq.RetryAfter = status, body, retryAfter
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "text/html") // what Slack sends with its plain codes
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	s.requests.Update(id, func(rq *Request) { rq.HTTPStatus, rq.Answer, rq.RetryAfter = status, body, retryAfter })
+	channeltest.Write(w, status, "text/html", body, retryAfter) // text/html: what Slack sends with its plain codes
 }
 
 // check runs Slack's checks on a known webhook and, when they pass,
@@ -394,7 +288,7 @@ func (s *Server) check(r *http.Request, path string, h *hook) (int, string, stri
 		h.tokens--
 	}
 	m.Path, m.Raw, m.Time = path, raw, now
-	s.messages = append(s.messages, m)
+	s.messages.Add(m)
 	return http.StatusOK, OK, ""
 }
 

@@ -1,36 +1,18 @@
 package slacktest_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func section(text string) map[string]any {
 	return map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": text}}
@@ -115,20 +97,7 @@ func TestRenderGolden(t *testing.T) {
 	if code != "" {
 		t.Fatal(code)
 	}
-	got := slacktest.Render(m)
-	golden := filepath.Join("testdata", "render.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("Render differs from %s:\n%s", golden, got)
-	}
+	golden.Check(t, "render", []byte(slacktest.Render(m)))
 }
 
 type answer struct {
@@ -139,13 +108,8 @@ type answer struct {
 
 func post(t *testing.T, url, contentType string, raw []byte) answer {
 	t.Helper()
-	resp, err := http.Post(url, contentType, bytes.NewReader(raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, string(b), resp.Header.Get("Retry-After")}
+	rep := channeltest.Request(t, http.MethodPost, url, contentType, raw, nil)
+	return answer{rep.Status, rep.Body, rep.RetryAfter}
 }
 
 func TestServerAnswers(t *testing.T) {
@@ -180,7 +144,7 @@ func TestServerAnswers(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	c := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	c := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	srv := slacktest.New(slacktest.WithClock(c.Now), slacktest.WithRate(2*time.Second, 3))
 	defer srv.Close()
 	url := srv.AddHook("T/B/x")
@@ -247,14 +211,7 @@ func TestHangReleasedByClient(t *testing.T) {
 	defer srv.Close()
 	url := srv.AddHook("T/B/h")
 	srv.Fault("", 1, slacktest.HangFault())
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body("hi")))
-	req.Header.Set("Content-Type", "application/json")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("hang answered %d", resp.StatusCode)
-	}
+	channeltest.AssertHangUntilDeadline(t, url, "application/json", body("hi"))
 	if a := post(t, url, "application/json", body("hi")); a.status != 200 {
 		t.Errorf("after the hang: %+v", a)
 	}
@@ -264,27 +221,10 @@ func TestHangReleasedByClient(t *testing.T) {
 }
 
 func TestCloseReleasesHang(t *testing.T) {
-	srv := slacktest.New()
+	srv := slacktest.New(slacktest.WithMaxHang(time.Hour))
 	url := srv.AddHook("T/B/h")
 	srv.Fault("", 1, slacktest.HangFault())
-	done := make(chan error, 1)
-	go func() {
-		resp, err := http.Post(url, "application/json", bytes.NewReader(body("hi")))
-		if err == nil {
-			resp.Body.Close()
-			err = fmt.Errorf("answered %d", resp.StatusCode)
-		} else {
-			err = nil
-		}
-		done <- err
-	}()
-	for len(srv.Requests()) == 0 {
-		time.Sleep(time.Millisecond) // wait for the request to arrive, not for time to pass
-	}
-	srv.Close()
-	if err := <-done; err != nil {
-		t.Error(err)
-	}
+	channeltest.AssertCloseReleases(t, srv.Close, url, "application/json", body("hi"), func() bool { return len(srv.Requests()) > 0 })
 }
 
 // FuzzParse: the fake reads any body without panicking, and what it

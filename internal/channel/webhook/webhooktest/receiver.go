@@ -31,12 +31,13 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
 
 // DefaultTolerance is how far webhook-timestamp may be from the receiver's
@@ -45,13 +46,10 @@ const DefaultTolerance = 5 * time.Minute
 
 const maxReadBytes = 1 << 20
 
-// Receiver is the fake endpoint. Safe for concurrent use.
+// Receiver is the fake endpoint (Close and Shutdown come from
+// channeltest.Server). Safe for concurrent use.
 type Receiver struct {
-	hs      *http.Server
-	url     string
-	closed  chan struct{}
-	once    sync.Once
-	running handlers
+	*channeltest.Server
 
 	keys      [][]byte
 	now       func() time.Time
@@ -59,39 +57,12 @@ type Receiver struct {
 	okStatus  int
 	maxHang   time.Duration
 
-	mu       sync.Mutex
-	faults   []pending
-	seen     map[string]int // webhook-id -> accepted deliveries
-	messages []Received
-	requests []Request
-}
+	faults   channeltest.Script[Fault]
+	requests channeltest.Log[Request]
+	messages channeltest.Log[Received]
 
-// handlers counts running handlers; unlike a WaitGroup it lets a late
-// handler start while Close waits.
-type handlers struct {
 	mu   sync.Mutex
-	cond *sync.Cond
-	n    int
-}
-
-func (h *handlers) add(d int) {
-	h.mu.Lock()
-	h.n += d
-	if h.n == 0 && h.cond != nil {
-		h.cond.Broadcast()
-	}
-	h.mu.Unlock()
-}
-
-func (h *handlers) wait() {
-	h.mu.Lock()
-	if h.cond == nil {
-		h.cond = sync.NewCond(&h.mu)
-	}
-	for h.n > 0 {
-		h.cond.Wait()
-	}
-	h.mu.Unlock()
+	seen map[string]int // webhook-id -> accepted deliveries
 }
 
 // Option configures a Receiver.
@@ -146,11 +117,10 @@ func New(opts ...Option) *Receiver {
 // NewReceiver starts a receiver listening on addr (the demo's fixed port).
 func NewReceiver(addr string, opts ...Option) (*Receiver, error) {
 	r := &Receiver{
-		closed:    make(chan struct{}),
 		now:       time.Now,
 		tolerance: DefaultTolerance,
 		okStatus:  http.StatusNoContent,
-		maxHang:   30 * time.Second,
+		maxHang:   channeltest.DefaultMaxHang,
 		seen:      map[string]int{},
 	}
 	for _, o := range opts {
@@ -158,28 +128,16 @@ func NewReceiver(addr string, opts ...Option) (*Receiver, error) {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("webhooktest: listen on %s: %w", addr, err)
+	var err error
+	if r.Server, err = channeltest.Listen(addr); err != nil {
+		return nil, fmt.Errorf("webhooktest: %w", err)
 	}
-	r.url = "http://" + ln.Addr().String() + "/hooks/pai"
-	r.hs = &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = r.hs.Serve(ln) }()
+	r.Serve(r)
 	return r, nil
 }
 
 // URL is the endpoint's address (any path is served the same).
-func (r *Receiver) URL() string { return r.url }
-
-// Close stops the receiver, releases held requests and waits for every
-// handler to return.
-func (r *Receiver) Close() {
-	r.once.Do(func() {
-		close(r.closed)
-		_ = r.hs.Close()
-		r.running.wait()
-	})
-}
+func (r *Receiver) URL() string { return r.Server.URL() + "/hooks/pai" }
 
 // Fault is a scripted answer: StatusFault or HangFault.
 type Fault struct {
@@ -199,21 +157,10 @@ func StatusFault(status int, body, retryAfter string) Fault {
 // closes or WithMaxHang passes (then HTTP 504).
 func HangFault() Fault { return Fault{hang: true} }
 
-type pending struct {
-	left  int
-	fault Fault
-}
-
 // Fault makes the next n requests answer f, after faults scripted earlier.
 // A scripted answer comes before any check, as a proxy's or a broken
 // receiver's would.
-func (r *Receiver) Fault(n int, f Fault) {
-	if n > 0 {
-		r.mu.Lock()
-		r.faults = append(r.faults, pending{left: n, fault: f})
-		r.mu.Unlock()
-	}
-}
+func (r *Receiver) Fault(n int, f Fault) { r.faults.Add("", n, f) }
 
 // Request is one attempt and the answer it got.
 type Request struct {
@@ -240,42 +187,23 @@ type Received struct {
 }
 
 // Requests returns a copy of every attempt, oldest first.
-func (r *Receiver) Requests() []Request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Request(nil), r.requests...)
-}
+func (r *Receiver) Requests() []Request { return r.requests.All() }
 
 // Messages returns a copy of the accepted messages, oldest first.
-func (r *Receiver) Messages() []Received {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Received(nil), r.messages...)
-}
+func (r *Receiver) Messages() []Received { return r.messages.All() }
 
 // ServeHTTP implements http.Handler.
 func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	r.running.add(1)
-	defer r.running.add(-1)
+	defer r.Enter()()
 	rec := Request{
 		ID: req.Header.Get("webhook-id"), Timestamp: req.Header.Get("webhook-timestamp"),
-		Signature: req.Header.Get("webhook-signature"),
+		Signature: req.Header.Get("webhook-signature"), Time: r.now(),
 	}
-	r.mu.Lock()
-	rec.Time = r.now()
-	idx := len(r.requests)
-	var f Fault
-	if len(r.faults) > 0 {
-		p := &r.faults[0]
-		f, rec.Fault = p.fault, true
-		if p.left--; p.left == 0 {
-			r.faults = r.faults[1:]
-		}
-	}
-	r.requests = append(r.requests, rec)
-	r.mu.Unlock()
+	f, faulty := r.faults.Take("")
+	rec.Fault = faulty
+	idx := r.requests.Add(rec)
 
-	if rec.Fault {
+	if faulty {
 		r.fault(w, req, idx, f)
 		return
 	}
@@ -292,9 +220,9 @@ func (r *Receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.mu.Lock()
 	m.Replay = r.seen[m.ID] > 0
 	r.seen[m.ID]++
-	m.Time = rec.Time
-	r.messages = append(r.messages, m)
 	r.mu.Unlock()
+	m.Time = rec.Time
+	r.messages.Add(m)
 	r.answer(w, idx, r.okStatus, "", "")
 }
 
@@ -303,35 +231,24 @@ func (r *Receiver) fault(w http.ResponseWriter, req *http.Request, idx int, f Fa
 		r.answer(w, idx, f.status, f.body, f.retryAfter)
 		return
 	}
-	t := time.NewTimer(r.maxHang)
-	defer t.Stop()
-	select {
-	case <-req.Context().Done():
+	if r.Hold(req, r.maxHang) != channeltest.HangDone {
 		panic(http.ErrAbortHandler)
-	case <-r.closed:
-		panic(http.ErrAbortHandler)
-	case <-t.C:
-		r.answer(w, idx, http.StatusGatewayTimeout, "hang ended", "")
 	}
+	r.answer(w, idx, http.StatusGatewayTimeout, channeltest.HangDone, "")
 }
 
 func (r *Receiver) answer(w http.ResponseWriter, idx, status int, reason, retryAfter string) {
-	r.mu.Lock()
-	r.requests[idx].HTTPStatus = status
-	if status < 200 || status > 299 {
-		r.requests[idx].Reason = reason
-	}
-	r.mu.Unlock()
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
+	r.requests.Update(idx, func(rq *Request) {
+		rq.HTTPStatus = status
+		if status < 200 || status > 299 {
+			rq.Reason = reason
+		}
+	})
 	if status == http.StatusNoContent {
-		w.WriteHeader(status)
+		channeltest.Write(w, status, "", "", retryAfter)
 		return
 	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, reason)
+	channeltest.Write(w, status, "text/plain; charset=utf-8", reason, retryAfter)
 }
 
 // check verifies one request. It returns the message, or the status and

@@ -1,16 +1,14 @@
 package webhooktest_test
 
 import (
-	"bytes"
-	"context"
-	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel/webhook/webhooktest"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
 
 // Vectors computed outside Go, so the receiver's verifier is checked
@@ -42,46 +40,23 @@ const (
 	otherSig  = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc="
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 type attempt struct {
 	id, ts, sig, body, contentType string
 }
 
 func (a attempt) post(t *testing.T, url string) (int, string, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader([]byte(a.body)))
 	ct := a.contentType
 	if ct == "" {
 		ct = "application/json"
 	}
-	req.Header.Set("Content-Type", ct)
-	for k, v := range map[string]string{"webhook-id": a.id, "webhook-timestamp": a.ts, "webhook-signature": a.sig} {
-		if v != "" {
-			req.Header.Set(k, v)
-		}
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), resp.Header.Get("Retry-After")
+	rep := channeltest.Request(t, http.MethodPost, url, ct, []byte(a.body),
+		map[string]string{"webhook-id": a.id, "webhook-timestamp": a.ts, "webhook-signature": a.sig})
+	return rep.Status, rep.Body, rep.RetryAfter
 }
 
 func TestVerify(t *testing.T) {
-	c := &clock{t: time.Unix(ourTS, 0)}
+	c := channeltest.NewClock(time.Unix(ourTS, 0))
 	r := webhooktest.New(webhooktest.WithSecret(ourSecret), webhooktest.WithClock(c.Now))
 	defer r.Close()
 	ts := strconv.Itoa(ourTS)
@@ -186,15 +161,15 @@ func TestHang(t *testing.T) {
 	r := webhooktest.New()
 	defer r.Close()
 	r.Fault(1, webhooktest.HangFault())
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.URL(), bytes.NewReader([]byte(ourBody)))
-	req.Header.Set("Content-Type", "application/json")
-	if resp, err := http.DefaultClient.Do(req); err == nil {
-		resp.Body.Close()
-		t.Fatalf("a hang answered %d", resp.StatusCode)
-	}
+	channeltest.AssertHangUntilDeadline(t, r.URL(), "application/json", []byte(ourBody))
 	if reqs := r.Requests(); len(reqs) != 1 || reqs[0].HTTPStatus != 0 {
 		t.Errorf("hang recorded as %+v", reqs)
 	}
+}
+
+// TestCloseReleasesHang: Close lets a held request go, unanswered.
+func TestCloseReleasesHang(t *testing.T) {
+	r := webhooktest.New(webhooktest.WithMaxHang(time.Hour))
+	r.Fault(1, webhooktest.HangFault())
+	channeltest.AssertCloseReleases(t, r.Close, r.URL(), "application/json", []byte(ourBody), func() bool { return len(r.Requests()) > 0 })
 }

@@ -8,17 +8,17 @@
 package wecomtest
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
 
 // WeCom's numbers, as the fake enforces them.
@@ -53,23 +53,20 @@ var msgTypes = map[string]bool{
 	"news": true, "file": true, "voice": true, "template_card": true,
 }
 
-// Server is the fake robot endpoint. Safe for concurrent use.
+// Server is the fake robot endpoint (URL, Close and Shutdown come from
+// channeltest.Server). Safe for concurrent use.
 type Server struct {
-	hs      *http.Server
-	url     string
-	closed  chan struct{}
-	once    sync.Once
-	active  sync.WaitGroup
+	*channeltest.Server
 	now     func() time.Time
 	limit   int
 	maxHang time.Duration
 
-	mu       sync.Mutex
-	shut     bool
-	robots   map[string][]time.Time // key -> accepted sends in the window
-	faults   []pending
-	messages []Received
-	requests []Request
+	faults   channeltest.Script[Fault]
+	requests channeltest.Log[Request]
+	messages channeltest.Log[Received]
+
+	mu     sync.Mutex
+	robots map[string][]time.Time // key -> accepted sends in the window
 }
 
 // Option configures a Server.
@@ -99,51 +96,20 @@ func New(opts ...Option) *Server {
 // NewServer starts a fake listening on addr (the demo uses a fixed port).
 func NewServer(addr string, opts ...Option) (*Server, error) {
 	s := &Server{
-		closed:  make(chan struct{}),
 		now:     time.Now,
 		limit:   DefaultLimit,
-		maxHang: 30 * time.Second,
+		maxHang: channeltest.DefaultMaxHang,
 		robots:  map[string][]time.Time{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	var err error
+	if s.Server, err = channeltest.Listen(addr); err != nil {
+		return nil, err
 	}
-	s.url = "http://" + ln.Addr().String()
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.hs.Serve(ln) }()
+	s.Serve(s)
 	return s, nil
-}
-
-// URL is the server's base URL, e.g. http://127.0.0.1:40123.
-func (s *Server) URL() string { return s.url }
-
-// Close stops the server, releases held requests and waits for every
-// handler to return.
-func (s *Server) Close() {
-	s.once.Do(func() {
-		s.mu.Lock()
-		s.shut = true // no handler starts after this
-		s.mu.Unlock()
-		close(s.closed)
-		_ = s.hs.Close()
-		s.active.Wait()
-	})
-}
-
-// Shutdown is Close honouring ctx (for the demo's signal handling).
-func (s *Server) Shutdown(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() { s.Close(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // AddRobot registers a robot's key and returns its webhook URL. Adding a
@@ -152,7 +118,7 @@ func (s *Server) AddRobot(key string) string {
 	s.mu.Lock()
 	s.robots[key] = nil
 	s.mu.Unlock()
-	return s.url + Path + "?key=" + url.QueryEscape(key)
+	return s.URL() + Path + "?key=" + url.QueryEscape(key)
 }
 
 // RemoveRobot forgets a key, as when the robot is removed from its group:
@@ -200,37 +166,9 @@ func (f Fault) String() string {
 	return f.kind
 }
 
-type pending struct {
-	key   string
-	left  int
-	fault Fault
-}
-
 // Fault makes the next n requests for key (any key when "") misbehave as f,
 // in the order faults were scripted.
-func (s *Server) Fault(key string, n int, f Fault) {
-	if n <= 0 {
-		return
-	}
-	s.mu.Lock()
-	s.faults = append(s.faults, pending{key: key, left: n, fault: f})
-	s.mu.Unlock()
-}
-
-// takeFault consumes the first scripted fault for key. Called with s.mu held.
-func (s *Server) takeFault(key string) (Fault, bool) {
-	for i := range s.faults {
-		p := &s.faults[i]
-		if p.key == "" || p.key == key {
-			f := p.fault
-			if p.left--; p.left == 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f, true
-		}
-	}
-	return Fault{}, false
-}
+func (s *Server) Fault(key string, n int, f Fault) { s.faults.Add(key, n, f) }
 
 // Received is one accepted message.
 type Received struct {
@@ -257,30 +195,14 @@ type Request struct {
 }
 
 // Messages returns a copy of the accepted messages, oldest first.
-func (s *Server) Messages() []Received {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Received(nil), s.messages...)
-}
+func (s *Server) Messages() []Received { return s.messages.All() }
 
 // Requests returns a copy of every attempt, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.requests.All() }
 
 // Count returns how many attempts were answered with errcode code.
 func (s *Server) Count(code int) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if !r.Plain && r.HTTPStatus != 0 && r.Code == code {
-			n++
-		}
-	}
-	return n
+	return s.requests.Count(func(r Request) bool { return !r.Plain && r.HTTPStatus != 0 && r.Code == code })
 }
 
 var (
@@ -322,25 +244,17 @@ func Render(m Received) string {
 
 // ServeHTTP answers one robot request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	if s.shut {
-		s.mu.Unlock()
-		panic(http.ErrAbortHandler)
-	}
-	s.active.Add(1)
-	defer s.active.Done()
+	defer s.Enter()()
 	rec := Request{Method: r.Method, Path: r.URL.Path, Key: r.URL.Query().Get("key"), Time: s.now()}
 	var f Fault
 	faulty := false
 	if r.URL.Path == Path {
-		f, faulty = s.takeFault(rec.Key)
+		f, faulty = s.faults.Take(rec.Key)
 	}
 	if faulty {
 		rec.Fault = f.String()
 	}
-	id := len(s.requests)
-	s.requests = append(s.requests, rec) // on arrival: a held request is visible
-	s.mu.Unlock()
+	id := s.requests.Add(rec) // on arrival: a held request is visible
 
 	switch {
 	case r.URL.Path != Path:
@@ -362,26 +276,16 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request, id int, f Fault) 
 	case "body":
 		s.plain(w, id, http.StatusOK, f.body, f.retryAfter)
 	case "hang":
-		t := time.NewTimer(s.maxHang)
-		defer t.Stop()
-		select {
-		case <-r.Context().Done():
-			s.record(id, 0, 0, "client gave up", true)
-			panic(http.ErrAbortHandler)
-		case <-s.closed:
-			s.record(id, 0, 0, "server closed", true)
+		if why := s.Hold(r, s.maxHang); why != channeltest.HangDone {
+			s.record(id, 0, 0, why, true)
 			panic(http.ErrAbortHandler) // drop the connection rather than send an empty 200
-		case <-t.C:
-			s.plain(w, id, http.StatusGatewayTimeout, "hang ended", "")
 		}
+		s.plain(w, id, http.StatusGatewayTimeout, channeltest.HangDone, "")
 	}
 }
 
 func (s *Server) record(id, status, code int, msg string, plain bool) {
-	s.mu.Lock()
-	r := &s.requests[id]
-	r.HTTPStatus, r.Code, r.Msg, r.Plain = status, code, msg, plain
-	s.mu.Unlock()
+	s.requests.Update(id, func(r *Request) { r.HTTPStatus, r.Code, r.Msg, r.Plain = status, code, msg, plain })
 }
 
 // answer writes WeCom's answer: HTTP 200 {"errcode":N,"errmsg":"..."}.
@@ -391,22 +295,13 @@ func (s *Server) answer(w http.ResponseWriter, id, code int, msg, retryAfter str
 		ErrCode int    `json:"errcode"`
 		ErrMsg  string `json:"errmsg"`
 	}{code, msg})
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	_, _ = w.Write(b)
+	channeltest.Write(w, http.StatusOK, "application/json; charset=UTF-8", string(b), retryAfter)
 }
 
 // plain writes an answer that is not WeCom JSON.
 func (s *Server) plain(w http.ResponseWriter, id, status int, body, retryAfter string) {
 	s.record(id, status, 0, body, true)
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, body)
+	channeltest.Write(w, status, "text/plain; charset=utf-8", body, retryAfter)
 }
 
 // hintSuffix is how WeCom ends its errmsg.
@@ -449,7 +344,7 @@ func (s *Server) check(r *http.Request, key string) (int, string) {
 	}
 	s.robots[key] = append(kept, now)
 	m.Key, m.Raw, m.Time = key, raw, now
-	s.messages = append(s.messages, m)
+	s.messages.Add(m)
 	return CodeOK, "ok"
 }
 

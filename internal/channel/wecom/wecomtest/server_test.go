@@ -5,25 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type result struct {
 	status  int
@@ -34,23 +22,13 @@ type result struct {
 
 func post(t *testing.T, method, u, body string) result {
 	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	r := result{status: resp.StatusCode, retryAf: resp.Header.Get("Retry-After"), msg: string(raw)}
+	rep := channeltest.Request(t, method, u, "application/json", []byte(body), nil)
+	r := result{status: rep.Status, retryAf: rep.RetryAfter, msg: rep.Body}
 	var a struct {
 		ErrCode int    `json:"errcode"`
 		ErrMsg  string `json:"errmsg"`
 	}
-	if json.Unmarshal(raw, &a) == nil {
+	if json.Unmarshal([]byte(rep.Body), &a) == nil {
 		r.code, r.msg = a.ErrCode, a.ErrMsg
 	}
 	return r
@@ -109,7 +87,7 @@ func TestChecks(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)}
+	clk := channeltest.NewClock(time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC))
 	s := New(WithClock(clk.Now))
 	defer s.Close()
 	a, b := s.AddRobot("a"), s.AddRobot("b")
@@ -195,24 +173,10 @@ func TestRender(t *testing.T) {
 }
 
 func TestCloseReleasesHang(t *testing.T) {
-	s := New()
+	s := New(WithMaxHang(time.Hour))
 	hook := s.AddRobot("k")
 	s.Fault("", 1, HangFault())
-	done := make(chan error, 1)
-	go func() {
-		resp, err := http.Post(hook, "application/json", strings.NewReader(md("x")))
-		if err == nil {
-			resp.Body.Close()
-		}
-		done <- err
-	}()
-	for len(s.Requests()) < 1 {
-		time.Sleep(time.Millisecond)
-	}
-	s.Close() // must return although a request is held
-	if err := <-done; err == nil {
-		t.Error("a held request got an answer after Close, want a dropped connection")
-	}
+	channeltest.AssertCloseReleases(t, s.Close, hook, "application/json", []byte(md("x")), func() bool { return len(s.Requests()) > 0 })
 }
 
 // FuzzParse: the fake's reader of request bodies never panics, and accepts
