@@ -151,18 +151,20 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // Result is what one invocation did. It never carries a secret.
 type Result struct {
-	DryRun     bool          `json:"dryRun,omitempty"` // "sent" means printed, not sent
-	Events     int           `json:"events"`
-	Matched    int           `json:"matched"`
-	Sent       int           `json:"sent"`
-	Failed     int           `json:"failed"`
-	Skipped    int           `json:"skipped"`
-	Unreadable int           `json:"unreadable"` // events from PAI whose job id or status could not be found
-	Suppressed int           `json:"suppressed"`
-	Retried    int           `json:"retried"`
-	Deliveries []Delivery    `json:"deliveries"`
-	Skips      *Skips        `json:"skips,omitempty"`
-	Explain    []Explanation `json:"explain,omitempty"`
+	DryRun     bool       `json:"dryRun,omitempty"` // "sent" means printed, not sent
+	Events     int        `json:"events"`
+	Matched    int        `json:"matched"`
+	Sent       int        `json:"sent"`
+	Failed     int        `json:"failed"`
+	Skipped    int        `json:"skipped"`
+	Unreadable int        `json:"unreadable"` // events from PAI whose job id or status could not be found
+	Suppressed int        `json:"suppressed"`
+	Retried    int        `json:"retried"`
+	Deliveries []Delivery `json:"deliveries"` // at most 1,000: those not delivered first
+	// DeliveriesOmitted counts the deliveries left out of Deliveries.
+	DeliveriesOmitted int           `json:"deliveriesOmitted,omitempty"`
+	Skips             *Skips        `json:"skips,omitempty"`
+	Explain           []Explanation `json:"explain,omitempty"`
 }
 
 // Outcomes of a delivery.
@@ -229,6 +231,11 @@ type run struct {
 	// among them is about as likely as 1 in 10^9).
 	mine map[uint64]struct{}
 	seed maphash.Seed
+	// pending counts the notifications left for the platform's retry, and
+	// reason is the last one's error: Result.Deliveries lists at most
+	// maxListed, so the count is kept here.
+	pending int
+	reason  string
 	// deadline is the context's deadline on the notifier's clock (the
 	// retry policy reads time from cfg.Now, which tests drive); zero when
 	// the context has none.
@@ -297,18 +304,8 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		"events", res.Events, "matched", res.Matched, "sent", res.Sent, "failed", res.Failed,
 		"skipped", res.Skipped, "unreadable", res.Unreadable, "suppressed", res.Suppressed, "retried", res.Retried,
 		"latencyMs", n.cfg.Now().Sub(start).Milliseconds())
-	var retry *RetryableError
-	for _, d := range res.Deliveries {
-		if d.Outcome == Retry {
-			if retry == nil {
-				retry = &RetryableError{}
-			}
-			retry.Pending++
-			retry.Reason = d.Error
-		}
-	}
-	if retry != nil {
-		return res, retry
+	if rn.pending > 0 {
+		return res, &RetryableError{Pending: rn.pending, Reason: rn.reason}
 	}
 	return res, nil
 }
@@ -365,6 +362,7 @@ func collectEagerly() (restore func()) {
 func (n *Notifier) handleTasks(ctx context.Context, rn *run, tasks []event.Task) {
 	res := rn.res
 	res.Events += len(tasks)
+	first := len(res.Deliveries) // this chunk's deliveries start here
 	var pending []*notification
 	var matched []*rules.Rule
 	for i := range tasks {
@@ -388,6 +386,13 @@ func (n *Notifier) handleTasks(ctx context.Context, rn *run, tasks []event.Task)
 		}
 	}
 	n.deliverAll(ctx, rn, byRobot(pending))
+	for _, d := range res.Deliveries[first:] {
+		if d.Outcome == Retry {
+			rn.pending++
+			rn.reason = d.Error
+		}
+	}
+	res.keepListed()
 }
 
 // dedupeKeys are the two identities of a notification: the event itself

@@ -75,30 +75,39 @@ func summarise(skips []event.Skip) *Skips {
 	return s
 }
 
-// MarshalJSON lists at most maxListed deliveries, those not delivered
-// (failed, retry) first, and says how many it left out; the counters
+// keepListed bounds r.Deliveries to maxListed, keeping those not delivered
+// (failed, retry) first and the order among them, and counts what it drops
+// in DeliveriesOmitted. Handle calls it after every chunk, so that a batch
+// of 100,000 events never holds 100,000 delivery records; the counters
 // always cover all of them.
-func (r Result) MarshalJSON() ([]byte, error) {
-	type plain Result // without this method
-	out := struct {
-		plain
-		Omitted        int `json:"deliveriesOmitted,omitempty"`
-		ExplainOmitted int `json:"explainOmitted,omitempty"`
-	}{plain: plain(r)}
-	if n := len(r.Deliveries); n > maxListed {
-		kept := make([]Delivery, 0, maxListed)
-		for _, notDelivered := range []bool{true, false} {
-			for _, d := range r.Deliveries {
-				if len(kept) == maxListed {
-					break
-				}
-				if (d.Outcome == Failed || d.Outcome == Retry) == notDelivered {
-					kept = append(kept, d)
-				}
+func (r *Result) keepListed() {
+	n := len(r.Deliveries)
+	if n <= maxListed {
+		return
+	}
+	kept := make([]Delivery, 0, maxListed)
+	for _, notDelivered := range []bool{true, false} {
+		for _, d := range r.Deliveries {
+			if len(kept) == maxListed {
+				break
+			}
+			if (d.Outcome == Failed || d.Outcome == Retry) == notDelivered {
+				kept = append(kept, d)
 			}
 		}
-		out.Deliveries, out.Omitted = kept, n-len(kept)
 	}
+	r.Deliveries, r.DeliveriesOmitted = kept, r.DeliveriesOmitted+n-len(kept)
+}
+
+// MarshalJSON lists at most maxListed deliveries (keepListed) and
+// explanations, and says how many it left out.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result // without this method
+	r.keepListed()
+	out := struct {
+		plain
+		ExplainOmitted int `json:"explainOmitted,omitempty"`
+	}{plain: plain(r)}
 	if len(r.Explain) > maxListed {
 		out.Explain, out.ExplainOmitted = slices.Clip(r.Explain[:maxListed]), len(r.Explain)-maxListed
 	}

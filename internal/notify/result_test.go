@@ -2,12 +2,15 @@ package notify
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
 // numbers is a JSON array of n numbers, each one a skip.
@@ -169,5 +172,33 @@ func TestCollectEagerlyRestores(t *testing.T) {
 	collectEagerly()()
 	if p := gcPercent(); p != 10 {
 		t.Fatalf("GOGC=10 became %d", p)
+	}
+}
+
+// TestLargeBatchKeepsFewDeliveries: a batch of several chunks holds at most
+// maxListed delivery records, those not delivered first, while the counters
+// and the retry's pending count still cover every notification.
+func TestLargeBatchKeepsFewDeliveries(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.Rate = state.Rate{N: 1, Per: time.Hour} })
+	const n = chunkTasks + chunkTasks/2
+	events := make([][]byte, n)
+	for i := range events {
+		events[i] = dlcEvent(fmt.Sprintf("ev-%d", i), fmt.Sprintf("dlc%05d", i), "Failed")
+	}
+	res, err := f.n.Handle(ctxWithin(t, time.Minute), batch(events...))
+	var re *RetryableError
+	if !errors.As(err, &re) {
+		t.Fatalf("err = %v, want a RetryableError (one message an hour cannot name %d jobs)", err, n)
+	}
+	if res.Matched != n || res.Sent+re.Pending != n || res.Sent == 0 {
+		t.Fatalf("matched %d, sent %d, pending %d: want every one of %d counted", res.Matched, res.Sent, re.Pending, n)
+	}
+	if len(res.Deliveries) != maxListed || res.DeliveriesOmitted != n-maxListed {
+		t.Fatalf("holds %d deliveries, omitted %d; want %d and %d", len(res.Deliveries), res.DeliveriesOmitted, maxListed, n-maxListed)
+	}
+	for _, d := range res.Deliveries {
+		if d.Outcome != Retry {
+			t.Fatalf("kept a %q delivery while %d were left for retry: those not delivered come first", d.Outcome, re.Pending)
+		}
 	}
 }
