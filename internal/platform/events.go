@@ -70,6 +70,9 @@ func callEvent(ctx context.Context, h EventHandler, payload []byte) (res any, er
 			res, err = nil, &PanicError{Value: v, Stack: string(debug.Stack())}
 		}
 	}()
+	if len(payload) >= largePayload {
+		defer collectEagerly()()
+	}
 	return h(ctx, payload)
 }
 
