@@ -106,22 +106,13 @@ func numeric(s string) bool {
 	return true
 }
 
-// Zone names in timestamps. We do not embed time/tzdata (about 450 KB of
-// binary) for a handful of names: time.LoadLocation reads the system zone
-// database (or $ZONEINFO) once per name, and when that is missing, as on
-// minimal Lambda images, fixedZones covers the zones of Alibaba Cloud
-// regions that have no daylight saving. PRC is mapped to Asia/Shanghai
-// because newer tzdata packages moved PRC to "tzdata-legacy".
+// Zone names in timestamps, read through the embedded zone database
+// (zone.go), so they read the same on minimal images with no zoneinfo. PRC
+// is asked for as Asia/Shanghai: newer zone databases moved PRC to
+// "tzdata-legacy".
 var (
 	zoneAliases = map[string]string{"PRC": "Asia/Shanghai"}
-	fixedZones  = map[string]int{ // seconds east of UTC
-		"Asia/Shanghai": 8 * 3600, "Asia/Chongqing": 8 * 3600, "Asia/Hong_Kong": 8 * 3600,
-		"Asia/Singapore": 8 * 3600, "Asia/Kuala_Lumpur": 8 * 3600, "Asia/Manila": 8 * 3600,
-		"Asia/Jakarta": 7 * 3600, "Asia/Bangkok": 7 * 3600, "Asia/Tokyo": 9 * 3600,
-		"Asia/Seoul": 9 * 3600, "Asia/Kolkata": 5*3600 + 1800, "Asia/Dubai": 4 * 3600,
-		"Asia/Riyadh": 3 * 3600, "Etc/UTC": 0,
-	}
-	zones = struct {
+	zones       = struct {
 		sync.RWMutex
 		m map[string]*time.Location
 	}{m: map[string]*time.Location{}}
@@ -153,19 +144,17 @@ func zoneByName(name string) *time.Location {
 	return loc
 }
 
-// loadZone resolves name with load, falling back to fixedZones.
+// loadZone resolves name (or its alias) with load; nil when unknown.
 func loadZone(name string, load func(string) (*time.Location, error)) *time.Location {
 	iana := name
 	if a, ok := zoneAliases[name]; ok {
 		iana = a
 	}
-	if loc, err := load(iana); err == nil {
-		return loc
+	loc, err := load(iana)
+	if err != nil {
+		return nil
 	}
-	if off, ok := fixedZones[iana]; ok {
-		return time.FixedZone(iana, off)
-	}
-	return nil
+	return loc
 }
 
 // zoneNameOK accepts what an IANA name can look like and nothing that could
