@@ -22,13 +22,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/notify"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
-	secrets "github.com/pai-notifier/pai-notifier/internal/secret"
 	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
@@ -263,11 +263,11 @@ func BenchmarkColdStart(b *testing.B) {
 // the network: the request body and the signed URL.
 type signer struct{}
 
-func (signer) Send(_ context.Context, webhook, key secrets.String, m dingtalk.Message) error {
-	if _, err := dingtalk.Body(m); err != nil {
+func (signer) Send(_ context.Context, ch channel.Channel, t channel.Target, m channel.Message) error {
+	if _, err := ch.Body(m); err != nil {
 		return err
 	}
-	_, err := dingtalk.SignedURL(webhook.Reveal(), key.Reveal(), time.Now())
+	_, err := dingtalk.SignedURL(t.Webhook.Reveal(), t.Secret.Reveal(), time.Now())
 	return err
 }
 

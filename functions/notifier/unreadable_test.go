@@ -59,7 +59,7 @@ func TestBuiltUnreadableAlarm(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, logs)
 	}
 	msgs := robot.Messages()
-	if len(msgs) != 1 || !strings.Contains(msgs[0].Title, "无法读取的 PAI 事件") || !strings.Contains(msgs[0].Text, "`data.jobInfo.lifecycle.current`") {
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Title, "无法读取的 PAI 事件") || !strings.Contains(msgs[0].Text, "data.jobInfo.lifecycle.current") {
 		t.Fatalf("robot got %+v\n%s", msgs, logs)
 	}
 	for _, v := range []string{"dlc7unknownkeys", "llm-pretrain-13b", "FAILED", "211790764591639068", "leilei"} {

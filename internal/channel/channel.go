@@ -75,6 +75,10 @@ type Message struct {
 	LinkURL  string  // the console link; "" for none
 	Mentions Mentions
 	Keyword  string // a security keyword the service requires in every message ("" for none)
+	// Format is a presentation the rule chose that only some services
+	// have ("actionCard" for DingTalk); a channel ignores a Format it does
+	// not know and uses its default.
+	Format string
 
 	// Tasks are the tasks the message is about, as data rather than text:
 	// one for a single task, every task of a digest, none for a test
@@ -196,6 +200,19 @@ type Error struct {
 func (e *Error) Retryable() bool { return e != nil && e.Class.Retryable() }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// GoString keeps %#v from walking into the wrapped error's fields.
+func (e *Error) GoString() string {
+	if e == nil {
+		return "(*channel.Error)(nil)"
+	}
+	err := ""
+	if e.Err != nil {
+		err = e.Err.Error()
+	}
+	return fmt.Sprintf("&channel.Error{Channel:%q, Class:%s, Code:%d, Msg:%q, HTTPStatus:%d, RetryAfter:%s, Hint:%q, Err:%q}",
+		e.Channel, e.Class, e.Code, e.Msg, e.HTTPStatus, e.RetryAfter, e.Hint, err)
+}
 
 func (e *Error) Error() string {
 	if e == nil {

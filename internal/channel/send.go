@@ -46,17 +46,31 @@ func WithClock(now func() time.Time) Option {
 // credential elsewhere) and, when headerTimeout > 0, waits at most that
 // long for an answer's headers; the caller's context bounds the rest.
 func NewSender(headerTimeout time.Duration, opts ...Option) Sender {
+	s := Sender{hc: newClient(headerTimeout), now: time.Now}
+	for _, o := range opts {
+		o(&s)
+	}
+	return s
+}
+
+// WithHeaderTimeout replaces the channel's default client by NewSender's
+// with headerTimeout (d > 0; otherwise the option changes nothing).
+func WithHeaderTimeout(d time.Duration) Option {
+	return func(s *Sender) {
+		if d > 0 {
+			s.hc = newClient(d)
+		}
+	}
+}
+
+func newClient(headerTimeout time.Duration) *http.Client {
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	if headerTimeout > 0 {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.ResponseHeaderTimeout = headerTimeout
 		hc.Transport = tr
 	}
-	s := Sender{hc: hc, now: time.Now}
-	for _, o := range opts {
-		o(&s)
-	}
-	return s
+	return hc
 }
 
 // Now is the Sender's clock.

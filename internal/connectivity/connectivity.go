@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"log/slog"
 	"net/http"
 	"os"
@@ -346,9 +347,9 @@ func clip(s string, n int) string {
 
 // send runs the test and says what happened.
 func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLine) Result {
-	m := message.Test(message.Options{Lang: tg.lang, Keyword: tg.keyword}, req.Message, t.now())
+	m := message.Test(t.client, message.Options{Lang: tg.lang, Keyword: tg.keyword}, req.Message, t.now())
 	start := t.now()
-	err := t.client.Send(ctx, tg.webhook, tg.secret, m)
+	err := t.client.Send(ctx, channel.Target{Webhook: tg.webhook, Secret: tg.secret}, m)
 	latency := t.now().Sub(start)
 	ll.latency = latency
 	res := Result{LatencyMs: latency.Milliseconds()}
@@ -374,7 +375,7 @@ func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLi
 	}
 	res.ErrCode = de.Code
 	res.ErrMsg = errMsg(de, tg.rule != "")
-	res.Hint = join(de.HintFor(dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()}), warn)
+	res.Hint = join(dingtalk.HintFor(de, dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()}), warn)
 	return res
 }
 

@@ -87,10 +87,42 @@ type answer struct {
 	ErrMsg  string `json:"errmsg"`
 }
 
-// Send posts m to the robot behind webhook, signed with secret when it is
-// not empty. It succeeds only when DingTalk answers errcode 0. Every failure
-// is an *Error that holds neither the access_token, the secret nor the sign.
-func (c *Client) Send(ctx context.Context, webhook, secretKey secret.String, m Message) error {
+// Name is the rules document's target.type for DingTalk.
+const Name = "dingtalk"
+
+// Name implements channel.Channel.
+func (c *Client) Name() string { return Name }
+
+// MaxBodyBytes implements channel.Channel: DingTalk's 20000 bytes.
+func (c *Client) MaxBodyBytes() int { return MaxBodyBytes }
+
+// Body implements channel.Channel: the JSON DingTalk receives for m
+// (signing goes into the URL, so the body is the whole request).
+func (c *Client) Body(m channel.Message) ([]byte, error) { return Body(Render(m)) }
+
+// Send implements channel.Channel: m rendered (Render) and sent to t with
+// SendMessage.
+func (c *Client) Send(ctx context.Context, t channel.Target, m channel.Message) error {
+	return c.SendMessage(ctx, t.Webhook, t.Secret, Render(m))
+}
+
+// SendMessage posts m to the robot behind webhook, signed with secret when
+// it is not empty. It succeeds only when DingTalk answers errcode 0. Every
+// failure is a *channel.Error named "dingtalk", with the hint for the
+// notifier's reader (Hint), that holds neither the access_token, the secret
+// nor the sign.
+func (c *Client) SendMessage(ctx context.Context, webhook, secretKey secret.String, m Message) error {
+	if e := c.send(ctx, webhook, secretKey, m); e != nil {
+		e.Channel = Name
+		if e.Hint == "" {
+			e.Hint = Hint(e)
+		}
+		return e
+	}
+	return nil
+}
+
+func (c *Client) send(ctx context.Context, webhook, secretKey secret.String, m Message) *Error {
 	body, err := Body(m)
 	if err != nil {
 		return &Error{Class: ClassBadRequest, Msg: err.Error()}

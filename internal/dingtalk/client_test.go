@@ -40,7 +40,7 @@ func TestSendSuccess(t *testing.T) {
 	hook := s.AddRobot(testToken, testSecret)
 	c := NewClient(5*time.Second, WithClock(clk.Now))
 	for _, m := range []Message{msg, {Title: "hi", Text: "hi"}, {Type: TypeActionCard, Title: "t", Text: "x", ButtonTitle: "b", ButtonURL: "https://x"}} {
-		if err := c.Send(context.Background(), secret.String(hook), testSecret, m); err != nil {
+		if err := c.SendMessage(context.Background(), secret.String(hook), testSecret, m); err != nil {
 			t.Fatalf("Send(%s): %v", m.Type, err)
 		}
 	}
@@ -147,7 +147,7 @@ func TestSendFailures(t *testing.T) {
 			if m.Title == "" && m.Text == "" {
 				m = msg
 			}
-			err := c.Send(ctx, secret.String(hook), secret.String(sec), m)
+			err := c.SendMessage(ctx, secret.String(hook), secret.String(sec), m)
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("Send error = %v (%T), want *Error", err, err)
@@ -158,7 +158,7 @@ func TestSendFailures(t *testing.T) {
 			if e.Retryable() != tt.class.Retryable() {
 				t.Fatalf("Retryable = %v for %s", e.Retryable(), tt.class)
 			}
-			if h := e.Hint(); !strings.Contains(h, tt.hint) {
+			if h := e.Hint; !strings.Contains(h, tt.hint) {
 				t.Fatalf("Hint = %q, want it to contain %q", h, tt.hint)
 			}
 			if hit := len(s.Requests()) > 0; hit != tt.serverHit {
@@ -219,7 +219,7 @@ func TestSendLeaksNoSecret(t *testing.T) {
 			if m.Title == "" && m.Text == "" {
 				m = msg
 			}
-			err := c.Send(ctx, secret.String(hook), secret.String(sec), m)
+			err := c.SendMessage(ctx, secret.String(hook), secret.String(sec), m)
 			if err == nil {
 				t.Fatal("Send succeeded, want a failure")
 			}
@@ -232,7 +232,7 @@ func TestSendLeaksNoSecret(t *testing.T) {
 				"%v":      fmt.Sprintf("%v", err),
 				"%+v":     fmt.Sprintf("%+v", err),
 				"%#v":     fmt.Sprintf("%#v", err),
-				"Hint()":  e.Hint(),
+				"Hint()":  e.Hint,
 				"Msg":     e.Msg,
 			}
 			if e.Err != nil {
@@ -268,7 +268,7 @@ func TestSendLeaksNoTokenPart(t *testing.T) {
 	hook := secret.String(hs.URL + "/robot/send?access_token=" + token)
 	c := NewClient(5 * time.Second)
 	for off = 0; off < 200; off++ {
-		err := c.Send(context.Background(), hook, "", msg)
+		err := c.SendMessage(context.Background(), hook, "", msg)
 		var e *Error
 		if !errors.As(err, &e) || e.Class != ClassServer {
 			t.Fatalf("offset %d: %v, want a server error", off, err)
@@ -293,7 +293,7 @@ func TestSendEncodesSignOnce(t *testing.T) {
 	}))
 	defer hs.Close()
 	c := NewClient(time.Second, WithClock(func() time.Time { return time.UnixMilli(vecTS) }))
-	if err := c.Send(context.Background(), secret.String(hs.URL+"/robot/send?access_token=abc123"), vecSecret, msg); err != nil {
+	if err := c.SendMessage(context.Background(), secret.String(hs.URL+"/robot/send?access_token=abc123"), vecSecret, msg); err != nil {
 		t.Fatal(err)
 	}
 	if want := "access_token=abc123&sign=" + vecOnce + "&timestamp=1577808000000"; raw != want {
@@ -307,21 +307,21 @@ func TestSendRateLimit(t *testing.T) {
 	hook := secret.String(s.AddRobot(testToken, testSecret))
 	c := NewClient(time.Second, WithClock(clk.Now))
 	for i := range dingtalktest.DefaultLimit {
-		if err := c.Send(context.Background(), hook, testSecret, msg); err != nil {
+		if err := c.SendMessage(context.Background(), hook, testSecret, msg); err != nil {
 			t.Fatalf("send %d: %v", i+1, err)
 		}
 	}
-	err := c.Send(context.Background(), hook, testSecret, msg)
+	err := c.SendMessage(context.Background(), hook, testSecret, msg)
 	var e *Error
 	if !errors.As(err, &e) || e.Code != 130101 || !e.Retryable() {
 		t.Fatalf("send 21 = %v, want retryable 130101", err)
 	}
 	clk.Add(time.Minute + time.Second) // window passed, lockout not yet
-	if err := c.Send(context.Background(), hook, testSecret, msg); !errors.As(err, &e) || e.Code != 130101 {
+	if err := c.SendMessage(context.Background(), hook, testSecret, msg); !errors.As(err, &e) || e.Code != 130101 {
 		t.Fatalf("send during lockout = %v, want 130101", err)
 	}
 	clk.Add(2 * time.Minute)
-	if err := c.Send(context.Background(), hook, testSecret, msg); err != nil {
+	if err := c.SendMessage(context.Background(), hook, testSecret, msg); err != nil {
 		t.Fatalf("send after lockout: %v", err)
 	}
 }
@@ -333,7 +333,7 @@ func TestSendDeadlineFromClient(t *testing.T) {
 	hook := s.AddRobot(testToken, testSecret)
 	s.Fault("", 1, dingtalktest.HangFault())
 	c := NewClient(50*time.Millisecond, WithClock(clk.Now))
-	err := c.Send(context.Background(), secret.String(hook), testSecret, msg)
+	err := c.SendMessage(context.Background(), secret.String(hook), testSecret, msg)
 	var e *Error
 	if !errors.As(err, &e) || e.Class != ClassNetwork || NetworkKind(e) != "timeout" || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Send = %v, want a network timeout", err)
@@ -394,7 +394,7 @@ func FuzzJudge(f *testing.F) {
 			return
 		}
 		_ = e.Error()
-		_ = e.Hint()
+		_ = e.Hint
 	})
 }
 
@@ -419,7 +419,7 @@ func TestSend429HonoursRetryAfter(t *testing.T) {
 			http.Error(w, "slow down", http.StatusTooManyRequests)
 		}))
 		c := NewClient(time.Second, WithClock(func() time.Time { return now }))
-		err := c.Send(context.Background(), secret.String(srv.URL+"/robot/send?access_token="+testToken), "", msg)
+		err := c.SendMessage(context.Background(), secret.String(srv.URL+"/robot/send?access_token="+testToken), "", msg)
 		srv.Close()
 		var e *Error
 		if !errors.As(err, &e) || e.Class != ClassRateLimited || !e.Retryable() || e.HTTPStatus != 429 {
@@ -428,7 +428,7 @@ func TestSend429HonoursRetryAfter(t *testing.T) {
 		if e.RetryAfter != tt.want {
 			t.Errorf("Retry-After %q: RetryAfter = %v, want %v", tt.header, e.RetryAfter, tt.want)
 		}
-		if e.Hint() == "" {
+		if e.Hint == "" {
 			t.Errorf("Retry-After %q: no hint", tt.header)
 		}
 	}

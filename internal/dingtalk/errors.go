@@ -6,59 +6,37 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"net"
 	"strings"
 	"syscall"
 	"time"
 )
 
-// Class groups failures by what the caller should do about them. The split
-// that matters is Retryable: a retryable failure may succeed if sent again
-// later; a permanent one needs a person to change something.
-type Class int
-
-const (
-	ClassUnknown     Class = iota // an errcode we do not know: permanent, not retried
-	ClassNetwork                  // no answer: refused, DNS, TLS, timeout (retryable)
-	ClassServer                   // HTTP 5xx (retryable)
-	ClassBusy                     // errcode -1, system busy (retryable)
-	ClassRateLimited              // 130101, 410100, 41xxxx, 90030, HTTP 429 (retryable after back-off)
-	ClassAuth                     // token, signature, keyword, timestamp, IP allow-list (3xxxxx)
-	ClassTargetGone               // group dissolved, robot disabled or removed (4001xx)
-	ClassContent                  // content rejected by DingTalk's review (43xxxx)
-	ClassBadRequest               // malformed request: a bug or a wrong URL
-	ClassTooLarge                 // body over 20000 bytes (460101, 101002, 46xxxx)
+// Class and Error are the channel contract's: DingTalk's answers are
+// classified into the same classes as every other channel's, and a failed
+// send is a *channel.Error named "dingtalk" whose Hint says what to do.
+type (
+	Class = channel.Class
+	Error = channel.Error
 )
 
-var classNames = [...]string{
-	ClassUnknown:     "unknown",
-	ClassNetwork:     "network",
-	ClassServer:      "server",
-	ClassBusy:        "busy",
-	ClassRateLimited: "rate-limited",
-	ClassAuth:        "auth",
-	ClassTargetGone:  "target-gone",
-	ClassContent:     "content",
-	ClassBadRequest:  "bad-request",
-	ClassTooLarge:    "too-large",
-}
-
-func (c Class) String() string {
-	if c >= 0 && int(c) < len(classNames) {
-		return classNames[c]
-	}
-	return fmt.Sprintf("Class(%d)", int(c))
-}
-
-// Retryable reports whether a failure of this class may succeed later
-// without anyone changing the configuration or the message.
-func (c Class) Retryable() bool {
-	switch c {
-	case ClassNetwork, ClassServer, ClassBusy, ClassRateLimited:
-		return true
-	}
-	return false
-}
+// DingTalk's errcodes by class: -1 busy; 130101, 410100, 41xxxx, 90030 and
+// HTTP 429 rate limited; 3xxxxx auth (token, signature, keyword, timestamp,
+// IP allow-list); 4001xx target gone; 43xxxx content; 460101, 101002,
+// 46xxxx too large.
+const (
+	ClassUnknown     = channel.ClassUnknown
+	ClassNetwork     = channel.ClassNetwork
+	ClassServer      = channel.ClassServer
+	ClassBusy        = channel.ClassBusy
+	ClassRateLimited = channel.ClassRateLimited
+	ClassAuth        = channel.ClassAuth
+	ClassTargetGone  = channel.ClassTargetGone
+	ClassContent     = channel.ClassContent
+	ClassBadRequest  = channel.ClassBadRequest
+	ClassTooLarge    = channel.ClassTooLarge
+)
 
 // Classify maps a DingTalk errcode to its Class: the exact codes first, then
 // the code family, because DingTalk's tables have drifted (one client lists
@@ -97,69 +75,6 @@ func Classify(code int) Class {
 	return ClassUnknown
 }
 
-// Error is a failed send. It never holds the webhook's access_token, the
-// robot secret or the signature: transport errors are redacted before they
-// are wrapped here.
-type Error struct {
-	Code       int    // DingTalk errcode; 0 when there was no DingTalk answer
-	Msg        string // DingTalk errmsg, or what went wrong locally
-	HTTPStatus int    // 0 when there was no HTTP answer
-	Class      Class
-	Err        error // underlying transport error, redacted
-	// RetryAfter is how long an HTTP 429 asked us to wait (its Retry-After
-	// header); 0 when the answer did not say.
-	RetryAfter time.Duration
-}
-
-// Retryable reports whether sending the same message again later may work.
-func (e *Error) Retryable() bool { return e != nil && e.Class.Retryable() }
-
-func (e *Error) Error() string {
-	if e == nil {
-		return "<nil>"
-	}
-	var b strings.Builder
-	b.WriteString("dingtalk: ")
-	b.WriteString(e.Class.String())
-	if e.Class.Retryable() {
-		b.WriteString(" (retryable)")
-	} else {
-		b.WriteString(" (permanent)")
-	}
-	if e.Code != 0 {
-		fmt.Fprintf(&b, ": errcode %d", e.Code)
-	}
-	if e.HTTPStatus != 0 && e.HTTPStatus != 200 {
-		fmt.Fprintf(&b, ": HTTP %d", e.HTTPStatus)
-	}
-	if e.Msg != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Msg)
-	}
-	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
-}
-
-// GoString keeps %#v from walking into the wrapped error's fields.
-func (e *Error) GoString() string {
-	if e == nil {
-		return "(*dingtalk.Error)(nil)"
-	}
-	return fmt.Sprintf("&dingtalk.Error{Code:%d, Msg:%q, HTTPStatus:%d, Class:%s, Err:%q}", e.Code, e.Msg, e.HTTPStatus, e.Class, errString(e.Err))
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
 // IsTargetGone reports whether err says the robot or its group is gone for
 // good (dissolved, disabled, removed), so the target can be marked unhealthy.
 func IsTargetGone(err error) bool {
@@ -179,15 +94,15 @@ type Reader struct {
 }
 
 // Hint says, in Chinese and then English, what the notifier's reader should do.
-func (e *Error) Hint() string { return e.HintFor(Reader{}) }
+func Hint(e *Error) string { return HintFor(e, Reader{}) }
 
 // HintFor says, in Chinese and then English, what r should do about e. Every hint of the package
 // is here, keyed by the failure's cause (see cause): callers never switch on errcodes themselves.
-func (e *Error) HintFor(r Reader) string {
+func HintFor(e *Error, r Reader) string {
 	if e == nil {
 		return ""
 	}
-	c := e.cause()
+	c := causeOf(e)
 	if r.Test {
 		if h := testHint(c, e, r); h != "" {
 			return h
@@ -348,7 +263,7 @@ const (
 // cause reads e once: the class, then the errcode DingTalk answered, then (for 310000, where
 // DingTalk folds four causes into one code) the errmsg. Classification itself never depends on
 // the errmsg.
-func (e *Error) cause() cause {
+func causeOf(e *Error) cause {
 	switch {
 	case e.Class == ClassNetwork:
 		switch NetworkKind(e.Err) {

@@ -86,7 +86,7 @@ func TestHintFor(t *testing.T) {
 		{90030, "", "quota"},
 		{777777, "weird", "treated as permanent"},
 	}
-	hint := func(code int, msg string) string { return (&Error{Code: code, Msg: msg, Class: Classify(code)}).Hint() }
+	hint := func(code int, msg string) string { return Hint(&Error{Code: code, Msg: msg, Class: Classify(code)}) }
 	for _, tt := range tests {
 		got := hint(tt.code, tt.msg)
 		if !strings.Contains(got, tt.want) {
@@ -135,7 +135,7 @@ func TestTestHints(t *testing.T) {
 		{"notifier rate", code(130101, ""), Reader{}, "group notifications into digests"},
 	}
 	for _, tt := range tests {
-		got := tt.e.HintFor(tt.r)
+		got := HintFor(tt.e, tt.r)
 		if !strings.Contains(got, tt.want) {
 			t.Errorf("%s: HintFor = %q, want it to contain %q", tt.name, got, tt.want)
 		}
@@ -144,7 +144,7 @@ func TestTestHints(t *testing.T) {
 		}
 	}
 	var nilErr *Error
-	if nilErr.HintFor(Reader{Test: true}) != "" {
+	if HintFor(nilErr, Reader{Test: true}) != "" {
 		t.Error("nil error has a hint")
 	}
 }
@@ -190,7 +190,7 @@ func TestNetworkKind(t *testing.T) {
 			t.Errorf("NetworkKind(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 		e := &Error{Class: ClassNetwork, Err: tt.err}
-		if h := e.Hint(); !strings.Contains(h, tt.hint) {
+		if h := Hint(e); !strings.Contains(h, tt.hint) {
 			t.Errorf("Hint for %s = %q, want %q", tt.want, h, tt.hint)
 		}
 	}
@@ -207,15 +207,15 @@ func TestIsTargetGone(t *testing.T) {
 }
 
 func TestErrorText(t *testing.T) {
-	e := &Error{Code: 310000, Msg: "sign not match", HTTPStatus: 200, Class: ClassAuth}
-	if got, want := e.Error(), "dingtalk: auth (permanent): errcode 310000: sign not match"; got != want {
+	e := &Error{Channel: Name, Code: 310000, Msg: "sign not match", HTTPStatus: 200, Class: ClassAuth}
+	if got, want := e.Error(), "dingtalk: auth (permanent): code 310000: sign not match"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	e = &Error{HTTPStatus: 502, Class: ClassServer, Msg: `"bad gateway"`}
+	e = &Error{Channel: Name, HTTPStatus: 502, Class: ClassServer, Msg: `"bad gateway"`}
 	if got, want := e.Error(), `dingtalk: server (retryable): HTTP 502: "bad gateway"`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
-	if got := fmt.Sprintf("%#v", e); !strings.HasPrefix(got, "&dingtalk.Error{Code:0") {
+	if got := fmt.Sprintf("%#v", e); !strings.HasPrefix(got, `&channel.Error{Channel:"dingtalk", Class:server, Code:0`) {
 		t.Errorf("%%#v = %s", got)
 	}
 }

@@ -10,7 +10,7 @@ func BenchmarkRender(b *testing.B) {
 	o := Options{AtMobiles: []string{"13800000000"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		Render(task, o)
+		render(task, o)
 	}
 }
 
@@ -19,7 +19,7 @@ func BenchmarkRenderEnActionCard(b *testing.B) {
 	o := Options{Lang: "en", Format: "actionCard", Keyword: "PAI"}
 	b.ReportAllocs()
 	for b.Loop() {
-		Render(task, o)
+		render(task, o)
 	}
 }
 
@@ -29,7 +29,7 @@ func BenchmarkRenderGiantReason(b *testing.B) {
 	task.ReasonMessage = strings.Repeat("Traceback: 显存不足 CUDA out of memory; ", 2000)
 	b.ReportAllocs()
 	for b.Loop() {
-		Render(task, Options{})
+		render(task, Options{})
 	}
 }
 
@@ -37,6 +37,6 @@ func BenchmarkDigest500(b *testing.B) {
 	ts := manyTasks(500)
 	b.ReportAllocs()
 	for b.Loop() {
-		Digest(ts, Options{})
+		digestDT(ts, Options{})
 	}
 }

@@ -3,50 +3,38 @@ package message
 import (
 	"time"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 )
 
 // Test returns the connectivity-test message: it says it is a test from
 // pai-notifier and when it was sent (now), carries the keyword and the
 // mentions like any real message, so it passes or fails the robot's checks
 // exactly as they will. A non-empty text replaces the body sentence; it is
-// outside input, so it is sanitised like event text and cut to fit.
-func Test(o Options, text string, now time.Time) dingtalk.Message {
+// outside input, so it stays plain text for the channel to escape, and is
+// cut to fit ch.
+func Test(ch channel.Channel, o Options, text string, now time.Time) channel.Message {
 	l := pickLang(o)
-	title := titlePrefix(o.Keyword)
+	m := base(o)
+	m.Format = "" // a test has no console link for a card's button
 	if l.en {
-		title += "pai-notifier connectivity test"
+		m.Title = "pai-notifier connectivity test"
 	} else {
-		title += "pai-notifier 连通性测试"
+		m.Title = "pai-notifier 连通性测试"
 	}
-	raw, _ := capBytes(text, dingtalk.MaxBodyBytes) // longer never fits: the cut below marks it
-	body := inline(raw)
+	raw, cut := capBytes(text, ch.MaxBodyBytes()) // longer never fits: Fit marks the cut
+	body := clean(raw)
+	if body != "" && cut {
+		body += l.truncated
+	}
 	if body == "" {
 		if l.en {
-			body = "This is a connectivity test from pai-notifier, sent at " + l.fmtTime(now) + ".  \n" +
+			body = "This is a connectivity test from pai-notifier, sent at " + l.fmtTime(now) + ". " +
 				"If you can read it, this robot's webhook, signature and keyword settings work."
 		} else {
-			body = "这是 pai-notifier 的连通性测试消息，发送于 " + l.fmtTime(now) + "。  \n" +
+			body = "这是 pai-notifier 的连通性测试消息，发送于 " + l.fmtTime(now) + "。" +
 				"收到即说明机器人的 Webhook、加签和关键词设置可用。"
 		}
 	}
-	line, mobiles, users := mentions(&o)
-	tail := ""
-	if line != "" {
-		tail = "\n\n" + line
-	}
-	m := dingtalk.Message{
-		Type:      dingtalk.TypeMarkdown,
-		Title:     title,
-		AtMobiles: mobiles,
-		AtUserIDs: users,
-		AtAll:     o.AtAll,
-	}
-	head := "#### " + title + "\n\n"
-	m.Text = head + body + tail
-	if excess := bodySize(m) - dingtalk.MaxBodyBytes; excess > 0 {
-		body = cutJSON(body, jsonLen(body)-excess-jsonLen(l.truncated)) + l.truncated
-		m.Text = head + body + tail
-	}
-	return m
+	m.Footer = body
+	return Fit(ch, m, o)
 }

@@ -6,15 +6,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
 // A digest replaces many messages with few when a batch would spend more of
-// a robot's 20-a-minute budget than it has (dingtalk.md A3: DingTalk itself
-// advises a markdown summary). One compact line per task, failures first.
+// a target's budget than it has (DingTalk itself advises a markdown summary
+// when its 20-a-minute limit is near). One compact item per task, failures
+// first.
 
-// Caps on the parts of a digest line, in runes.
+// Caps on the parts of a digest item, in runes.
 const (
 	maxDigestName      = 128
 	maxDigestID        = 128
@@ -23,11 +24,11 @@ const (
 )
 
 // Digest returns messages naming every task in ts, failures first, in as few
-// messages as fit dingtalk.MaxBodyBytes (greedy packing; parts are titled
+// messages as fit ch (greedy packing measured with ch.Body; parts are titled
 // (1/3), (2/3), ...). Nil tasks are skipped; no tasks give no messages.
-func Digest(ts []*event.Task, o Options) []dingtalk.Message {
-	var msgs []dingtalk.Message
-	for _, p := range digest(ts, o, 0) {
+func Digest(ch channel.Channel, ts []*event.Task, o Options) []channel.Message {
+	var msgs []channel.Message
+	for _, p := range digest(ch, ts, o, 0) {
 		msgs = append(msgs, p.Message)
 	}
 	return msgs
@@ -37,7 +38,7 @@ func Digest(ts []*event.Task, o Options) []dingtalk.Message {
 // the tasks given, so that a caller knows what each message delivers
 // without ordering or rendering the tasks again.
 type DigestPart struct {
-	Message dingtalk.Message
+	Message channel.Message
 	Tasks   []int
 }
 
@@ -45,25 +46,23 @@ type DigestPart struct {
 // names. When the tasks do not all fit, the last message ends with "… 另有 N
 // 个任务，请到控制台查看", and the tasks no part names are the ones left out
 // (failures are named first). max < 1 gives no messages.
-func DigestAtMost(ts []*event.Task, o Options, max int) []DigestPart {
+func DigestAtMost(ch channel.Channel, ts []*event.Task, o Options, max int) []DigestPart {
 	if max < 1 {
 		return nil
 	}
-	return digest(ts, o, max)
+	return digest(ch, ts, o, max)
 }
 
 type digester struct {
-	l        *lang
-	o        *Options
-	summary  string // "12个任务（3失败，9成功）"
-	colour   string
-	tail     string // "\n\n@a @b" or ""
-	mobiles  []string
-	users    []string
-	baseSize map[[2]int]int // (part, parts) -> body size with no lines
+	ch      channel.Channel
+	l       *lang
+	o       *Options
+	summary string // "12个任务（3失败，9成功）"
+	tone    channel.Tone
+	tasks   []*event.Task
 }
 
-func digest(ts []*event.Task, o Options, max int) []DigestPart {
+func digest(ch channel.Channel, ts []*event.Task, o Options, max int) []DigestPart {
 	var idx []int
 	for i, t := range ts {
 		if t != nil {
@@ -82,19 +81,13 @@ func digest(ts []*event.Task, o Options, max int) []DigestPart {
 		tasks[k] = ts[i]
 	}
 	l := pickLang(o)
-	d := &digester{l: l, o: &o, summary: summary(tasks, l), baseSize: map[[2]int]int{}}
-	d.colour = "#00B42A"
+	d := &digester{ch: ch, l: l, o: &o, summary: summary(tasks, l), tone: channel.ToneGood, tasks: ts}
 	if event.Failed(tasks[0].Status) {
-		d.colour = "#FF0000"
-	}
-	var line string
-	line, d.mobiles, d.users = mentions(&o)
-	if line != "" {
-		d.tail = "\n\n" + line
+		d.tone = channel.ToneBad
 	}
 	items := make([]item, len(tasks))
 	for k, t := range tasks {
-		items[k] = item{md: d.line(t), plain: d.plainLine(t), task: idx[k]}
+		items[k] = item{it: d.item(t), task: idx[k]}
 	}
 
 	// The title carries "(i/n)", so how much fits depends on n: pack, and
@@ -142,16 +135,16 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// item is one task's digest line, its plain-text form for cutting, and the
-// task's index in the caller's slice.
+// item is one task's digest item and the task's index in the caller's
+// slice.
 type item struct {
-	md, plain string
-	task      int
+	it   channel.Item
+	task int
 }
 
-// packed is one part's lines and the tasks they name.
+// packed is one part's items and the tasks they name.
 type packed struct {
-	lines []string
+	items []channel.Item
 	tasks []int
 }
 
@@ -165,7 +158,7 @@ func summary(tasks []*event.Task, l *lang) string {
 	}
 	var groups []group
 	for _, t := range tasks {
-		w := shorten(inline(l.statusWord(t.Status)), 32)
+		w := shorten(clean(l.statusWord(t.Status)), 32)
 		if w == "" {
 			w = "?"
 		}
@@ -214,54 +207,28 @@ func summary(tasks []*event.Task, l *lang) string {
 	return b.String()
 }
 
-// line is one task in a digest: status word, name linked to the console,
-// id, workspace.
-func (d *digester) line(t *event.Task) string {
-	var b strings.Builder
-	b.WriteString(`- <font color="` + colour(t.Status) + `">`)
-	b.WriteString(shorten(inline(d.l.statusWord(t.Status)), 32))
-	b.WriteString("</font> ")
-	name := shorten(linkText(t.JobName), maxDigestName)
-	id := shorten(inline(t.JobID), maxDigestID)
+// item is one task in a digest: status word, name, id, workspace, linked to
+// the console page.
+func (d *digester) item(t *event.Task) channel.Item {
+	name := shorten(clean(t.JobName), maxDigestName)
+	id := shorten(clean(t.JobID), maxDigestID)
 	if name == "" {
-		name = shorten(linkText(t.JobID), maxDigestName)
-		id = ""
+		name, id = id, ""
 	}
 	if name == "" {
 		name = "?"
 	}
-	if u := consoleLink(t.ConsoleURL); u != "" {
-		b.WriteString("[" + name + "](" + u + ")")
-	} else {
-		b.WriteString(name)
-	}
 	ws := t.WorkspaceName
 	if strings.TrimSpace(ws) == "" {
 		ws = t.WorkspaceID
 	}
-	for _, s := range []string{id, shorten(inline(ws), maxDigestWorkspace)} {
+	text := strings.Join(nonEmpty(shorten(clean(d.l.statusWord(t.Status)), 32), name), " ")
+	for _, s := range []string{id, shorten(clean(ws), maxDigestWorkspace)} {
 		if s != "" {
-			b.WriteString(" · " + s)
+			text += " · " + s
 		}
 	}
-	return b.String()
-}
-
-// plainLine is the fallback for a line too long to fit even alone: its
-// words without the link and font markup, so it may be cut anywhere.
-func (d *digester) plainLine(t *event.Task) string {
-	ws := t.WorkspaceName
-	if strings.TrimSpace(ws) == "" {
-		ws = t.WorkspaceID
-	}
-	parts := []string{inline(d.l.statusWord(t.Status)), inline(t.JobName), inline(t.JobID), inline(ws)}
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	return "- " + strings.Join(out, " · ")
+	return channel.Item{Text: text, URL: strings.TrimSpace(t.ConsoleURL), Tone: tone(t.Status)}
 }
 
 func (d *digester) more(n int) string {
@@ -276,7 +243,6 @@ func (d *digester) more(n int) string {
 
 func (d *digester) title(part, parts int) string {
 	var b strings.Builder
-	b.WriteString(titlePrefix(d.o.Keyword))
 	if d.l.en {
 		b.WriteString("PAI jobs: ")
 	} else {
@@ -289,31 +255,22 @@ func (d *digester) title(part, parts int) string {
 	return b.String()
 }
 
-func (d *digester) message(part, parts int, lines []string, more string) dingtalk.Message {
-	title := d.title(part, parts)
-	var b strings.Builder
-	b.WriteString("#### <font color=\"" + d.colour + "\">" + title + "</font>\n\n")
-	for i, s := range lines {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(s)
+func (d *digester) message(part, parts int, items []channel.Item, more string) channel.Message {
+	m := base(*d.o)
+	m.Title = d.title(part, parts)
+	m.Tone = d.tone
+	m.Items = items
+	m.Footer = more
+	return m
+}
+
+// data are the tasks a part names, as data.
+func (d *digester) data(tasks []int) []channel.Task {
+	out := make([]channel.Task, len(tasks))
+	for i, k := range tasks {
+		out[i] = TaskData(d.tasks[k])
 	}
-	if more != "" {
-		if len(lines) > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(more)
-	}
-	b.WriteString(d.tail)
-	return dingtalk.Message{
-		Type:      dingtalk.TypeMarkdown,
-		Title:     title,
-		Text:      b.String(),
-		AtMobiles: d.mobiles,
-		AtUserIDs: d.users,
-		AtAll:     d.o.AtAll,
-	}
+	return out
 }
 
 func (d *digester) messages(parts []packed, more string) []DigestPart {
@@ -323,66 +280,91 @@ func (d *digester) messages(parts []packed, more string) []DigestPart {
 		if i == len(parts)-1 {
 			m = more
 		}
-		out[i] = DigestPart{Message: d.message(i+1, len(parts), p.lines, m), Tasks: p.tasks}
+		msg := d.message(i+1, len(parts), p.items, m)
+		msg.Tasks = d.data(p.tasks)
+		out[i] = DigestPart{Message: msg, Tasks: p.tasks}
 	}
 	return out
 }
 
-// base is the body size of part i of n with no lines. The size of a part
-// is then base plus the JSON length of its lines and their "\n"
-// separators: JSON string escaping is per character, so lengths add up and
-// each candidate line costs no re-encoding.
-func (d *digester) base(part, parts int) int {
-	k := [2]int{part, parts}
-	if n, ok := d.baseSize[k]; ok {
-		return n
+// fits reports whether part (of n) with items and the more line fits the
+// channel, measured with its Body. The tasks' data count too: a channel
+// that posts them (the signed webhook) must fit them as well.
+func (d *digester) fits(part, n int, items []item, more string) bool {
+	p := packed{}
+	for _, it := range items {
+		p.items = append(p.items, it.it)
+		p.tasks = append(p.tasks, it.task)
 	}
-	n := bodySize(d.message(part, parts, nil, ""))
-	d.baseSize[k] = n
-	return n
+	m := d.message(part, n, p.items, more)
+	m.Tasks = d.data(p.tasks)
+	body, err := d.ch.Body(m)
+	return err == nil && len(body) <= d.ch.MaxBodyBytes()
 }
 
 // packN fills at most limit parts (-1: as many as needed) greedily, titled
 // as parts of n, leaving room in each for a trailing more line. Items that
-// do not fit into the allowed parts are left out.
+// do not fit into the allowed parts are left out. How many items fit a part
+// is found by doubling then bisecting, so a part costs O(log k) bodies.
 func (d *digester) packN(items []item, n, limit int, more string) []packed {
 	var out []packed
-	reserve := 0
-	if more != "" {
-		reserve = jsonLen(more) + 2 // "\n" before it
-	}
 	for i := 0; i < len(items) && (limit < 0 || len(out) < limit); {
-		size := d.base(len(out)+1, n) + reserve
-		var part packed
-		for ; i < len(items); i++ {
-			cost := jsonLen(items[i].md)
-			if len(part.lines) > 0 {
-				cost += 2 // "\n"
-			}
-			if size+cost > dingtalk.MaxBodyBytes {
-				break
-			}
-			size += cost
-			part.lines = append(part.lines, items[i].md)
-			part.tasks = append(part.tasks, items[i].task)
+		part := len(out) + 1
+		rest := items[i:]
+		lo, hi := 0, 1 // lo fits (0 trivially), hi is the next to try
+		for hi <= len(rest) && d.fits(part, n, rest[:hi], more) {
+			lo, hi = hi, min(2*hi, len(rest)+1)
 		}
-		if len(part.lines) == 0 {
-			// One line too long to fit even alone: cut it rather than drop
+		for hi-lo > 1 {
+			mid := (lo + hi) / 2
+			if d.fits(part, n, rest[:mid], more) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		var p packed
+		if lo == 0 {
+			// One item too long to fit even alone: cut it rather than drop
 			// the task, and always make progress.
-			part.lines = append(part.lines, d.cutLine(items[i].plain, dingtalk.MaxBodyBytes-size))
-			part.tasks = append(part.tasks, items[i].task)
-			i++
+			p.items = []channel.Item{d.cutItem(part, n, rest[0], more)}
+			p.tasks = []int{rest[0].task}
+			lo = 1
+		} else {
+			for _, it := range rest[:lo] {
+				p.items = append(p.items, it.it)
+				p.tasks = append(p.tasks, it.task)
+			}
 		}
-		out = append(out, part)
+		out = append(out, p)
+		i += lo
 	}
 	return out
 }
 
-// cutLine shortens a plain line to budget JSON bytes. Plain, because a cut
-// must not leave half a link or tag behind.
-func (d *digester) cutLine(s string, budget int) string {
-	if jsonLen(s) <= budget {
-		return s
+// cutItem shortens an item that cannot fit even alone, as the old plain
+// line did: without its link, then cut on a rune boundary by the excess the
+// channel measures, marked.
+func (d *digester) cutItem(part, n int, it item, more string) channel.Item {
+	marker := d.l.truncated
+	c := it.it
+	c.URL = ""
+	for range 16 {
+		m := d.message(part, n, []channel.Item{c}, more)
+		m.Tasks = d.data([]int{it.task})
+		body, err := d.ch.Body(m)
+		if err != nil {
+			return c
+		}
+		excess := len(body) - d.ch.MaxBodyBytes()
+		if excess <= 0 {
+			return c
+		}
+		raw := strings.TrimSuffix(c.Text, marker)
+		if raw == "" {
+			return c
+		}
+		c.Text = channel.Cut(raw, max(0, len(raw)-excess-len(marker))) + marker
 	}
-	return cutJSON(s, budget-jsonLen(d.l.truncated)) + d.l.truncated
+	return c
 }

@@ -3,9 +3,11 @@ package message
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 )
@@ -64,7 +66,7 @@ func wantOrder(ts []*event.Task) []string {
 func TestDigestEveryJobOnceInFewestParts(t *testing.T) {
 	for _, o := range []Options{zhMD, {Lang: "en", Keyword: "PAI", AtMobiles: []string{"13800000000"}}} {
 		ts := manyTasks(500)
-		msgs := Digest(ts, o)
+		msgs := digestDT(ts, o)
 		if len(msgs) < 2 {
 			t.Fatalf("500 long lines in %d message(s): the test needs a split", len(msgs))
 		}
@@ -83,17 +85,14 @@ func TestDigestEveryJobOnceInFewestParts(t *testing.T) {
 		}
 
 		// Greedy and minimal: no part could have taken the next part's
-		// first line, measured on the real wire body.
-		for i := 0; i+1 < len(msgs); i++ {
-			next := strings.SplitN(strings.SplitN(msgs[i+1].Text, "\n\n", 2)[1], "\n", 2)[0]
-			grown := msgs[i]
-			head, tail, _ := strings.Cut(grown.Text, "\n\n@")
-			grown.Text = head + "\n" + next
-			if tail != "" || o.AtMobiles != nil {
-				grown.Text += "\n\n@" + tail
-			}
-			if n := len(mustBody(t, grown)); n <= dingtalk.MaxBodyBytes {
-				t.Errorf("part %d (%d bytes) had room for the next line (%d bytes with it): not greedy", i+1, len(mustBody(t, msgs[i])), n)
+		// first item, measured on the real wire body.
+		neutral := Digest(dt, ts, o)
+		for i := 0; i+1 < len(neutral); i++ {
+			grown := neutral[i]
+			grown.Items = append(slices.Clone(grown.Items), neutral[i+1].Items[0])
+			grown.Tasks = append(slices.Clone(grown.Tasks), neutral[i+1].Tasks[0])
+			if n := len(mustBody(t, grown)); n <= dt.MaxBodyBytes() {
+				t.Errorf("part %d had room for the next item (%d bytes with it): not greedy", i+1, n)
 			}
 		}
 		// And a reference greedy packing by real measurement gives the same
@@ -104,10 +103,10 @@ func TestDigestEveryJobOnceInFewestParts(t *testing.T) {
 	}
 }
 
-// referenceGreedy packs the digest lines one Body call per candidate: slow,
-// obviously right.
+// referenceGreedy packs the digest items one Body call per candidate:
+// slow, obviously right.
 func referenceGreedy(t *testing.T, ts []*event.Task, o Options, parts int) int {
-	d := &digester{l: pickLang(o), o: &o, baseSize: map[[2]int]int{}}
+	d := &digester{ch: dt, l: pickLang(o), o: &o, tone: channel.ToneBad}
 	sorted := make([]*event.Task, 0, len(ts))
 	for _, id := range wantOrder(ts) {
 		for _, t := range ts {
@@ -117,30 +116,27 @@ func referenceGreedy(t *testing.T, ts []*event.Task, o Options, parts int) int {
 		}
 	}
 	d.summary = summary(sorted, d.l)
-	d.colour = "#FF0000"
-	line, mob, usr := mentions(&o)
-	d.mobiles, d.users = mob, usr
-	if line != "" {
-		d.tail = "\n\n" + line
-	}
 	n := 0
-	var cur []string
+	var cur []channel.Item
+	var data []channel.Task
 	for _, task := range sorted {
-		l := d.line(task)
-		try := append(append([]string{}, cur...), l)
-		if len(cur) > 0 && len(mustBody(t, d.message(n+1, parts, try, ""))) > dingtalk.MaxBodyBytes {
+		it := d.item(task)
+		try := append(slices.Clone(cur), it)
+		m := d.message(n+1, parts, try, "")
+		m.Tasks = append(slices.Clone(data), TaskData(task))
+		if len(cur) > 0 && len(mustBody(t, m)) > dt.MaxBodyBytes() {
 			n++
-			cur = []string{l}
+			cur, data = []channel.Item{it}, []channel.Task{TaskData(task)}
 			continue
 		}
-		cur = try
+		cur, data = try, m.Tasks
 	}
 	return n + 1
 }
 
-func mustBody(t *testing.T, m dingtalk.Message) []byte {
+func mustBody(t *testing.T, m channel.Message) []byte {
 	t.Helper()
-	b, err := dingtalk.Body(m)
+	b, err := dt.Body(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,13 +144,13 @@ func mustBody(t *testing.T, m dingtalk.Message) []byte {
 }
 
 func TestDigestSmall(t *testing.T) {
-	if got := Digest(nil, zhMD); got != nil {
-		t.Errorf("Digest(nil) = %d messages", len(got))
+	if got := digestDT(nil, zhMD); got != nil {
+		t.Errorf("digestDT(nil) = %d messages", len(got))
 	}
-	if got := Digest([]*event.Task{nil, nil}, zhMD); got != nil {
-		t.Errorf("Digest(nils) = %d messages", len(got))
+	if got := digestDT([]*event.Task{nil, nil}, zhMD); got != nil {
+		t.Errorf("digestDT(nils) = %d messages", len(got))
 	}
-	msgs := Digest([]*event.Task{nil, sampleD(), sampleC()}, enMD)
+	msgs := digestDT([]*event.Task{nil, sampleD(), sampleC()}, enMD)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
 	}
@@ -167,7 +163,7 @@ func TestDigestSmall(t *testing.T) {
 	}
 	// Hostile names cannot escape their link or line.
 	h := hostileTask()
-	msgs = Digest([]*event.Task{h, sampleD()}, zhMD)
+	msgs = digestDT([]*event.Task{h, sampleD()}, zhMD)
 	checkWire(t, msgs[0])
 	if lines := strings.Split(msgs[0].Text, "\n"); len(lines) != 4 {
 		t.Errorf("hostile digest has %d lines, want heading, blank, 2 tasks:\n%s", len(lines), msgs[0].Text)
@@ -186,7 +182,7 @@ func TestDigestCutsLineThatCannotFit(t *testing.T) {
 	}
 	o := Options{AtUserIDs: users}
 	ts := manyTasks(3)
-	msgs := Digest(ts, o)
+	msgs := digestDT(ts, o)
 	if len(msgs) != 3 {
 		t.Fatalf("%d messages, want one per task", len(msgs))
 	}
@@ -205,7 +201,7 @@ func TestDigestCutsLineThatCannotFit(t *testing.T) {
 // the ids of the tasks it says it names.
 func partsOf(ts []*event.Task, parts []DigestPart) (msgs []dingtalk.Message, ids [][]string, listed int) {
 	for _, p := range parts {
-		msgs = append(msgs, p.Message)
+		msgs = append(msgs, dingtalk.Render(p.Message))
 		var part []string
 		for _, i := range p.Tasks {
 			part = append(part, ts[i].JobID)
@@ -218,18 +214,19 @@ func partsOf(ts []*event.Task, parts []DigestPart) (msgs []dingtalk.Message, ids
 
 func TestDigestAtMost(t *testing.T) {
 	ts := manyTasks(500)
-	all := Digest(ts, zhMD)
-	if msgs, _, listed := partsOf(ts, DigestAtMost(ts, zhMD, len(all))); len(msgs) != len(all) || listed != 500 {
-		t.Errorf("DigestAtMost(%d) = %d messages, %d listed; want %d, 500", len(all), len(msgs), listed, len(all))
+	all := digestDT(ts, zhMD)
+	if msgs, _, listed := partsOf(ts, digestAtMost(ts, zhMD, len(all))); len(msgs) != len(all) || listed != 500 {
+		t.Errorf("digestAtMost(%d) = %d messages, %d listed; want %d, 500", len(all), len(msgs), listed, len(all))
 	}
-	if parts := DigestAtMost(ts, zhMD, 0); parts != nil {
-		t.Errorf("DigestAtMost(0) = %d parts", len(parts))
+	if parts := digestAtMost(ts, zhMD, 0); parts != nil {
+		t.Errorf("digestAtMost(0) = %d parts", len(parts))
 	}
 	for _, max := range []int{1, 2} {
 		for _, o := range []Options{zhMD, enMD} {
-			msgs, ids, listed := partsOf(ts, DigestAtMost(ts, o, max))
+			parts := digestAtMost(ts, o, max)
+			msgs, ids, listed := partsOf(ts, parts)
 			if len(msgs) != max || listed <= 0 || listed >= 500 {
-				t.Fatalf("DigestAtMost(%d) = %d messages, %d listed", max, len(msgs), listed)
+				t.Fatalf("digestAtMost(%d) = %d messages, %d listed", max, len(msgs), listed)
 			}
 			for i, m := range msgs {
 				checkWire(t, m)
@@ -250,7 +247,7 @@ func TestDigestAtMost(t *testing.T) {
 				t.Errorf("max %d: last message ends %q, want %q", max, last[len(last)-60:], more)
 			}
 			// It filled what it had: the last part has little room left.
-			if n := len(mustBody(t, msgs[len(msgs)-1])); n < dingtalk.MaxBodyBytes-600 {
+			if n := len(mustBody(t, parts[len(parts)-1].Message)); n < dingtalk.MaxBodyBytes-600 {
 				t.Errorf("max %d: last part only %d bytes", max, n)
 			}
 		}
@@ -265,10 +262,10 @@ func TestDigestPartsIndexTheCallersTasks(t *testing.T) {
 	for _, t := range ts {
 		in = append(in, t, nil)
 	}
-	parts := DigestAtMost(in, zhMD, 100)
+	parts := digestAtMost(in, zhMD, 100)
 	seen := map[int]int{}
 	for _, p := range parts {
-		text := p.Message.Text
+		text := dingtalk.Render(p.Message).Text
 		for _, i := range p.Tasks {
 			if in[i] == nil {
 				t.Fatalf("part lists index %d, a nil task", i)

@@ -33,7 +33,7 @@ func TestSampleEventsGolden(t *testing.T) {
 		for i := range b.Tasks {
 			for _, lang := range []string{"zh", "en"} {
 				name := fmt.Sprintf("event-%s.%d.%s", base, i, lang)
-				t.Run(name, func(t *testing.T) { golden(t, name, wire(t, Render(&b.Tasks[i], Options{Lang: lang}))) })
+				t.Run(name, func(t *testing.T) { golden(t, name, wire(t, render(&b.Tasks[i], Options{Lang: lang}))) })
 			}
 		}
 	}
@@ -94,30 +94,30 @@ func TestTimeZones(t *testing.T) {
 			}
 			o.Location = loc
 		}
-		if m := Render(task, o); !strings.Contains(m.Text, "**Created**: "+want) {
+		if m := render(task, o); !strings.Contains(m.Text, "**Created**: "+want) {
 			t.Errorf("zone %q: text lacks %q:\n%s", zone, want, m.Text)
 		}
 	}
 	loc, _ := event.LoadZone("America/New_York")
-	golden(t, "sagemaker-training-en-new-york", wire(t, Render(task, Options{Lang: "en", Location: loc})))
+	golden(t, "sagemaker-training-en-new-york", wire(t, render(task, Options{Lang: "en", Location: loc})))
 }
 
 func TestUnreadableAlarm(t *testing.T) {
 	paths := []string{"id", "source", "data.jobInfo.uuid", "data.jobInfo.lifecycle.current"}
 	now := at("2026-01-11T02:00:00Z")
-	golden(t, "unreadable-alarm-zh", wire(t, UnreadableAlarm(Options{Keyword: "PAI"}, 3, "6f1e2d3c-aa", paths, now)))
-	golden(t, "unreadable-alarm-en", wire(t, UnreadableAlarm(Options{Lang: "en", AtMobiles: []string{"13800000000"}}, 1, "6f1e2d3c-aa", paths, now)))
+	golden(t, "unreadable-alarm-zh", wire(t, alarm(Options{Keyword: "PAI"}, 3, "6f1e2d3c-aa", paths, now)))
+	golden(t, "unreadable-alarm-en", wire(t, alarm(Options{Lang: "en", AtMobiles: []string{"13800000000"}}, 1, "6f1e2d3c-aa", paths, now)))
 	many := make([]string, 100)
 	for i := range many {
 		many[i] = fmt.Sprintf("data.k%d", i)
 	}
-	m := UnreadableAlarm(Options{}, 1, "x", many, now)
-	if strings.Contains(m.Text, "data.k40") || !strings.Contains(m.Text, "data.k39` …") {
+	m := alarm(Options{}, 1, "x", many, now)
+	if strings.Contains(m.Text, "data.k40") || !strings.Contains(m.Text, "data.k39 …") {
 		t.Errorf("paths not bounded: %s", m.Text)
 	}
 	long := make([]string, 100)
 	for i := range long {
 		long[i] = strings.Repeat("长", 300)
 	}
-	checkWire(t, UnreadableAlarm(Options{}, 1, strings.Repeat("x", 5000), long, now))
+	checkWire(t, alarm(Options{}, 1, strings.Repeat("x", 5000), long, now))
 }

@@ -34,7 +34,7 @@ func FuzzRender(f *testing.F) {
 		if flags&2 != 0 {
 			o.Format = "actionCard"
 		}
-		m := Render(task, o)
+		m := render(task, o)
 		checkWire(t, m)
 		if strings.Contains(m.Text, "@") {
 			t.Fatalf("event text produced an @ with no mentions configured: %q", m.Text)
@@ -47,12 +47,12 @@ func FuzzRender(f *testing.F) {
 				t.Fatalf("line not written by the renderer: %q", line)
 			}
 		}
-		for _, dm := range Digest([]*event.Task{task, sampleD(), task}, o) {
+		for _, dm := range digestDT([]*event.Task{task, sampleD(), task}, o) {
 			checkWire(t, dm)
 			if strings.Contains(dm.Text, "@") {
 				t.Fatalf("event text produced an @ in a digest: %q", dm.Text)
 			}
 		}
-		checkWire(t, Test(o, reason, task.Created))
+		checkWire(t, testMsg(o, reason, task.Created))
 	})
 }

@@ -69,28 +69,28 @@ func TestRenderGolden(t *testing.T) {
 		name string
 		m    dingtalk.Message
 	}{
-		{"dlc-failed-zh", Render(sampleC(), zhMD)},
-		{"dlc-failed-en", Render(sampleC(), enMD)},
-		{"dlc-failed-zh-actioncard", Render(sampleC(), zhCard)},
-		{"dlc-failed-en-actioncard-mentions", Render(sampleC(), enCard)},
-		{"dlc-failed-zh-keyword-mentions", Render(sampleC(), zhAll)},
-		{"dlc-succeeded-zh", Render(sampleD(), zhMD)},
-		{"dlc-succeeded-en-keyword", Render(sampleD(), enKW)},
-		{"dlc-stopped-zh", Render(sampleE(), zhMD)},
-		{"dlc-stopped-en", Render(sampleE(), enMD)},
-		{"paiflow-failed-zh", Render(sampleF(), zhMD)},
-		{"paiflow-failed-en-actioncard", Render(sampleF(), Options{Lang: "en", Format: "actionCard"})},
-		{"paiflow-succeeded-zh", Render(sampleG(), zhMD)},
-		{"paiflow-succeeded-en", Render(sampleG(), enMD)},
-		{"batch-h-zh", Render(sampleH()[0], zhMD)},
-		{"sagemaker-training-en", Render(sampleI(), enMD)},
-		{"sagemaker-training-zh-actioncard", Render(sampleI(), zhCard)},
-		{"sagemaker-pipeline-zh", Render(sampleJ(), zhMD)},
-		{"truncated-reason-zh", Render(giant, zhAll)},
-		{"truncated-reason-en", Render(giant, enMD)},
-		{"test-zh", Test(zhMD, "", at("2026-01-06T07:18:21Z"))},
-		{"test-en-keyword-mentions", Test(enKW, "", at("2026-01-06T07:18:21Z"))},
-		{"test-zh-custom-text", Test(zhAll, "来自运维：请忽略 @all [x](http://evil)", at("2026-01-06T07:18:21Z"))},
+		{"dlc-failed-zh", render(sampleC(), zhMD)},
+		{"dlc-failed-en", render(sampleC(), enMD)},
+		{"dlc-failed-zh-actioncard", render(sampleC(), zhCard)},
+		{"dlc-failed-en-actioncard-mentions", render(sampleC(), enCard)},
+		{"dlc-failed-zh-keyword-mentions", render(sampleC(), zhAll)},
+		{"dlc-succeeded-zh", render(sampleD(), zhMD)},
+		{"dlc-succeeded-en-keyword", render(sampleD(), enKW)},
+		{"dlc-stopped-zh", render(sampleE(), zhMD)},
+		{"dlc-stopped-en", render(sampleE(), enMD)},
+		{"paiflow-failed-zh", render(sampleF(), zhMD)},
+		{"paiflow-failed-en-actioncard", render(sampleF(), Options{Lang: "en", Format: "actionCard"})},
+		{"paiflow-succeeded-zh", render(sampleG(), zhMD)},
+		{"paiflow-succeeded-en", render(sampleG(), enMD)},
+		{"batch-h-zh", render(sampleH()[0], zhMD)},
+		{"sagemaker-training-en", render(sampleI(), enMD)},
+		{"sagemaker-training-zh-actioncard", render(sampleI(), zhCard)},
+		{"sagemaker-pipeline-zh", render(sampleJ(), zhMD)},
+		{"truncated-reason-zh", render(giant, zhAll)},
+		{"truncated-reason-en", render(giant, enMD)},
+		{"test-zh", testMsg(zhMD, "", at("2026-01-06T07:18:21Z"))},
+		{"test-en-keyword-mentions", testMsg(enKW, "", at("2026-01-06T07:18:21Z"))},
+		{"test-zh-custom-text", testMsg(zhAll, "来自运维：请忽略 @all [x](http://evil)", at("2026-01-06T07:18:21Z"))},
 	} {
 		t.Run(c.name, func(t *testing.T) { golden(t, c.name, wire(t, c.m)) })
 	}
@@ -101,9 +101,9 @@ func TestDigestGolden(t *testing.T) {
 		name string
 		ms   []dingtalk.Message
 	}{
-		{"digest-5-zh", Digest(fiveTasks(), zhMD)},
-		{"digest-5-en-keyword-mentions", Digest(fiveTasks(), enKW)},
-		{"digest-batch-h-zh", Digest(sampleH(), zhAll)},
+		{"digest-5-zh", digestDT(fiveTasks(), zhMD)},
+		{"digest-5-en-keyword-mentions", digestDT(fiveTasks(), enKW)},
+		{"digest-batch-h-zh", digestDT(sampleH(), zhAll)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if len(c.ms) != 1 {

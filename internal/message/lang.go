@@ -204,26 +204,6 @@ func (l *lang) headline(t *event.Task) string {
 	return l.statusWord(t.Status)
 }
 
-// colour is the <font> colour for a status: red for failure, green for
-// success, orange for a job someone ended, blue for progress. Six-digit hex,
-// since named colours reportedly render only on the PC client.
-func colour(status string) string {
-	canonical, _ := event.CanonicalStatus("", status)
-	switch canonical {
-	case "Failed", "SaveFailed", "SubmitFailed", "Rejected", "FailedReserving":
-		return "#FF0000"
-	case "Succeeded", "Approved", "SucceededReserving", "Saved":
-		return "#00B42A"
-	case "Stopped", "Terminated":
-		return "#FF7D00"
-	default:
-		return "#1677FF"
-	}
-}
-
-// fontTag is the opening <font> tag for a status's colour.
-func fontTag(status string) string { return `<font color="` + colour(status) + `">` }
-
 // fmtTime writes t in the rule's zone with its offset: 2026-01-06 15:18:21
 // (UTC+8), (UTC-5), (UTC+5:30), (UTC+0).
 func (l *lang) fmtTime(t time.Time) string {

@@ -1,8 +1,10 @@
-// Package message decides how a PAI task event reads in a DingTalk group:
-// the title, the markdown, the console link and the @mentions, in Chinese
-// (as PAI writes it) or English. It also folds many events into digests and
-// guarantees that every message's whole request body fits DingTalk's 20000
-// bytes. It sends nothing.
+// Package message decides what a PAI task event says: the title, the
+// "label: value" facts, the console link and the mentions, in Chinese (as
+// PAI writes it) or English, as a channel-neutral channel.Message. It also
+// folds many events into digests (messages with Items) and is the one owner
+// of fitting a message under a channel's size limit (Fit), measured with the
+// channel's own Body. Each channel turns the message into its markup; this
+// package writes none and sends nothing.
 package message
 
 import (
@@ -10,117 +12,139 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 )
 
 // Options are the per-target choices a rule makes about its messages.
 type Options struct {
 	Lang    string // "zh" (default) or "en"
-	Format  string // "markdown" (default) or "actionCard"
-	Keyword string // the robot's security keyword; put into every title and text when set
+	Format  string // a channel's presentation, e.g. "actionCard" for DingTalk; "" for the default
+	Keyword string // the robot's security keyword; every channel puts it into every message
 
 	// Location is the zone times are told in (the rule's timezone:);
 	// Asia/Shanghai when nil. The offset is always written.
 	Location *time.Location
 
-	// Mentions. Each one is also written into the text as @..., because
-	// DingTalk notifies only mentions that appear there.
+	// Mentions: the people the message must really notify.
 	AtMobiles, AtUserIDs []string
 	AtAll                bool
 }
 
 // Caps on single fields, in runes. Names and ids this long are already
 // useless to a reader, and the caps keep the fixed part of a message far
-// below MaxBodyBytes, so only the free-text fields (reason, event message)
-// ever need cutting to fit.
+// below every channel's limit, so only the free-text fields (reason, event
+// message) ever need cutting to fit.
 const (
 	maxTitleName = 64  // the name in a title: the chat list shows little more
 	maxField     = 256 // any single-line field other than the free texts
 )
 
-// field is one "label: value" line. pre and post are our own markup around
-// the value; only body (already sanitised) is ever cut.
-type field struct {
-	label     string
-	pre, post string
-	body      string
-	cut       bool   // body was shortened; show the truncation marker
-	note      string // written as " (note)" after post
-}
-
 // capBytes cuts s to at most n bytes on a rune boundary. Text longer than a
 // whole body can never be shown whole, so the free texts are cut to this
-// before any work is done on them; fit then cuts the exact excess.
+// before any work is done on them; Fit then cuts the exact excess.
 func capBytes(s string, n int) (string, bool) {
 	if len(s) <= n {
 		return s, false
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n], true
+	return channel.Cut(s, n), true
 }
 
 // Render returns the message for one task event. The message always fits
-// dingtalk.MaxBodyBytes: when a field is too long the reason is cut first,
-// then the longest remaining field, on a UTF-8 boundary, marked …(已截断).
-// A nil task renders as an empty one rather than panicking.
-func Render(t *event.Task, o Options) dingtalk.Message {
+// ch (see Fit): when a field is too long the reason is cut first, then the
+// longest remaining field, on a UTF-8 boundary, marked …(已截断). A nil task
+// renders as an empty one rather than panicking.
+func Render(ch channel.Channel, t *event.Task, o Options) channel.Message {
 	if t == nil {
 		t = &event.Task{}
 	}
 	l := pickLang(o)
-	r := render{l: l, o: o, t: t, link: consoleLink(t.ConsoleURL)}
-	r.fields, r.reason = taskFields(t, l)
-	r.mentions, r.mobiles, r.users = mentions(&o)
-	return r.fit()
+	m := base(o)
+	m.Title = title(t, l)
+	m.Tone = tone(t.Status)
+	if u := strings.TrimSpace(t.ConsoleURL); u != "" {
+		m.LinkText, m.LinkURL = l.console, u
+	}
+	m.Tasks = []channel.Task{TaskData(t)}
+	m.Fields = taskFields(t, l, ch.MaxBodyBytes())
+	return Fit(ch, m, o)
 }
 
-type render struct {
-	l *lang
-	o Options
-	t *event.Task
-
-	fields   []field
-	reason   int // index of the reason field, -1 when none
-	link     string
-	mentions string
-	mobiles  []string
-	users    []string
+// base is what every message of a rule carries: keyword, mentions, format.
+func base(o Options) channel.Message {
+	return channel.Message{
+		Keyword:  strings.TrimSpace(o.Keyword),
+		Format:   o.Format,
+		Mentions: mentions(&o),
+	}
 }
 
-func taskFields(t *event.Task, l *lang) ([]field, int) {
-	var fs []field
+// TaskData is t as plain data, for channels whose receivers are programs.
+func TaskData(t *event.Task) channel.Task {
+	return channel.Task{
+		EventID: t.EventID, EventTime: t.EventTime, Source: string(t.Source),
+		JobID: t.JobID, JobName: t.JobName, JobType: t.JobType, Status: t.Status,
+		WorkspaceID: t.WorkspaceID, WorkspaceName: t.WorkspaceName, Region: t.Region,
+		OwnerID: t.CreatorID, OwnerName: t.CreatorName,
+		Created: t.Created, Started: t.Started, Finished: t.Finished, Duration: t.Duration,
+		ReasonCode: t.ReasonCode, ReasonMessage: t.ReasonMessage, ConsoleURL: t.ConsoleURL,
+	}
+}
+
+// tone is how a status should feel: failures bad, successes good, the rest
+// (progress, a job someone ended) neutral.
+func tone(status string) channel.Tone {
+	canonical, _ := event.CanonicalStatus("", status)
+	switch canonical {
+	case "Failed", "SaveFailed", "SubmitFailed", "Rejected", "FailedReserving":
+		return channel.ToneBad
+	case "Succeeded", "Approved", "SucceededReserving", "Saved":
+		return channel.ToneGood
+	}
+	return channel.ToneInfo
+}
+
+// clean is a value as one trimmed line: a channel escapes it for its
+// markup, but a break inside a configured or reported value is never meant.
+func clean(s string) string {
+	return strings.TrimSpace(strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)), " "))
+}
+
+func taskFields(t *event.Task, l *lang, limit int) []channel.Field {
+	var fs []channel.Field
 	add := func(label, value string) {
-		if v := inline(value); v != "" {
-			fs = append(fs, field{label: label, body: shorten(v, maxField)})
+		if v := clean(value); v != "" {
+			fs = append(fs, channel.Field{Label: label, Value: shorten(v, maxField)})
 		}
 	}
 	// freeText fields are the long ones; they are not capped up front but
-	// cut to whatever room the message has left.
-	freeText := func(label, value string) int {
-		raw, cut := capBytes(value, dingtalk.MaxBodyBytes)
-		if v := inline(raw); v != "" {
-			fs = append(fs, field{label: label, body: v, cut: cut})
-			return len(fs) - 1
+	// cut by Fit to whatever room the message has left.
+	freeText := func(label, value string) {
+		raw, cut := capBytes(value, limit)
+		if v := clean(raw); v != "" {
+			if cut {
+				v += l.truncated
+			}
+			fs = append(fs, channel.Field{Label: label, Value: v})
 		}
-		return -1
 	}
 	nameLabel, idLabel, statusLabel := l.labels(t)
 	add(nameLabel, t.JobName)
 	add(idLabel, t.JobID)
 	add(l.version, t.Version)
 	add(l.jobType, t.JobType)
-	if s := inline(t.Status); s != "" {
-		word := inline(l.statusWord(t.Status))
-		f := field{label: statusLabel, pre: fontTag(t.Status), post: "</font>", body: shorten(word, maxField)}
+	if s := clean(t.Status); s != "" {
+		word := clean(l.statusWord(t.Status))
 		if word != s && !strings.EqualFold(word, s) {
-			f.note = s // known status: keep PAI's spelling, rules are written in it
+			word += " (" + s + ")" // known status: keep PAI's spelling, rules are written in it
 		}
-		fs = append(fs, f)
+		add(statusLabel, word)
 	}
 	add(l.workspace, pair(t.WorkspaceName, t.WorkspaceID))
 	add(l.region, t.Region)
@@ -138,7 +162,6 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 	if t.Duration > 0 {
 		add(l.duration, l.fmtDuration(t.Duration))
 	}
-	reason := -1
 	if !event.Succeeded(t.Status) {
 		code, msg := strings.TrimSpace(t.ReasonCode), strings.TrimSpace(t.ReasonMessage)
 		text := code
@@ -151,12 +174,12 @@ func taskFields(t *event.Task, l *lang) ([]field, int) {
 		if event.Failed(t.Status) {
 			label = l.failReason
 		}
-		reason = freeText(label, text)
+		freeText(label, text)
 	}
 	// What happened, in PAI's words, when the event does not say it itself.
 	freeText(l.eventLabel, cmp.Or(t.EventLabel, l.happened(t)))
 	freeText(l.eventMessage, t.EventMessage)
-	return fs, reason
+	return fs
 }
 
 // pair writes "name (id)", or whichever of the two is known.
@@ -172,50 +195,36 @@ func pair(name, id string) string {
 	}
 }
 
-// mentions returns the "@a @b" line and the cleaned lists for Message.At*.
-func mentions(o *Options) (line string, mobiles, users []string) {
-	var b strings.Builder
-	add := func(list []string) []string {
+// mentions are o's mentions with stray spaces and breaks taken out of each
+// (config is trusted, but a stray space would silently stop a mention from
+// firing) and empty entries dropped.
+func mentions(o *Options) channel.Mentions {
+	clean := func(list []string) []string {
 		var out []string
 		for _, s := range list {
-			s = mention(s)
-			if s == "" {
-				continue
+			s = strings.Map(func(r rune) rune {
+				if r <= ' ' || r == 0x7f || r == '\u3000' || r == '\u2028' || r == '\u2029' {
+					return -1
+				}
+				return r
+			}, s)
+			if s != "" {
+				out = append(out, s)
 			}
-			out = append(out, s)
-			if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteByte('@')
-			b.WriteString(s)
 		}
 		return out
 	}
-	mobiles = add(o.AtMobiles)
-	users = add(o.AtUserIDs)
-	return b.String(), mobiles, users
+	return channel.Mentions{Mobiles: clean(o.AtMobiles), UserIDs: clean(o.AtUserIDs), All: o.AtAll}
 }
 
-// titlePrefix is the keyword as it opens titles and headings. The keyword is
-// written verbatim: DingTalk compares it byte for byte, so escaping it would
-// make every message fail the robot's keyword check. It goes into both the
-// title and the text because which of the two DingTalk checks is not
-// documented for markdown.
-func titlePrefix(kw string) string {
-	if kw == "" {
-		return ""
-	}
-	return "[" + kw + "] "
-}
-
-func (r *render) title() string {
-	l, t := r.l, r.t
-	name := shorten(inline(t.JobName), maxTitleName)
+// title is the one line a chat list shows: DLC任务通知：name failed.
+func title(t *event.Task, l *lang) string {
+	name := shorten(clean(t.JobName), maxTitleName)
 	if name == "" {
-		name = shorten(inline(t.JobID), maxTitleName)
+		name = shorten(clean(t.JobID), maxTitleName)
 	}
-	word := shorten(inline(l.headline(t)), maxTitleName)
-	title := titlePrefix(r.o.Keyword) + l.subject(t)
+	word := shorten(clean(l.headline(t)), maxTitleName)
+	title := l.subject(t)
 	if l.en {
 		return strings.Join(nonEmpty(title, name, word), " ")
 	}
@@ -230,129 +239,94 @@ func nonEmpty(ss ...string) []string {
 	return slices.DeleteFunc(ss, func(s string) bool { return s == "" })
 }
 
-func (r *render) heading(b *strings.Builder) {
-	l, t := r.l, r.t
-	b.WriteString("#### ")
-	b.WriteString(titlePrefix(r.o.Keyword))
-	b.WriteString(fontTag(t.Status))
-	word := shorten(inline(l.headline(t)), maxTitleName)
-	b.WriteString(l.subject(t))
-	if l.en {
-		if word != "" {
-			b.WriteByte(' ')
-			b.WriteString(word)
+// Fit returns m cut until ch's body for it fits ch.MaxBodyBytes: the
+// reason (the usual giant: a stack trace or a log tail) first when cutting
+// it alone is enough, else the longest field, so a short reason survives a
+// giant event message; then the footer and the title. Each cut ends in the
+// truncation marker of o's language, falls on a UTF-8 boundary and keeps
+// the longest prefix that fits, measured with ch.Body (bisecting), so every
+// channel's escaping and envelope count exactly. A message that fits is
+// returned as is; m's slices are not changed.
+func Fit(ch channel.Channel, m channel.Message, o Options) channel.Message {
+	l := pickLang(o)
+	marker := l.truncated
+	limit := ch.MaxBodyBytes()
+	fits := func() (bool, int) {
+		body, err := ch.Body(m)
+		if err != nil {
+			return true, 0 // only a malformed message; sending it reports the error
 		}
-	} else {
-		if word != "" {
-			b.WriteString("：")
-			b.WriteString(word)
+		return len(body) <= limit, len(body) - limit
+	}
+	reason := slices.IndexFunc(m.Fields, func(f channel.Field) bool { return f.Label == l.failReason || f.Label == l.reason })
+	copied := false
+	for range len(m.Fields) + 3 {
+		ok, excess := fits()
+		if ok {
+			return m
 		}
-	}
-	b.WriteString("</font>")
-}
-
-// message builds the message from the current (possibly cut) fields.
-func (r *render) message() dingtalk.Message {
-	l := r.l
-	card := strings.EqualFold(r.o.Format, dingtalk.TypeActionCard) && r.link != ""
-	var b strings.Builder
-	r.heading(&b)
-	b.WriteString("\n\n")
-	for i, f := range r.fields {
-		if i > 0 {
-			b.WriteString("  \n") // two spaces: DingTalk renders the break
+		if !copied {
+			m.Fields = slices.Clone(m.Fields)
+			copied = true
 		}
-		b.WriteString("**")
-		b.WriteString(f.label)
-		b.WriteString("**")
-		b.WriteString(l.sep)
-		b.WriteString(f.pre)
-		b.WriteString(f.body)
-		if f.cut {
-			b.WriteString(l.truncated)
+		var text *string
+		if v := victim(m.Fields, reason, excess, len(marker)); v >= 0 {
+			text = &m.Fields[v].Value
+		} else if len(m.Footer) > 2*len(marker) {
+			text = &m.Footer
+		} else if len(m.Title) > 2*len(marker) {
+			text = &m.Title
+		} else {
+			return m // nothing left to cut: only a huge keyword or mention list gets here
 		}
-		b.WriteString(f.post)
-		if f.note != "" {
-			b.WriteString(" (")
-			b.WriteString(f.note)
-			b.WriteByte(')')
+		raw := strings.TrimSuffix(*text, marker)
+		try := func(n int) bool {
+			*text = channel.Cut(raw, n) + marker
+			ok, _ := fits()
+			return ok
 		}
-	}
-	if r.link != "" && !card { // a card's button already is the link
-		b.WriteString("\n\n[")
-		b.WriteString(l.console)
-		b.WriteString("](")
-		b.WriteString(r.link)
-		b.WriteByte(')')
-	}
-	if r.mentions != "" {
-		b.WriteString("\n\n")
-		b.WriteString(r.mentions)
-	}
-	m := dingtalk.Message{
-		Type:      dingtalk.TypeMarkdown,
-		Title:     r.title(),
-		Text:      b.String(),
-		AtMobiles: r.mobiles,
-		AtUserIDs: r.users,
-		AtAll:     r.o.AtAll,
-	}
-	if card {
-		m.Type = dingtalk.TypeActionCard
-		m.ButtonTitle = l.button
-		m.ButtonURL = r.link
+		// The longest prefix that fits: lo fits (or is -1), hi does not.
+		lo, hi := -1, len(raw)
+		if guess := len(raw) - excess; guess > 0 && guess < hi {
+			if try(guess) {
+				lo = guess
+			} else {
+				hi = guess
+			}
+		}
+		if lo < 0 {
+			if !try(0) {
+				continue // even empty it does not fit: cut the next one too
+			}
+			lo = 0
+		}
+		for hi-lo > 1 {
+			if mid := (lo + hi) / 2; try(mid) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		*text = channel.Cut(raw, lo) + marker
 	}
 	return m
 }
 
-// fit renders, measures the real wire body, and cuts fields until it fits.
-// Each round cuts exactly the excess (in JSON bytes) from one field, so it
-// ends after at most one round per field.
-func (r *render) fit() dingtalk.Message {
-	marker := jsonLen(r.l.truncated)
-	for range len(r.fields) + 2 {
-		m := r.message()
-		excess := bodySize(m) - dingtalk.MaxBodyBytes
-		if excess <= 0 {
-			return m
-		}
-		v := r.victim(excess)
-		if v < 0 {
-			return m // nothing left to cut: only a huge keyword or mention list can get here
-		}
-		f := &r.fields[v]
-		budget := jsonLen(f.body) - excess
-		if !f.cut {
-			budget -= marker
-		}
-		f.body, f.cut = cutJSON(f.body, budget), true
-	}
-	return r.message()
-}
-
-// victim picks the field to cut: the reason when cutting it alone makes the
-// message fit (it is the usual giant: a stack trace or a log tail), else the
-// longest field, so a short reason survives a giant event message.
-func (r *render) victim(excess int) int {
-	if r.reason >= 0 && jsonLen(r.fields[r.reason].body) > excess+jsonLen(r.l.truncated) {
-		return r.reason
+// victim picks the field to cut: the reason when cutting it alone makes
+// the message fit, else the longest field longer than the marker; -1 when
+// none is.
+func victim(fs []channel.Field, reason, excess, marker int) int {
+	if reason >= 0 && len(fs[reason].Value) > excess+2*marker {
+		return reason
 	}
 	best, bestLen := -1, 0
-	for i, f := range r.fields {
-		if n := jsonLen(f.body); n > bestLen {
+	for i, f := range fs {
+		if n := len(f.Value); n > bestLen {
 			best, bestLen = i, n
 		}
 	}
-	return best
-}
-
-// bodySize is the size of the request DingTalk will receive for m. Body
-// fails only for a malformed message, which this package never builds; an
-// error counts as "too large" so it can never pass as fitting.
-func bodySize(m dingtalk.Message) int {
-	b, err := dingtalk.Body(m)
-	if err != nil {
-		return dingtalk.MaxBodyBytes + 1
+	if bestLen <= 2*marker {
+		return -1
 	}
-	return len(b)
+	return best
 }

@@ -62,7 +62,7 @@ func hostileTask() *event.Task {
 // wrote, whatever the event's text fields hold.
 func TestRenderEscapesEventText(t *testing.T) {
 	for _, o := range []Options{zhMD, enMD, zhCard, {AtMobiles: []string{"13900000000"}}} {
-		m := Render(hostileTask(), o)
+		m := render(hostileTask(), o)
 		checkWire(t, m)
 		lines := strings.Split(m.Text, "\n")
 		for _, line := range lines {
@@ -80,8 +80,8 @@ func TestRenderEscapesEventText(t *testing.T) {
 		if n := strings.Count(m.Text, "]("); n > 1 {
 			t.Errorf("%+v: %d links in the text, want only the console link", o, n)
 		}
-		if n := strings.Count(m.Text, "<font"); n != 2 {
-			t.Errorf("%+v: %d <font> tags, want 2 (heading and status)", o, n)
+		if n := strings.Count(m.Text, "<font"); n != 1 {
+			t.Errorf("%+v: %d <font> tags, want 1 (the heading)", o, n)
 		}
 		if strings.Contains(m.Text, "@13800000000") {
 			t.Errorf("%+v: the job name produced a mention: %q", o, m.Text)
@@ -110,12 +110,12 @@ func TestMentions(t *testing.T) {
 			o := o
 			o.Lang, o.Format = lang, format
 			msgs := map[string]dingtalk.Message{
-				"render":  Render(sampleC(), o),
-				"hostile": Render(hostileTask(), o),
-				"test":    Test(o, "", now),
-				"test-at": Test(o, "hi @13800000001", now),
+				"render":  render(sampleC(), o),
+				"hostile": render(hostileTask(), o),
+				"test":    testMsg(o, "", now),
+				"test-at": testMsg(o, "hi @13800000001", now),
 			}
-			for i, m := range Digest(fiveTasks(), o) {
+			for i, m := range digestDT(fiveTasks(), o) {
 				msgs[fmt.Sprint("digest", i)] = m
 			}
 			for name, m := range msgs {
@@ -141,8 +141,8 @@ func TestKeywordInTitleAndText(t *testing.T) {
 	for _, o := range []Options{
 		{Keyword: "PAI告警"}, {Keyword: "PAI告警", Lang: "en", Format: "actionCard"}, {Keyword: "a&b<c>"},
 	} {
-		msgs := []dingtalk.Message{Render(sampleC(), o), Render(sampleI(), o), Render(&event.Task{}, o), Test(o, "", now), Test(o, "custom", now)}
-		msgs = append(msgs, Digest(fiveTasks(), o)...)
+		msgs := []dingtalk.Message{render(sampleC(), o), render(sampleI(), o), render(&event.Task{}, o), testMsg(o, "", now), testMsg(o, "custom", now)}
+		msgs = append(msgs, digestDT(fiveTasks(), o)...)
 		for _, m := range msgs {
 			checkWire(t, m)
 			if !strings.Contains(m.Title, o.Keyword) || !strings.Contains(m.Text, o.Keyword) {
@@ -172,19 +172,19 @@ func TestRenderFields(t *testing.T) {
 		msgType string
 	}{
 		{name: "absent fields are omitted", task: bare, title: "DLC任务通知：dlc1 失败",
-			has:    []string{"**任务ID**：dlc1", "失败</font> (Failed)", "**相关事件**：任务失败"},
+			has:    []string{"**任务ID**：dlc1", "失败 (Failed)", "**相关事件**：任务失败"},
 			hasNot: []string{"任务名称", "工作空间", "创建者", "时间", "运行时长", "原因", "消息内容", "控制台", "()", "：  \n", "： \n"}},
 		{name: "no reason on success", task: succeededWithReason, hasNot: []string{"stale reason", "原因"}},
 		{name: "stopped reason is a status detail", task: sampleE(), title: "DLC任务通知：llm-sft-run-7 已停止",
-			has: []string{"**状态详情**：StoppedByUser: Job is stopped by user", "#FF7D00", "运行时长**：1小时11分12秒"}},
+			has: []string{"**状态详情**：StoppedByUser: Job is stopped by user", "#1677FF", "运行时长**：1小时11分12秒"}},
 		{name: "stopped en", task: sampleE(), o: enMD, title: "DLC job llm-sft-run-7 stopped",
 			has: []string{"**Reason**: StoppedByUser: Job is stopped by user", "**Duration**: 1h11m12s", "2026-01-07 09:00:00 (UTC+8)", "**Event**: Stopped"}},
 		{name: "failed reason", task: sampleC(), has: []string{"**失败原因**：JobFailed: Job failed: worker-0", "创建时间**：2026-01-06 15:18:21 (UTC+8)"}},
 		{name: "reason code alone", task: codeOnly, has: []string{"**失败原因**：JobFailed  \n"}},
 		{name: "queuing in PAI's words", task: queuing, title: "DLC任务通知：debug-webhook_clone 排队中",
-			has: []string{`<font color="#1677FF">排队中</font> (Queuing)`, "**相关事件**：进入排队"}},
+			has: []string{"**任务状态**：排队中 (Queuing)", "**相关事件**：进入排队"}},
 		{name: "unknown status shown raw", task: exploded, title: "DLC任务通知：debug-webhook_clone Exploded",
-			has: []string{`<font color="#1677FF">Exploded</font>  `}, hasNot: []string{"(Exploded)", "相关事件"}},
+			has: []string{"**任务状态**：Exploded  "}, hasNot: []string{"(Exploded)", "相关事件"}},
 		{name: "paiflow en", task: sampleG(), o: enMD, title: "PAIFlow run ctr-feature-pipeline succeeded",
 			has: []string{"#00B42A", "[Open in console](https://pai.console.aliyun.com/"}},
 		{name: "card without link falls back to markdown", task: func() *event.Task { t := sampleI(); t.ConsoleURL = ""; return t }(), o: zhCard, msgType: dingtalk.TypeMarkdown},
@@ -194,7 +194,7 @@ func TestRenderFields(t *testing.T) {
 		{name: "nil task", task: nil, title: "PAI任务通知"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := Render(c.task, c.o)
+			m := render(c.task, c.o)
 			checkWire(t, m)
 			if c.title != "" && m.Title != c.title {
 				t.Errorf("title = %q, want %q", m.Title, c.title)
@@ -212,7 +212,7 @@ func TestRenderFields(t *testing.T) {
 			if c.msgType != "" && m.Type != c.msgType {
 				t.Errorf("type = %q, want %q", m.Type, c.msgType)
 			}
-			if m.Type == dingtalk.TypeActionCard && (m.ButtonTitle != "查看详情" || m.ButtonURL != c.task.ConsoleURL) {
+			if m.Type == dingtalk.TypeActionCard && (m.ButtonTitle != "在控制台查看" || m.ButtonURL != c.task.ConsoleURL) {
 				t.Errorf("button = %q -> %q", m.ButtonTitle, m.ButtonURL)
 			}
 		})
@@ -271,7 +271,7 @@ func TestRenderFitsMaxBody(t *testing.T) {
 			task := sampleC()
 			c.mutate(task)
 			for _, o := range []Options{c.o, {Lang: c.o.Lang, Format: "actionCard", Keyword: "PAI", AtMobiles: []string{"13800000000"}}} {
-				m := Render(task, o)
+				m := render(task, o)
 				n := checkWire(t, m)
 				marker := pickLang(o).truncated
 				if !strings.Contains(m.Text, marker) && !strings.Contains(c.name, "URL") {
@@ -299,22 +299,22 @@ func TestRenderFitsMaxBody(t *testing.T) {
 
 func TestTest(t *testing.T) {
 	now := at("2026-01-06T07:18:21Z")
-	m := Test(Options{}, "", now)
+	m := testMsg(Options{}, "", now)
 	checkWire(t, m)
 	if m.Title != "pai-notifier 连通性测试" || !strings.Contains(m.Text, "2026-01-06 15:18:21 (UTC+8)") {
 		t.Errorf("zh test message: %q / %q", m.Title, m.Text)
 	}
 	utc, _ := event.LoadZone("UTC")
-	m = Test(Options{Lang: "en", Format: "actionCard", Location: utc}, "", now)
+	m = testMsg(Options{Lang: "en", Format: "actionCard", Location: utc}, "", now)
 	checkWire(t, m)
 	if m.Type != dingtalk.TypeMarkdown || m.Title != "pai-notifier connectivity test" || !strings.Contains(m.Text, "2026-01-06 07:18:21 (UTC+0)") {
 		t.Errorf("en test message: %q %q / %q", m.Type, m.Title, m.Text)
 	}
-	m = Test(Options{Keyword: "kw"}, "hello\n# there", now)
+	m = testMsg(Options{Keyword: "kw"}, "hello\n# there", now)
 	if !strings.Contains(m.Text, "hello # there") || strings.Contains(m.Text, "连通性测试消息") || !strings.Contains(m.Text, "kw") {
 		t.Errorf("custom text: %q", m.Text)
 	}
-	m = Test(Options{AtUserIDs: []string{"u1"}}, strings.Repeat("大", 20000), now)
+	m = testMsg(Options{AtUserIDs: []string{"u1"}}, strings.Repeat("大", 20000), now)
 	checkWire(t, m)
 	if !strings.Contains(m.Text, "…(已截断)") || !strings.HasSuffix(m.Text, "\n\n@u1") {
 		t.Errorf("giant custom text not cut to fit with the mention kept: %.100q…%q", m.Text, m.Text[len(m.Text)-40:])

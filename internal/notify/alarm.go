@@ -47,10 +47,11 @@ func (n *Notifier) alarmUnreadable(ctx context.Context, us []event.Unreadable) {
 		return
 	}
 	robot := n.robots[r]
-	m := message.UnreadableAlarm(options(r), len(us), us[0].EventID, us[0].Paths, now)
+	rt := n.routes[r]
+	m := message.UnreadableAlarm(rt.ch, options(r), len(us), us[0].EventID, us[0].Paths, now)
 	// One attempt through the same budget, lockout and gone marks as every
 	// message: the alarm must never be what locks a robot out.
-	err := n.attempt(ctx, robot, r.Target, m)
+	err := n.attempt(ctx, robot, rt, r.Target, m)
 	if err != nil {
 		n.cfg.Logger.ErrorContext(ctx, "unreadable-events alarm not delivered", "rule", r.Name, "robot", robot, "error", err.Error())
 		return

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/message"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
-	"github.com/pai-notifier/pai-notifier/internal/secret"
 	"github.com/pai-notifier/pai-notifier/internal/state"
 	"github.com/pai-notifier/pai-notifier/internal/state/redistest"
 )
@@ -72,12 +72,12 @@ func hotPath(tb testing.TB, p *event.Parser, set *rules.Set, body []byte, now ti
 		t := &batch.Tasks[i]
 		matched = set.Match(matched[:0], t)
 		for _, r := range matched {
-			m := message.Render(t, options(r))
+			m := message.Render(ding, t, options(r))
 			u, err := dingtalk.SignedURL(r.Target.Webhook.Reveal(), r.Target.Secret.Reveal(), now)
 			if err != nil {
 				tb.Fatal(err)
 			}
-			b, err := dingtalk.Body(m)
+			b, err := ding.Body(m)
 			if err != nil {
 				tb.Fatal(err)
 			}
@@ -133,7 +133,7 @@ func BenchmarkHotPathStages(b *testing.B) {
 		b.Fatalf("%d rules match the sample, want 1", len(matched))
 	}
 	r := matched[0]
-	msg := message.Render(task, options(r))
+	msg := message.Render(ding, task, options(r))
 
 	b.Run("parse", func(b *testing.B) {
 		b.ReportAllocs()
@@ -163,7 +163,7 @@ func BenchmarkHotPathStages(b *testing.B) {
 		o := options(r)
 		b.ReportAllocs()
 		for b.Loop() {
-			message.Render(task, o)
+			message.Render(ding, task, o)
 		}
 	})
 	b.Run("sign", func(b *testing.B) {
@@ -177,7 +177,7 @@ func BenchmarkHotPathStages(b *testing.B) {
 	b.Run("body", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := dingtalk.Body(msg); err != nil {
+			if _, err := dingtalk.Body(dingtalk.Render(msg)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -217,10 +217,13 @@ type cloudEvent struct {
 	} `json:"data"`
 }
 
+// ding is DingTalk's channel, rendering only.
+var ding = dingtalk.NewClient(0)
+
 // nopSender accepts every message without a network.
 type nopSender struct{}
 
-func (nopSender) Send(context.Context, secret.String, secret.String, dingtalk.Message) error {
+func (nopSender) Send(context.Context, channel.Channel, channel.Target, channel.Message) error {
 	return nil
 }
 

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
@@ -16,8 +15,8 @@ import (
 
 // Environment variables read by FromEnv (besides those rules.Load reads).
 const (
-	EnvRateLimit   = "DINGTALK_RATE_LIMIT" // per-robot budget, e.g. 20/1m (the default)
-	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt, e.g. 5s (default 10s)
+	EnvRateLimit   = "DINGTALK_RATE_LIMIT" // per-robot budget of DingTalk targets, e.g. 20/1m (the default); other services keep their defaults
+	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt on any channel, e.g. 5s (default 10s)
 	EnvGoneFor     = "NOTIFY_GONE_FOR"     // how long a disabled/dissolved/removed robot is skipped, e.g. 10m (default 5m)
 	EnvStateURL    = "NOTIFY_STATE_URL"    // redis:// or rediss:// URL of shared state; the instance's memory when unset
 )
@@ -29,7 +28,7 @@ type Flags struct {
 }
 
 // FromEnv builds the Notifier of one function instance: rules, field
-// mapping, rate budget and DingTalk client, loaded and validated once. An
+// mapping, rate budgets and the registry's channels, loaded and validated once. An
 // invalid configuration does not stop the instance: every invocation then
 // fails with the validation error, so events wait in retry or the
 // dead-letter queue instead of being dropped.
@@ -75,7 +74,6 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, flags Flags) *Noti
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 10 * time.Second
 	}
-	cfg.Sender = dingtalk.NewClient(cfg.SendTimeout)
 	if flags.DryRun != nil {
 		// A dry run sends nothing, so it claims nothing in a shared store
 		// either: its claims would suppress the real deliveries.

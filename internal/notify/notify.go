@@ -1,8 +1,10 @@
 // Package notify is the notifier's pipeline: it parses one invocation's
 // events, matches them against the rules, renders messages and delivers them
-// to DingTalk robots, with retries inside the invocation's deadline, no
-// duplicates on redelivery, and a per-robot rate budget that folds bursts
-// into digests instead of tripping DingTalk's lockout.
+// through each target's channel (DingTalk, WeCom, Lark, Slack, a signed
+// webhook: the registry in internal/channel/channels), with retries inside
+// the invocation's deadline, no duplicates on redelivery, and a per-target
+// rate budget that folds bursts into digests instead of tripping a
+// service's lockout.
 //
 // Its answer follows EventBridge's contract: Handle returns an error only
 // when the platform retrying the invocation can help (or the configuration
@@ -23,29 +25,43 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/message"
+	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
-	"github.com/pai-notifier/pai-notifier/internal/secret"
 	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
-// Sender delivers one message to one robot. *dingtalk.Client is the real one.
+// Sender delivers one message to one target through ch, the target's
+// channel. The default sends with ch.Send; a dry run prints instead, and
+// tests script answers.
 type Sender interface {
-	Send(ctx context.Context, webhook, secret secret.String, m dingtalk.Message) error
+	Send(ctx context.Context, ch channel.Channel, t channel.Target, m channel.Message) error
+}
+
+// ChannelSender is the real Sender: the channel's own Send.
+type ChannelSender struct{}
+
+// Send is ch.Send.
+func (ChannelSender) Send(ctx context.Context, ch channel.Channel, t channel.Target, m channel.Message) error {
+	return ch.Send(ctx, t, m)
 }
 
 // Config wires a Notifier. Zero values get sensible defaults.
 type Config struct {
-	Rules    *rules.Set
-	Parser   *event.Parser
-	ConfErr  error // an invalid configuration: every invocation fails with it
-	Sender   Sender
+	Rules   *rules.Set
+	Parser  *event.Parser
+	ConfErr error  // an invalid configuration: every invocation fails with it
+	Sender  Sender // ChannelSender when nil
+	// Channels are the registry's channels by target type; built from
+	// channels.All (with SendTimeout) when nil.
+	Channels map[string]channel.Channel
 	Logger   *slog.Logger
 	Now      func() time.Time
 	State    state.Store   // claims, budgets, lockouts, gone marks; the instance's memory when nil
-	Rate     state.Rate    // per-robot budget of the default State; state.DefaultRate when zero
+	Rate     state.Rate    // DingTalk robots' budget (DINGTALK_RATE_LIMIT); DingTalk's 20/1m when zero. Other services use their registry defaults; target.rateLimit overrides both
 	Lockout  time.Duration // how long a robot that answered "too fast" is left alone; 10m when zero
 	GoneFor  time.Duration // how long a robot that answered "gone" is skipped; DefaultGoneFor when zero
 	Parallel int           // robots delivered to at once; 8 when zero
@@ -78,8 +94,17 @@ const DefaultGoneFor = 5 * time.Minute
 type Notifier struct {
 	cfg    Config
 	state  state.Store
-	robots map[*rules.Rule]string // dingtalk.RobotID of each rule's webhook, computed once
+	robots map[*rules.Rule]string // channels.TargetID of each rule's webhook, computed once
+	routes map[*rules.Rule]route  // each rule's channel and budget
 	alarm  unreadableAlarm        // when the unreadable-events alarm last went out
+}
+
+// route is how a rule's messages travel: its service, channel and budget
+// windows (none: unlimited).
+type route struct {
+	spec   channels.Spec
+	ch     channel.Channel
+	limits []rate.Rate
 }
 
 // New builds a Notifier from cfg.
@@ -90,7 +115,8 @@ func New(cfg Config) *Notifier {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Rate.N == 0 {
+	rateSet := cfg.Rate.N > 0
+	if !rateSet {
 		cfg.Rate = state.DefaultRate
 	}
 	if cfg.Lockout == 0 {
@@ -120,16 +146,46 @@ func New(cfg Config) *Notifier {
 	if cfg.InvokeTimeout == 0 {
 		cfg.InvokeTimeout = 30 * time.Second
 	}
-	if cfg.ConfErr == nil && (cfg.Rules == nil || cfg.Parser == nil || cfg.Sender == nil) {
-		cfg.ConfErr = errors.New("notify: rules, parser and sender are required")
+	if cfg.Sender == nil {
+		cfg.Sender = ChannelSender{}
+	}
+	if cfg.Channels == nil {
+		cfg.Channels = map[string]channel.Channel{}
+		for _, s := range channels.All {
+			cfg.Channels[s.Name] = s.New(cfg.SendTimeout)
+		}
+	}
+	if cfg.ConfErr == nil && (cfg.Rules == nil || cfg.Parser == nil) {
+		cfg.ConfErr = errors.New("notify: rules and parser are required")
 	}
 	if cfg.State == nil {
 		cfg.State = state.NewMemory(state.Options{Rate: cfg.Rate, Remember: cfg.Remember})
 	}
-	n := &Notifier{cfg: cfg, state: cfg.State, robots: map[*rules.Rule]string{}}
+	n := &Notifier{cfg: cfg, state: cfg.State, robots: map[*rules.Rule]string{}, routes: map[*rules.Rule]route{}}
 	if cfg.Rules != nil {
-		for _, r := range cfg.Rules.Rules() {
-			n.robots[r] = dingtalk.RobotID(r.Target.Webhook.Reveal())
+		rs := cfg.Rules.Rules()
+		if a := cfg.Rules.UnreadableAlarm(); a != nil {
+			rs = append(rs, a)
+		}
+		for _, r := range rs {
+			spec, ok := channels.Lookup(r.Target.Type)
+			ch := cfg.Channels[spec.Name]
+			if !ok || ch == nil {
+				if cfg.ConfErr == nil {
+					cfg.ConfErr = fmt.Errorf("notify: rule %q: no channel for target.type %q", r.Name, r.Target.Type)
+					n.cfg.ConfErr = cfg.ConfErr
+				}
+				continue
+			}
+			n.robots[r] = channels.TargetID(spec.Name, r.Target.Webhook.Reveal())
+			rt := route{spec: spec, ch: ch, limits: spec.Limits}
+			switch {
+			case r.Target.Rate != nil:
+				rt.limits = r.Target.Rate
+			case spec.Name == rules.TargetDingTalk && rateSet:
+				rt.limits = []rate.Rate{cfg.Rate}
+			}
+			n.routes[r] = rt
 		}
 	}
 	return n
@@ -181,7 +237,7 @@ type Delivery struct {
 	JobID   string `json:"jobId,omitempty"`
 	Status  string `json:"status"` // the job's status
 	Outcome string `json:"outcome"`
-	Robot   string `json:"robot,omitempty"` // dingtalk.RobotID: safe to show
+	Robot   string `json:"robot,omitempty"` // channels.TargetID: safe to show
 	Error   string `json:"error,omitempty"`
 	Hint    string `json:"hint,omitempty"`
 }
@@ -448,9 +504,9 @@ func (n *Notifier) finish(ctx context.Context, rn *run, nt *notification, outcom
 	}
 	if err != nil {
 		d.Error = err.Error()
-		var de *dingtalk.Error
-		if errors.As(err, &de) {
-			d.Hint = de.Hint()
+		var ce *channel.Error
+		if errors.As(err, &ce) {
+			d.Hint = ce.Hint
 		}
 	}
 	n.cfg.Logger.Log(ctx, level, "delivery", "eventId", d.EventID, "jobId", d.JobID, "status", d.Status,
@@ -498,6 +554,7 @@ func (n *Notifier) deliverAll(ctx context.Context, rn *run, groups [][]*notifica
 // robot's budget allows, else digests that name every job.
 func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) {
 	robot := group[0].robot
+	rt := n.routes[group[0].rule]
 	target := group[0].rule.Target
 	finishAll := func(outcome string, err error) {
 		for _, nt := range group {
@@ -512,22 +569,29 @@ func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) 
 	}
 	now := n.cfg.Now()
 	if mark, ok := n.state.Gone(ctx, robot, now); ok {
-		reason := &dingtalk.Error{Code: mark.Code, Msg: mark.Reason, Class: dingtalk.ClassTargetGone}
+		reason := &channel.Error{Channel: rt.spec.Name, Code: mark.Code, Msg: mark.Reason, Class: channel.ClassTargetGone}
+		reason.Hint = rt.spec.HintFor(reason)
 		if now.Before(mark.Until) {
 			finishAll(Failed, reason)
 			return
 		}
 		n.cfg.Logger.InfoContext(ctx, "robot's gone mark expired; trying it again", "robot", robot, "markedFor", n.cfg.GoneFor.String(), "error", reason.Error())
 	}
-	avail := n.state.Available(ctx, robot, now)
+	avail := n.available(ctx, robot, rt, now)
 	if avail <= 0 {
 		finishAll(Retry, errBudgetSpent)
 		return
 	}
-	if len(group) <= avail {
-		for _, nt := range group {
+	msgs := make([]channel.Message, len(group))
+	need := 0
+	for i, nt := range group {
+		msgs[i] = message.Render(rt.ch, nt.task, taskOptions(nt))
+		need += rt.spec.CostOf(msgs[i])
+	}
+	if need <= avail {
+		for i, nt := range group {
 			start := n.cfg.Now()
-			err := n.send(ctx, rn, robot, target, message.Render(nt.task, taskOptions(nt)))
+			err := n.send(ctx, rn, robot, rt, target, msgs[i])
 			nt.took = n.cfg.Now().Sub(start)
 			n.finish(ctx, rn, nt, outcomeOf(err), err)
 		}
@@ -536,8 +600,49 @@ func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) 
 	n.deliverDigests(ctx, rn, group, avail)
 }
 
+// unlimited is the budget of a target without windows (a generic webhook).
+const unlimited = 1 << 30
+
+// windowKey names window i of a target's budget in the store: the first is
+// the target itself (where lockouts live), the others carry their rate.
+func windowKey(robot string, i int, r rate.Rate) string {
+	if i == 0 {
+		return robot
+	}
+	return robot + "/" + r.String()
+}
+
+// available is how many messages robot may still send now: the least
+// room of its windows.
+func (n *Notifier) available(ctx context.Context, robot string, rt route, now time.Time) int {
+	avail := unlimited
+	for i, r := range rt.limits {
+		avail = min(avail, n.state.Available(ctx, windowKey(robot, i, r), r, now))
+	}
+	return avail
+}
+
+// take spends cost messages of every window of robot's budget, or none
+// (what it took is refunded) when one window has no room.
+func (n *Notifier) take(ctx context.Context, robot string, rt route, now time.Time, cost int) ([]state.Ticket, bool) {
+	var tickets []state.Ticket
+	for i, r := range rt.limits {
+		for range cost {
+			t, ok := n.state.Take(ctx, windowKey(robot, i, r), r, now)
+			if !ok {
+				for _, t := range tickets {
+					n.state.Refund(ctx, t)
+				}
+				return nil, false
+			}
+			tickets = append(tickets, t)
+		}
+	}
+	return tickets, true
+}
+
 var (
-	errBudgetSpent  = errors.New("the robot's rate budget is spent for this window; delivering later avoids DingTalk's 10-minute lockout")
+	errBudgetSpent  = errors.New("the target's rate budget is spent for this window; delivering later avoids the service's lockout (DingTalk's lasts 10 minutes)")
 	errNotAttempted = errors.New("not attempted: the invocation's time ran out before this robot's turn; the platform's retry will send it")
 )
 
@@ -547,16 +652,21 @@ var (
 // makes safe: what was delivered is not sent again.
 func (n *Notifier) deliverDigests(ctx context.Context, rn *run, group []*notification, avail int) {
 	robot := group[0].robot
+	rt := n.routes[group[0].rule]
 	tasks := make([]*event.Task, len(group))
 	for i, nt := range group {
 		tasks[i] = nt.task
 	}
 	listed := make([]bool, len(group))
 	var err error
-	for _, part := range message.DigestAtMost(tasks, digestOptions(group), avail) {
+	o := digestOptions(group)
+	// A digest costs what its mentions cost (WeCom: 2 with mobiles or
+	// everyone), the same for every part.
+	cost := rt.spec.CostOf(channel.Message{Mentions: channel.Mentions{Mobiles: o.AtMobiles, UserIDs: o.AtUserIDs, All: o.AtAll}})
+	for _, part := range message.DigestAtMost(rt.ch, tasks, o, avail/cost) {
 		start := n.cfg.Now()
 		if err == nil {
-			err = n.send(ctx, rn, robot, group[0].rule.Target, part.Message)
+			err = n.send(ctx, rn, robot, rt, group[0].rule.Target, part.Message)
 		}
 		took := n.cfg.Now().Sub(start)
 		for _, i := range part.Tasks {
@@ -594,9 +704,9 @@ func retryable(err error) bool {
 	if errors.Is(err, errBudgetSpent) || errors.Is(err, errNotAttempted) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return true
 	}
-	var de *dingtalk.Error
-	if errors.As(err, &de) {
-		return de.Retryable()
+	var ce *channel.Error
+	if errors.As(err, &ce) {
+		return ce.Retryable()
 	}
 	return true // an unknown failure is not known to be permanent
 }
@@ -606,16 +716,16 @@ func retryable(err error) bool {
 // leaves room for another attempt. A rate limit, a spent budget and a
 // permanent failure end it at once. It returns errNotAttempted when the
 // invocation's time was up before the first attempt.
-func (n *Notifier) send(ctx context.Context, rn *run, robot string, target rules.Target, m dingtalk.Message) error {
+func (n *Notifier) send(ctx context.Context, rn *run, robot string, rt route, target rules.Target, m channel.Message) error {
 	if ctx.Err() != nil {
 		return errNotAttempted
 	}
 	backoff := n.cfg.BackoffBase
 	for {
-		err := n.attempt(ctx, robot, target, m)
-		var de *dingtalk.Error
+		err := n.attempt(ctx, robot, rt, target, m)
+		var ce *channel.Error
 		if err == nil || !retryable(err) || errors.Is(err, errBudgetSpent) || ctx.Err() != nil ||
-			errors.As(err, &de) && de.Class == dingtalk.ClassRateLimited {
+			errors.As(err, &ce) && ce.Class == channel.ClassRateLimited {
 			return err
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
@@ -639,14 +749,14 @@ const maxRetryAfter = time.Hour
 // robot's budget, sends, then settles the unit by the answer (kept at the
 // answer's time, or refunded when DingTalk surely did not count it), and
 // marks the robot locked out (rate limit) or gone.
-func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Target, m dingtalk.Message) error {
+func (n *Notifier) attempt(ctx context.Context, robot string, rt route, target rules.Target, m channel.Message) error {
 	start := n.cfg.Now()
-	ticket, ok := n.state.Take(ctx, robot, start)
+	tickets, ok := n.take(ctx, robot, rt, start, rt.spec.CostOf(m))
 	if !ok {
 		return errBudgetSpent
 	}
 	actx, cancel := context.WithTimeout(ctx, n.cfg.SendTimeout)
-	err := n.cfg.Sender.Send(actx, target.Webhook, target.Secret, m)
+	err := n.cfg.Sender.Send(actx, rt.ch, channel.Target{Webhook: target.Webhook, Secret: target.Secret}, m)
 	cancel()
 	done := n.cfg.Now()
 	// DingTalk counts a message at some moment between the request's start
@@ -654,25 +764,29 @@ func (n *Notifier) attempt(ctx context.Context, robot string, target rules.Targe
 	// behind DingTalk's, never ahead of it: with the start time, a send at
 	// the window's edge could land inside DingTalk's window, and the answer
 	// is a ten-minute lockout (seen in the load test).
-	ticket = n.state.Settle(ctx, ticket, done)
-	n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "latencyMs", done.Sub(start).Milliseconds(), "error", errString(err))
-	var de *dingtalk.Error
-	if !errors.As(err, &de) {
+	for i, t := range tickets {
+		tickets[i] = n.state.Settle(ctx, t, done)
+	}
+	n.cfg.Logger.DebugContext(ctx, "send attempt", "robot", robot, "channel", rt.spec.Name, "latencyMs", done.Sub(start).Milliseconds(), "error", errString(err))
+	var ce *channel.Error
+	if !errors.As(err, &ce) {
 		return err
 	}
-	switch de.Class {
-	case dingtalk.ClassServer:
-		n.state.Refund(ctx, ticket) // DingTalk answered 5xx: it never counted it
+	switch ce.Class {
+	case channel.ClassServer:
+		for _, t := range tickets {
+			n.state.Refund(ctx, t) // the service answered 5xx: it never counted it
+		}
 		// A network error is not refunded: a timeout may come after
-		// DingTalk counted the message, and refunding that overspends.
-	case dingtalk.ClassRateLimited:
+		// the service counted the message, and refunding that overspends.
+	case channel.ClassRateLimited:
 		lockout := n.cfg.Lockout
-		if de.RetryAfter > 0 {
-			lockout = min(de.RetryAfter, maxRetryAfter)
+		if ce.RetryAfter > 0 {
+			lockout = min(ce.RetryAfter, maxRetryAfter)
 		}
 		n.state.Throttle(ctx, robot, done, done.Add(lockout))
-	case dingtalk.ClassTargetGone:
-		n.state.MarkGone(ctx, robot, done, state.Mark{Code: de.Code, Reason: de.Msg, Until: done.Add(n.cfg.GoneFor)})
+	case channel.ClassTargetGone:
+		n.state.MarkGone(ctx, robot, done, state.Mark{Code: ce.Code, Reason: ce.Msg, Until: done.Add(n.cfg.GoneFor)})
 	}
 	return err
 }
@@ -711,7 +825,7 @@ func taskOptions(nt *notification) message.Options {
 // language and keyword, every rule's mentions.
 func digestOptions(group []*notification) message.Options {
 	o := options(group[0].rule)
-	o.Format = "markdown"
+	o.Format = "" // a digest lists many links: no single card button
 	seenM, seenU := map[string]bool{}, map[string]bool{}
 	o.AtMobiles, o.AtUserIDs = nil, nil
 	for _, nt := range group {

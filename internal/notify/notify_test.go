@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/event"
 	"github.com/pai-notifier/pai-notifier/internal/rules"
-	"github.com/pai-notifier/pai-notifier/internal/secret"
 	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
@@ -36,7 +36,9 @@ type scriptedSender struct {
 	webhook []string
 }
 
-func (s *scriptedSender) Send(ctx context.Context, webhook, sec secret.String, m dingtalk.Message) error {
+func (s *scriptedSender) Send(ctx context.Context, ch channel.Channel, t channel.Target, cm channel.Message) error {
+	webhook := t.Webhook
+	m := dingtalk.Render(cm) // what a DingTalk group reads
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -52,7 +54,14 @@ func (s *scriptedSender) Send(ctx context.Context, webhook, sec secret.String, m
 }
 
 func dtErr(code int, msg string) error {
-	return &dingtalk.Error{Code: code, Msg: msg, Class: dingtalk.Classify(code)}
+	return hinted(&dingtalk.Error{Code: code, Msg: msg, Class: dingtalk.Classify(code)})
+}
+
+// hinted is e as DingTalk's client returns it: named, with its hint.
+func hinted(e *channel.Error) *channel.Error {
+	e.Channel = dingtalk.Name
+	e.Hint = dingtalk.Hint(e)
+	return e
 }
 
 const testRules = `

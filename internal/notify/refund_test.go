@@ -26,7 +26,7 @@ func TestNetworkErrorsAreNotRefunded(t *testing.T) {
 			t.Fatalf("class %v: %+v %v after %d sends, want one failed attempt", c.class, res, err, f.sender.calls)
 		}
 		robot := dingtalk.RobotID(f.n.cfg.Rules.Rule("dlc-failed").Target.Webhook.Reveal())
-		if got := f.n.state.Available(context.Background(), robot, f.clock.Now()); got != c.left {
+		if got := f.n.state.Available(context.Background(), robot, state.Rate{}, f.clock.Now()); got != c.left {
 			t.Errorf("class %v: budget left %d, want %d", c.class, got, c.left)
 		}
 	}

@@ -10,8 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
-	"github.com/pai-notifier/pai-notifier/internal/secret"
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/state"
 	"github.com/pai-notifier/pai-notifier/internal/state/redistest"
 )
@@ -28,7 +27,7 @@ func TestInstancesShareRedisState(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.(*state.Redis).Close() })
-		fs = append(fs, newFixture(t, func(c *Config) { c.State = st }))
+		fs = append(fs, newFixture(t, func(c *Config) { c.State = st; c.Rate = state.Rate{N: 3, Per: time.Minute} }))
 	}
 	ctx := ctxWithin(t, 5*time.Second)
 	if res, err := fs[0].n.Handle(ctx, dlcEvent("e1", "dlc1", "Failed")); err != nil || res.Sent != 1 {
@@ -70,7 +69,7 @@ type blockingSender struct {
 	started, release chan struct{}
 }
 
-func (b *blockingSender) Send(ctx context.Context, _, _ secret.String, _ dingtalk.Message) error {
+func (b *blockingSender) Send(ctx context.Context, _ channel.Channel, _ channel.Target, _ channel.Message) error {
 	close(b.started)
 	select {
 	case <-b.release:

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
-	"github.com/pai-notifier/pai-notifier/internal/secret"
 	"github.com/pai-notifier/pai-notifier/internal/state"
 )
 
@@ -45,7 +45,8 @@ func newRoutedSender() *routedSender {
 	return &routedSender{release: make(chan struct{}), calls: map[string]int{}}
 }
 
-func (s *routedSender) Send(ctx context.Context, webhook, _ secret.String, m dingtalk.Message) error {
+func (s *routedSender) Send(ctx context.Context, _ channel.Channel, t channel.Target, _ channel.Message) error {
+	webhook := t.Webhook
 	name := "healthy"
 	if strings.Contains(webhook.Reveal(), "access_token=hangs") {
 		name = "hangs"
@@ -117,7 +118,7 @@ func TestRobotNotTriedIsNotChargedOrBlamed(t *testing.T) {
 		t.Errorf("robot never tried was called %d times", rs.calls["healthy"])
 	}
 	robot := deliveryOf(t, res, "healthy").Robot
-	if got := f.n.state.Available(context.Background(), robot, f.clock.Now()); got != state.DefaultRate.N {
+	if got := f.n.state.Available(context.Background(), robot, state.Rate{}, f.clock.Now()); got != state.DefaultRate.N {
 		t.Errorf("budget of the robot never tried: %d left, want %d", got, state.DefaultRate.N)
 	}
 	// Its retry goes through at once.
@@ -142,9 +143,9 @@ func TestHangingRobotRealClient(t *testing.T) {
 	var told time.Duration
 	start := time.Now()
 	client := dingtalk.NewClient(time.Second)
-	sender := senderFunc(func(ctx context.Context, w, s secret.String, m dingtalk.Message) error {
-		err := client.Send(ctx, w, s, m)
-		if err == nil && strings.Contains(w.Reveal(), "healthy") {
+	sender := senderFunc(func(ctx context.Context, _ channel.Channel, tg channel.Target, m channel.Message) error {
+		err := client.Send(ctx, tg, m)
+		if err == nil && strings.Contains(tg.Webhook.Reveal(), "healthy") {
 			mu.Lock()
 			told = time.Since(start)
 			mu.Unlock()
@@ -166,10 +167,10 @@ func TestHangingRobotRealClient(t *testing.T) {
 	t.Logf("healthy robot told after %v; the invocation (the other robot hanging) took %v", told, took)
 }
 
-type senderFunc func(ctx context.Context, webhook, secret secret.String, m dingtalk.Message) error
+type senderFunc func(ctx context.Context, ch channel.Channel, t channel.Target, m channel.Message) error
 
-func (f senderFunc) Send(ctx context.Context, w, s secret.String, m dingtalk.Message) error {
-	return f(ctx, w, s, m)
+func (f senderFunc) Send(ctx context.Context, ch channel.Channel, t channel.Target, m channel.Message) error {
+	return f(ctx, ch, t, m)
 }
 
 // A gone mark lasts GoneFor: a robot enabled again speaks again without a

@@ -140,7 +140,7 @@ func TestUnreadableAlarm(t *testing.T) {
 	}
 	m := f.sender.got[0]
 	if f.sender.webhook[0] != set.Rule("ops").Target.Webhook.Reveal() || !strings.Contains(m.Title, "无法读取的 PAI 事件") ||
-		!strings.Contains(m.Text, "`data.task.life`") || !strings.Contains(m.Text, "notifier -inspect") || strings.Contains(m.Text, "VALUE") {
+		!strings.Contains(m.Text, "data.task.life") || !strings.Contains(m.Text, "notifier -inspect") || strings.Contains(m.Text, "VALUE") {
 		t.Errorf("alarm %+v", m)
 	}
 	f.clock.Add(2 * time.Minute)

@@ -100,6 +100,7 @@ type rawTarget struct {
 	atMobiles []*scalar
 	atUserIDs []*scalar
 	atAll     *scalar
+	rateLimit *scalar
 }
 
 var (
@@ -108,7 +109,7 @@ var (
 	channelKeys = []string{"dingtalk"}
 	atKeys      = []string{"atMobiles", "atUserIds"}
 	kindKeys    = []string{"types", "statuses", "path"}
-	targetKeys  = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll"}
+	targetKeys  = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll", "rateLimit"}
 )
 
 type reader struct {
@@ -618,6 +619,8 @@ func (r *reader) target(n *yaml.Node, where string) *rawTarget {
 			t.atUserIDs = r.list(p.val, where, field, false)
 		case "atAll":
 			t.atAll = r.scalar(p.val, where, field)
+		case "rateLimit":
+			t.rateLimit = r.scalar(p.val, where, field)
 		}
 	}
 	return t

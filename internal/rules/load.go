@@ -13,12 +13,19 @@ import (
 
 // The environment variables Load reads.
 const (
-	EnvRules        = "NOTIFY_RULES"      // the document itself
-	EnvRulesFile    = "NOTIFY_RULES_FILE" // a path to it
-	EnvWebhook      = "DINGTALK_WEBHOOK"  // no document: one default rule to this robot
-	EnvSecret       = "DINGTALK_SECRET"
-	EnvKeyword      = "DINGTALK_KEYWORD"
-	DefaultRuleName = "default"
+	EnvRules     = "NOTIFY_RULES"      // the document itself
+	EnvRulesFile = "NOTIFY_RULES_FILE" // a path to it
+	EnvWebhook   = "DINGTALK_WEBHOOK"  // no document: one default rule to this DingTalk robot
+	EnvSecret    = "DINGTALK_SECRET"
+	EnvKeyword   = "DINGTALK_KEYWORD"
+	// No document, any service: one default rule to this webhook, its type
+	// NOTIFY_TARGET_TYPE or else inferred from the official hosts (DingTalk
+	// when none matches). They take precedence over DINGTALK_*.
+	EnvNotifyWebhook = "NOTIFY_WEBHOOK"
+	EnvNotifySecret  = "NOTIFY_SECRET"
+	EnvNotifyKeyword = "NOTIFY_KEYWORD"
+	EnvNotifyType    = "NOTIFY_TARGET_TYPE"
+	DefaultRuleName  = "default"
 )
 
 // ErrNoRules is Load's error when the environment configures no rules at
@@ -26,14 +33,15 @@ const (
 var ErrNoRules = errors.New(errNothingToLoad)
 
 const (
-	errNothingToLoad   = "no notification rules: set NOTIFY_RULES (a YAML or JSON rules document), NOTIFY_RULES_FILE (the path of one), or DINGTALK_WEBHOOK (with DINGTALK_SECRET for a signed robot) to send every failed job to one robot"
+	errNothingToLoad   = "no notification rules: set NOTIFY_RULES (a YAML or JSON rules document), NOTIFY_RULES_FILE (the path of one), or NOTIFY_WEBHOOK (any service; NOTIFY_SECRET, NOTIFY_TARGET_TYPE) or DINGTALK_WEBHOOK (with DINGTALK_SECRET for a signed robot) to send every failed job to one group"
 	errBothRuleSources = "NOTIFY_RULES and NOTIFY_RULES_FILE are both set; set only one"
 )
 
 // Load builds the rule set from the environment (nil getenv means
 // os.Getenv): the document in NOTIFY_RULES or in the file NOTIFY_RULES_FILE,
-// or else, from DINGTALK_WEBHOOK, DINGTALK_SECRET and DINGTALK_KEYWORD, one
-// rule named "default" sending every failed DLC job or PAIFlow run.
+// or else, from NOTIFY_WEBHOOK, NOTIFY_SECRET, NOTIFY_KEYWORD and
+// NOTIFY_TARGET_TYPE (or DINGTALK_WEBHOOK, DINGTALK_SECRET and
+// DINGTALK_KEYWORD), one rule named "default" sending every failed DLC job or PAIFlow run.
 func Load(getenv func(string) string) (*Set, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -63,7 +71,7 @@ func Load(getenv func(string) string) (*Set, error) {
 			return nil, fmt.Errorf("%s %s: %w", EnvRulesFile, file, err)
 		}
 		return s, nil
-	case get(EnvWebhook) != "":
+	case get(EnvNotifyWebhook) != "" || get(EnvWebhook) != "":
 		return defaultRule(getenv)
 	}
 	return nil, ErrNoRules
@@ -93,11 +101,22 @@ func readBounded(path string) ([]byte, error) {
 // naming the variables.
 func defaultRule(getenv func(string) string) (*Set, error) {
 	ps := &problems{}
-	v := &validator{ps: ps, envNames: map[string]string{
+	names := map[string]string{
 		"target.webhook": EnvWebhook,
 		"target.secret":  EnvSecret,
 		"target.keyword": EnvKeyword,
-	}}
+	}
+	hookVar, secretVar, keywordVar := EnvWebhook, EnvSecret, EnvKeyword
+	if strings.TrimSpace(getenv(EnvNotifyWebhook)) != "" {
+		hookVar, secretVar, keywordVar = EnvNotifyWebhook, EnvNotifySecret, EnvNotifyKeyword
+		names = map[string]string{
+			"target.webhook": EnvNotifyWebhook,
+			"target.secret":  EnvNotifySecret,
+			"target.keyword": EnvNotifyKeyword,
+			"target.type":    EnvNotifyType,
+		}
+	}
+	v := &validator{ps: ps, envNames: names}
 	env := func(k string) *scalar {
 		val := strings.TrimSpace(getenv(k))
 		if val == "" {
@@ -105,7 +124,13 @@ func defaultRule(getenv func(string) string) (*Set, error) {
 		}
 		return &scalar{raw: val, val: val, tag: "!!str"}
 	}
-	t := v.target(&rawTarget{webhook: env(EnvWebhook), secret: env(EnvSecret), keyword: env(EnvKeyword)})
+	rt := &rawTarget{webhook: env(hookVar), secret: env(secretVar), keyword: env(keywordVar)}
+	if hookVar == EnvNotifyWebhook {
+		rt.typ = env(EnvNotifyType)
+	} else {
+		rt.typ = &scalar{raw: TargetDingTalk, val: TargetDingTalk, tag: "!!str"} // DINGTALK_WEBHOOK is DingTalk's
+	}
+	t := v.target(rt)
 	zone := zoneFromEnv(getenv, ps)
 	if err := ps.err(); err != nil {
 		return nil, err

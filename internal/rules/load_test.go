@@ -38,7 +38,7 @@ func TestLoad(t *testing.T) {
 		problem bool     // errors.As(err, *Error)
 	}{
 		{name: "nothing set", env: nil, isNone: true,
-			err: "no notification rules: set NOTIFY_RULES (a YAML or JSON rules document), NOTIFY_RULES_FILE (the path of one), or DINGTALK_WEBHOOK (with DINGTALK_SECRET for a signed robot) to send every failed job to one robot"},
+			err: "no notification rules: set NOTIFY_RULES (a YAML or JSON rules document), NOTIFY_RULES_FILE (the path of one), or NOTIFY_WEBHOOK (any service; NOTIFY_SECRET, NOTIFY_TARGET_TYPE) or DINGTALK_WEBHOOK (with DINGTALK_SECRET for a signed robot) to send every failed job to one group"},
 		{name: "only a secret", env: map[string]string{"DINGTALK_SECRET": testSecret}, isNone: true,
 			err: ErrNoRules.Error()},
 		{name: "blank values count as unset", env: map[string]string{"NOTIFY_RULES": "  ", "DINGTALK_WEBHOOK": " "}, isNone: true, err: ErrNoRules.Error()},

@@ -1,5 +1,5 @@
 // Package rules reads the notification rules document (which events go to
-// which DingTalk robot), validates all of it at once, and answers, for each
+// which group's robot, on which chat service), validates all of it at once, and answers, for each
 // task event, which rules match and why the others do not.
 package rules
 
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/event"
+	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
@@ -90,15 +91,19 @@ func (r *Rule) Mentions(t *event.Task) (mobiles, userIDs []string) {
 	return add(slices.Clone(mobiles), m.AtMobiles), add(slices.Clone(userIDs), m.AtUserIDs)
 }
 
-// Target is a DingTalk group robot.
+// Target is a group's robot or bot on one chat service, or a generic
+// webhook.
 type Target struct {
-	Type      string        // "dingtalk"
-	Webhook   secret.String // full https URL with access_token
-	Secret    secret.String // SEC... signing secret; may be empty (keyword/IP-protected robots)
+	Type      string        // a registered service: dingtalk (the default), wecom, lark, slack or webhook
+	Webhook   secret.String // the full webhook URL; it carries the credential
+	Secret    secret.String // signing secret (DingTalk SEC..., Lark, whsec_...); may be empty
 	Keyword   string        // robot keyword, put into every message when set
 	AtMobiles []string
 	AtUserIDs []string
 	AtAll     bool
+	// Rate overrides the service's default budget windows
+	// (target.rateLimit); nil keeps the default.
+	Rate []rate.Rate
 }
 
 // Verdict is whether one rule matches a task, and if not, the first reason.

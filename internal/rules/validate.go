@@ -1,14 +1,20 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
+	"net"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
+	"github.com/pai-notifier/pai-notifier/internal/channel/webhook"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/event"
+	"github.com/pai-notifier/pai-notifier/internal/rate"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
@@ -435,28 +441,45 @@ func (v *validator) events(rr *rawRule, src event.Source) []string {
 
 func (v *validator) target(rt *rawTarget) Target {
 	var t Target
-	t.Type, _ = v.enum(rt.typ, "target.type", "type", TargetDingTalk, TargetDingTalk)
-
+	hook, hookOK := "", false
 	webhookField := v.name("target.webhook")
 	if rt.webhook == nil || (rt.webhook.val == "" && len(rt.webhook.unset) == 0 && rt.webhook.bad == "") {
-		v.add("%s is required (the robot's webhook URL, https://oapi.dingtalk.com/robot/send?access_token=...)", webhookField)
-	} else if hook, ok := v.str(rt.webhook, "target.webhook"); ok {
-		if msg := checkWebhook(hook, v.ps); msg != "" {
+		v.add("%s is required (the webhook URL of the group's robot or bot, e.g. https://oapi.dingtalk.com/robot/send?access_token=...)", webhookField)
+	} else {
+		hook, hookOK = v.str(rt.webhook, "target.webhook")
+	}
+	// An absent type is DingTalk's, as before channels, unless the webhook
+	// names another service's official host.
+	def := channels.Default
+	if hookOK {
+		def = cmp.Or(channels.Infer(hook), def)
+	}
+	t.Type, _ = v.enum(rt.typ, "target.type", "type", def, channels.Names()...)
+	spec, known := channels.Lookup(t.Type)
+	if hookOK {
+		if msg := checkWebhook(t.Type, hook, v.ps); msg != "" {
 			v.add("%s: %s", webhookField, msg)
 		} else {
 			t.Webhook = secret.String(hook)
+			if u, _ := channel.HTTPURL(hook); known && !spec.Official(hook) && u != nil && !loopback(u.Hostname()) {
+				v.warn("%s is not %s's official host (%s); fine for a relay, a proxy or a test server, otherwise check the URL", webhookField, spec.Name, strings.Join(spec.Hosts, ", "))
+			}
 		}
 	}
 
 	if sec, ok := v.str(rt.secret, "target.secret"); ok && sec != "" {
 		v.ps.secret(sec)
 		t.Secret = secret.String(sec)
-		if !strings.HasPrefix(sec, "SEC") {
-			w := v.name("target.secret") + " does not start with SEC; DingTalk signing secrets do, so check it was copied whole"
-			if v.where != "" {
-				w = v.where + ": " + w
+		switch {
+		case !known:
+		case spec.Secret == channels.SecretUnused:
+			v.warn("%s is set but %s does not sign its webhooks (the URL is the credential); it is ignored", v.name("target.secret"), spec.Name)
+		case spec.Name == TargetDingTalk && !strings.HasPrefix(sec, "SEC"):
+			v.warn("%s does not start with SEC; DingTalk signing secrets do, so check it was copied whole", v.name("target.secret"))
+		case spec.Name == webhook.Name:
+			if _, err := webhook.ParseSecret(sec); err != nil {
+				v.add("%s: not a Standard Webhooks secret (whsec_ followed by base64); copy it whole from the receiver", v.name("target.secret"))
 			}
-			v.warnings = append(v.warnings, w)
 		}
 	}
 	t.Keyword, _ = v.str(rt.keyword, "target.keyword")
@@ -471,7 +494,38 @@ func (v *validator) target(rt *rawTarget) Target {
 			v.add("target.atAll: want true or false")
 		}
 	}
+	if known {
+		cannot := func(field string) {
+			v.add("%s: %s cannot mention people this way, so nobody would be notified; remove it (see the README's %s section for the mentions it supports)", field, spec.Name, spec.Name)
+		}
+		if len(t.AtMobiles) > 0 && !spec.Mentions.Mobiles {
+			cannot("target.atMobiles")
+		}
+		if len(t.AtUserIDs) > 0 && !spec.Mentions.UserIDs {
+			cannot("target.atUserIds")
+		}
+		if t.AtAll && !spec.Mentions.All {
+			cannot("target.atAll")
+		}
+	}
+	if lim, ok := v.str(rt.rateLimit, "target.rateLimit"); ok && lim != "" {
+		r, err := rate.Parse(lim)
+		if err != nil {
+			v.add("%s: %v", v.name("target.rateLimit"), err)
+		} else {
+			t.Rate = []rate.Rate{r}
+		}
+	}
 	return t
+}
+
+// warn records a warning, placed like a problem.
+func (v *validator) warn(format string, args ...any) {
+	w := fmt.Sprintf(format, args...)
+	if v.where != "" {
+		w = v.where + ": " + w
+	}
+	v.warnings = append(v.warnings, w)
 }
 
 func (v *validator) strings(list []*scalar, field string) []string {
@@ -490,13 +544,52 @@ func (v *validator) strings(list []*scalar, field string) []string {
 }
 
 // checkWebhook returns what is wrong with a webhook URL, never quoting it, and registers its
-// access token as a secret so that no problem message can carry it. The check itself is the
-// channel's (dingtalk.ParseWebhook), the same one the connectivity function applies.
-func checkWebhook(hook string, ps *problems) string {
-	w, err := dingtalk.ParseWebhook(hook)
-	ps.secret(w.Token)
-	if err != nil {
-		return err.Error()
+// credential as a secret so that no problem message can carry it. DingTalk's check is the
+// channel's (dingtalk.ParseWebhook), the same one the connectivity function applies; every other
+// service's webhook must be an https URL (http only for loopback test servers) without a user
+// name, and all of it counts as secret: keys, tokens and secret paths live anywhere in it.
+func checkWebhook(typ, hook string, ps *problems) string {
+	if typ == TargetDingTalk {
+		w, err := dingtalk.ParseWebhook(hook)
+		ps.secret(w.Token)
+		if err != nil {
+			return err.Error()
+		}
+		return ""
+	}
+	ps.secret(hook)
+	u, ok := channel.HTTPURL(hook)
+	switch {
+	case strings.TrimSpace(hook) != hook:
+		return "has spaces around it; remove them"
+	case !ok:
+		return "not an http(s) URL with a host; paste the whole webhook URL"
+	case u.User != nil:
+		return "has a user name or password before the host (user@host); paste the webhook URL as the service shows it"
+	case u.Scheme == "http" && !loopback(u.Hostname()):
+		return "must use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
+	}
+	if p := strings.Trim(u.EscapedPath(), "/"); p != "" {
+		ps.secret(p)
+	}
+	if u.RawQuery != "" {
+		ps.secret(u.RawQuery)
+		for _, vs := range u.Query() {
+			for _, v := range vs {
+				if len(v) >= 8 {
+					ps.secret(v)
+				}
+			}
+		}
 	}
 	return ""
+}
+
+// loopback reports whether host (no port) names this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

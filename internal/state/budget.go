@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// budget is a per-robot rolling-window send budget, so that one instance
+// budget is a per-robot rolling-window send budget, each robot's rate given
+// by the caller (the default when zero), so that one instance
 // never knowingly exceeds a robot's limit (DingTalk locks a robot out for
 // about ten minutes when it does). It also holds robots that DingTalk has
 // already throttled until their lockout is over.
@@ -18,15 +19,28 @@ type budget struct {
 	maxRobot int
 }
 
+// maxWindow is the longest window eviction keeps send times for: rates
+// are per target, and no service counts over more than an hour.
+const maxWindow = time.Hour
+
 func newBudget(r Rate) *budget {
 	return &budget{rate: r, sent: map[string][]time.Time{}, lockout: map[string]time.Time{}, maxRobot: 10000}
 }
 
-// pruneLocked drops send times that left the window and returns the rest.
-func (b *budget) pruneLocked(robot string, now time.Time) []time.Time {
+// rateOr is r, or the budget's default when r is zero.
+func (b *budget) rateOr(r Rate) Rate {
+	if r.N <= 0 || r.Per <= 0 {
+		return b.rate
+	}
+	return r
+}
+
+// pruneLocked drops send times that left the window per and returns the
+// rest.
+func (b *budget) pruneLocked(robot string, per time.Duration, now time.Time) []time.Time {
 	times := b.sent[robot]
 	cut := 0
-	for cut < len(times) && !times[cut].After(now.Add(-b.rate.Per)) {
+	for cut < len(times) && !times[cut].After(now.Add(-per)) {
 		cut++
 	}
 	times = times[cut:]
@@ -38,8 +52,10 @@ func (b *budget) pruneLocked(robot string, now time.Time) []time.Time {
 	return times
 }
 
-// available returns how many messages robot may still take now.
-func (b *budget) available(robot string, now time.Time) int {
+// available returns how many messages robot may still take now under r
+// (the default rate when r is zero).
+func (b *budget) available(robot string, r Rate, now time.Time) int {
+	r = b.rateOr(r)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if until, ok := b.lockout[robot]; ok {
@@ -48,18 +64,20 @@ func (b *budget) available(robot string, now time.Time) int {
 		}
 		delete(b.lockout, robot)
 	}
-	return b.rate.N - len(b.pruneLocked(robot, now))
+	return r.N - len(b.pruneLocked(robot, r.Per, now))
 }
 
-// take spends one message of robot's budget, reporting false when none is left.
-func (b *budget) take(robot string, now time.Time) bool {
+// take spends one message of robot's budget under r, reporting false when
+// none is left.
+func (b *budget) take(robot string, r Rate, now time.Time) bool {
+	r = b.rateOr(r)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if until, ok := b.lockout[robot]; ok && now.Before(until) {
 		return false
 	}
-	times := b.pruneLocked(robot, now)
-	if len(times) >= b.rate.N {
+	times := b.pruneLocked(robot, r.Per, now)
+	if len(times) >= r.N {
 		return false
 	}
 	if len(b.sent) >= b.maxRobot && times == nil {
@@ -111,7 +129,7 @@ func (b *budget) throttle(robot string, until time.Time) {
 // evictLocked keeps the robot map bounded in a long-lived instance.
 func (b *budget) evictLocked(now time.Time) {
 	for robot := range b.sent {
-		b.pruneLocked(robot, now)
+		b.pruneLocked(robot, maxWindow, now)
 	}
 	for robot, until := range b.lockout {
 		if !now.Before(until) {

@@ -31,12 +31,12 @@ func (m *Memory) Release(_ context.Context, key string)          { m.claims.forg
 // asks it about claims made while Redis was away).
 func (m *Memory) state(key string) (ClaimState, bool) { return m.claims.state(key) }
 
-func (m *Memory) Available(_ context.Context, target string, now time.Time) int {
-	return m.budget.available(target, now)
+func (m *Memory) Available(_ context.Context, target string, r Rate, now time.Time) int {
+	return m.budget.available(target, r, now)
 }
 
-func (m *Memory) Take(_ context.Context, target string, now time.Time) (Ticket, bool) {
-	if !m.budget.take(target, now) {
+func (m *Memory) Take(_ context.Context, target string, r Rate, now time.Time) (Ticket, bool) {
+	if !m.budget.take(target, r, now) {
 		return Ticket{}, false
 	}
 	return Ticket{Target: target, At: now, local: true}, true

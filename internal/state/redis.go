@@ -220,27 +220,37 @@ return v
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
-func (r *Redis) Available(ctx context.Context, target string, now time.Time) int {
+// rateOr is rt, or the store's default rate when rt is zero.
+func (r *Redis) rateOr(rt Rate) Rate {
+	if rt.N <= 0 || rt.Per <= 0 {
+		return r.rate
+	}
+	return rt
+}
+
+func (r *Redis) Available(ctx context.Context, target string, rt Rate, now time.Time) int {
+	rt = r.rateOr(rt)
 	var n int64
 	keys := []string{r.targetKey(target, "window"), r.targetKey(target, "lock")}
 	if !r.op(ctx, "available", func(ctx context.Context) (err error) {
-		n, err = availableScript.Run(ctx, r.rdb, keys, ms(now), r.rate.Per.Milliseconds(), r.rate.N).Int64()
+		n, err = availableScript.Run(ctx, r.rdb, keys, ms(now), rt.Per.Milliseconds(), rt.N).Int64()
 		return err
 	}) {
-		return r.local.Available(ctx, target, now)
+		return r.local.Available(ctx, target, rt, now)
 	}
 	return int(n)
 }
 
-func (r *Redis) Take(ctx context.Context, target string, now time.Time) (Ticket, bool) {
+func (r *Redis) Take(ctx context.Context, target string, rt Rate, now time.Time) (Ticket, bool) {
+	rt = r.rateOr(rt)
 	id := newID()
 	var n int64
 	keys := []string{r.targetKey(target, "window"), r.targetKey(target, "lock")}
 	if !r.op(ctx, "take", func(ctx context.Context) (err error) {
-		n, err = takeScript.Run(ctx, r.rdb, keys, ms(now), r.rate.Per.Milliseconds(), r.rate.N, id).Int64()
+		n, err = takeScript.Run(ctx, r.rdb, keys, ms(now), rt.Per.Milliseconds(), rt.N, id).Int64()
 		return err
 	}) {
-		return r.local.Take(ctx, target, now)
+		return r.local.Take(ctx, target, rt, now)
 	}
 	if n != 1 {
 		return Ticket{}, false

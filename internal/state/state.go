@@ -31,12 +31,13 @@ type Store interface {
 	// platform's retry can make it.
 	Release(ctx context.Context, key string)
 
-	// Available is how many messages target may still send at now: 0 while
-	// it is locked out.
-	Available(ctx context.Context, target string, now time.Time) int
-	// Take spends one message of target's budget at now; false when none
-	// is left or the target is locked out.
-	Take(ctx context.Context, target string, now time.Time) (Ticket, bool)
+	// Available is how many messages target may still send at now under
+	// r, its rate (each target has its own; a zero r means Options.Rate):
+	// 0 while it is locked out.
+	Available(ctx context.Context, target string, r Rate, now time.Time) int
+	// Take spends one message of target's budget under r at now; false
+	// when none is left or the target is locked out.
+	Take(ctx context.Context, target string, r Rate, now time.Time) (Ticket, bool)
 	// Settle moves a taken message to done, when its answer came, so that
 	// it leaves the window no earlier than the target's own count of it.
 	Settle(ctx context.Context, t Ticket, done time.Time) Ticket
@@ -104,7 +105,7 @@ var DefaultRate = Rate{N: 20, Per: time.Minute}
 
 // Options configure a Store. Zero values get the defaults.
 type Options struct {
-	Rate     Rate          // per-target budget; DefaultRate when zero
+	Rate     Rate          // the budget of a target whose caller passes no rate; DefaultRate when zero
 	Remember int           // claims an instance's memory keeps; 65536 when zero
 	ClaimTTL time.Duration // how long a shared delivered claim lasts; DefaultClaimTTL when zero
 	// FlightTTL is how long a shared claim lasts before it is confirmed;

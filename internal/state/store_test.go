@@ -87,30 +87,64 @@ func TestRedisClaimInFlightExpires(t *testing.T) {
 func TestWindow(t *testing.T) {
 	eachStore(t, Options{Rate: Rate{N: 2, Per: time.Minute}}, func(t *testing.T, s Store) {
 		ctx := context.Background()
-		_, ok1 := s.Take(ctx, "r", t0)
-		_, ok2 := s.Take(ctx, "r", t0.Add(time.Second))
-		_, ok3 := s.Take(ctx, "r", t0.Add(2*time.Second))
+		_, ok1 := s.Take(ctx, "r", Rate{}, t0)
+		_, ok2 := s.Take(ctx, "r", Rate{}, t0.Add(time.Second))
+		_, ok3 := s.Take(ctx, "r", Rate{}, t0.Add(2*time.Second))
 		if !ok1 || !ok2 || ok3 {
 			t.Fatalf("takes %v %v %v, want exactly two in the window", ok1, ok2, ok3)
 		}
-		if got := s.Available(ctx, "r", t0.Add(time.Minute-time.Millisecond)); got != 0 {
+		if got := s.Available(ctx, "r", Rate{}, t0.Add(time.Minute-time.Millisecond)); got != 0 {
 			t.Errorf("available just before the first left the window = %d, want 0", got)
 		}
-		if got := s.Available(ctx, "r", t0.Add(time.Minute)); got != 1 {
+		if got := s.Available(ctx, "r", Rate{}, t0.Add(time.Minute)); got != 1 {
 			t.Errorf("available when the first left the window = %d, want 1", got)
 		}
-		if _, ok := s.Take(ctx, "other", t0); !ok {
+		if _, ok := s.Take(ctx, "other", Rate{}, t0); !ok {
 			t.Error("targets share a budget")
 		}
 		s.Throttle(ctx, "r", t0.Add(2*time.Minute), t0.Add(12*time.Minute))
-		if s.Available(ctx, "r", t0.Add(5*time.Minute)) != 0 {
+		if s.Available(ctx, "r", Rate{}, t0.Add(5*time.Minute)) != 0 {
 			t.Error("available during the lockout")
 		}
-		if _, ok := s.Take(ctx, "r", t0.Add(5*time.Minute)); ok {
+		if _, ok := s.Take(ctx, "r", Rate{}, t0.Add(5*time.Minute)); ok {
 			t.Error("take during the lockout")
 		}
-		if got := s.Available(ctx, "r", t0.Add(12*time.Minute)); got != 2 {
+		if got := s.Available(ctx, "r", Rate{}, t0.Add(12*time.Minute)); got != 2 {
 			t.Errorf("available after the lockout = %d, want 2", got)
+		}
+	})
+}
+
+// Each target has its own rate, given per call, in memory and in Redis: a
+// fast target (5 a second) and a slow one (2 a minute) beside the store's
+// default (3 a minute).
+func TestRatePerTarget(t *testing.T) {
+	eachStore(t, Options{Rate: Rate{N: 3, Per: time.Minute}}, func(t *testing.T, s Store) {
+		ctx := context.Background()
+		fast, slow := Rate{N: 5, Per: time.Second}, Rate{N: 2, Per: time.Minute}
+		takes := func(target string, r Rate, at time.Time, n int) int {
+			ok := 0
+			for i := range n {
+				if _, took := s.Take(ctx, target, r, at.Add(time.Duration(i)*time.Millisecond)); took {
+					ok++
+				}
+			}
+			return ok
+		}
+		if got := takes("fast", fast, t0, 8); got != 5 {
+			t.Errorf("fast target took %d in its first second, want 5", got)
+		}
+		if got := s.Available(ctx, "fast", fast, t0.Add(1100*time.Millisecond)); got != 5 {
+			t.Errorf("fast target has %d a second later, want its 5 again", got)
+		}
+		if got := takes("slow", slow, t0, 4); got != 2 {
+			t.Errorf("slow target took %d, want 2", got)
+		}
+		if got := s.Available(ctx, "slow", slow, t0.Add(30*time.Second)); got != 0 {
+			t.Errorf("slow target has %d within its minute, want 0", got)
+		}
+		if got := takes("default", Rate{}, t0, 4); got != 3 {
+			t.Errorf("a target without a rate took %d, want the default 3", got)
 		}
 	})
 }
@@ -120,22 +154,22 @@ func TestWindow(t *testing.T) {
 func TestSettleAndRefund(t *testing.T) {
 	eachStore(t, Options{Rate: Rate{N: 1, Per: time.Minute}}, func(t *testing.T, s Store) {
 		ctx := context.Background()
-		tk, ok := s.Take(ctx, "r", t0)
+		tk, ok := s.Take(ctx, "r", Rate{}, t0)
 		if !ok {
 			t.Fatal("first take refused")
 		}
 		if tk = s.Settle(ctx, tk, t0.Add(300*time.Millisecond)); !tk.At.Equal(t0.Add(300 * time.Millisecond)) {
 			t.Fatalf("settled at %v", tk.At)
 		}
-		if _, ok := s.Take(ctx, "r", t0.Add(time.Minute)); ok {
+		if _, ok := s.Take(ctx, "r", Rate{}, t0.Add(time.Minute)); ok {
 			t.Error("a minute after the start, before a minute after the answer: want refused")
 		}
-		tk, ok = s.Take(ctx, "r", t0.Add(time.Minute+300*time.Millisecond))
+		tk, ok = s.Take(ctx, "r", Rate{}, t0.Add(time.Minute+300*time.Millisecond))
 		if !ok {
 			t.Fatal("a minute after the answer: want allowed")
 		}
 		s.Refund(ctx, tk)
-		if _, ok := s.Take(ctx, "r", t0.Add(time.Minute+time.Second)); !ok {
+		if _, ok := s.Take(ctx, "r", Rate{}, t0.Add(time.Minute+time.Second)); !ok {
 			t.Error("take after a refund refused")
 		}
 	})
@@ -184,7 +218,7 @@ func TestRedisIsSharedAcrossInstances(t *testing.T) {
 			if s.Claim(ctx, "same") == Claimed {
 				claims.Add(1)
 			}
-			if _, ok := s.Take(ctx, "robot", t0.Add(time.Duration(i)*time.Millisecond)); ok {
+			if _, ok := s.Take(ctx, "robot", Rate{}, t0.Add(time.Duration(i)*time.Millisecond)); ok {
 				takes.Add(1)
 			}
 		})
@@ -210,7 +244,7 @@ func TestRedisKeys(t *testing.T) {
 	defer r.Close()
 	ctx := context.Background()
 	r.Claim(ctx, "e\x00acs.pai\x00event-id\x00rule name with spaces")
-	r.Take(ctx, "robot1", t0)
+	r.Take(ctx, "robot1", Rate{}, t0)
 	r.Throttle(ctx, "robot1", t0, t0.Add(time.Minute))
 	r.MarkGone(ctx, "robot2", t0, Mark{Code: 1, Reason: "x", Until: t0.Add(time.Minute)})
 	keys, err := r.rdb.Keys(ctx, "*").Result()
@@ -252,7 +286,7 @@ func TestRedisFallsBackToMemory(t *testing.T) {
 	r.Confirm(ctx, "during")
 	var taken int
 	for i := range 5 {
-		if _, ok := r.Take(ctx, "robot", t0.Add(time.Duration(i)*time.Second)); ok {
+		if _, ok := r.Take(ctx, "robot", Rate{}, t0.Add(time.Duration(i)*time.Second)); ok {
 			taken++
 		}
 	}
@@ -318,7 +352,7 @@ func TestRedisThatHangsIsBounded(t *testing.T) {
 	if r.Claim(context.Background(), "k") != Claimed {
 		t.Error("claim refused")
 	}
-	if _, ok := r.Take(context.Background(), "robot", t0); !ok {
+	if _, ok := r.Take(context.Background(), "robot", Rate{}, t0); !ok {
 		t.Error("take refused")
 	}
 	t.Logf("two operations on a Redis that never answers took %v (OpTimeout 50ms, then memory)", time.Since(start))
@@ -385,7 +419,7 @@ func BenchmarkRedis(b *testing.B) {
 		now := t0
 		for range b.N {
 			now = now.Add(time.Microsecond)
-			tk, _ := r.Take(ctx, "robot", now)
+			tk, _ := r.Take(ctx, "robot", Rate{}, now)
 			r.Settle(ctx, tk, now.Add(time.Millisecond))
 		}
 	})

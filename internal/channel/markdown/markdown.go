@@ -6,6 +6,7 @@ package markdown
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
 )
@@ -78,8 +79,8 @@ const maxURLBytes = 2048
 // and the caller leaves the link out.
 func LinkURL(u string) string {
 	u = strings.TrimSpace(u)
-	if u == "" || len(u) > maxURLBytes {
-		return ""
+	if u == "" || len(u) > maxURLBytes || !utf8.ValidString(u) {
+		return "" // invalid UTF-8 would pass url.Parse into the markup as is
 	}
 	p, ok := channel.HTTPURL(u)
 	if !ok {
