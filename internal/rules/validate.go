@@ -454,7 +454,7 @@ func (v *validator) target(rt *rawTarget) Target {
 	if hookOK {
 		def = cmp.Or(channels.Infer(hook), def)
 	}
-	t.Type, _ = v.enum(rt.typ, "target.type", "type", def, channels.Names()...)
+	t.Type, _ = v.enum(rt.typ, v.name("target.type"), "type", def, channels.Names()...)
 	spec, known := channels.Lookup(t.Type)
 	if hookOK {
 		if msg := checkWebhook(t.Type, hook, v.ps); msg != "" {

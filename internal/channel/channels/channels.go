@@ -65,7 +65,7 @@ type Spec struct {
 // Lark/Feishu 100 a minute and 5 a second per bot
 // (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot), Slack
 // about one a second per webhook with short bursts allowed
-// (https://api.slack.com/apis/rate-limits: modelled as 5 per 5 s), and a
+// (https://api.slack.com/apis/rate-limits: modelled as 3 per 3 s, which never exceeds one a second with bursts of three), and a
 // generic webhook none of its own.
 var All = []Spec{
 	{
@@ -110,7 +110,7 @@ var All = []Spec{
 		New: func(timeout time.Duration, opts ...channel.Option) channel.Channel {
 			return slack.New(append([]channel.Option{headerTimeout(timeout)}, opts...)...)
 		},
-		Limits:   []rate.Rate{{N: 5, Per: 5 * time.Second}},
+		Limits:   []rate.Rate{{N: 3, Per: 3 * time.Second}},
 		Hosts:    []string{"hooks.slack.com"},
 		Mentions: Mentions{UserIDs: true, All: true},
 		Secret:   SecretUnused,
