@@ -73,8 +73,10 @@ var fakes = []struct {
 		t.Cleanup(s.Close)
 		const tok = "larke2etoken0123456789"
 		return fake{typ: "lark", hook: s.AddBot(tok, larktest.WithSecret(larkSecret)), secret: larkSecret, secrets: []string{tok, larkSecret}, budget: 5,
-			fail500:   func(n int) { s.Fault(tok, n, larktest.StatusFault(500)) },
-			permanent: func() { s.Fault(tok, 1, larktest.CodeFault(200, 19021, "sign match fail or timestamp is not within one hour from current time")) },
+			fail500: func(n int) { s.Fault(tok, n, larktest.StatusFault(500)) },
+			permanent: func() {
+				s.Fault(tok, 1, larktest.CodeFault(200, 19021, "sign match fail or timestamp is not within one hour from current time"))
+			},
 			texts: func() (out []string) {
 				for _, m := range s.Messages() {
 					out = append(out, larktest.Render(m))
