@@ -76,9 +76,9 @@ func build(raw *rawDoc, ps *problems, zone *time.Location) *Set {
 	return s
 }
 
-// buildMentions checks the mentions: section.
-func buildMentions(raw *rawDoc, ps *problems) map[string]Mention {
-	out := map[string]Mention{}
+// buildMentions checks the mentions: section: user -> channel -> whom.
+func buildMentions(raw *rawDoc, ps *problems) map[string]map[string]Mention {
+	out := map[string]map[string]Mention{}
 	for _, rm := range raw.mentions {
 		v := &validator{ps: ps}
 		field := "mentions." + rm.user
@@ -86,15 +86,22 @@ func buildMentions(raw *rawDoc, ps *problems) map[string]Mention {
 			ps.add(rm.line, "", "mentions: empty user id or name")
 			continue
 		}
-		m := Mention{
-			AtMobiles: v.strings(rm.atMobiles, field+".dingtalk.atMobiles"),
-			AtUserIDs: v.strings(rm.atUserIDs, field+".dingtalk.atUserIds"),
+		byChannel := map[string]Mention{}
+		for _, at := range rm.ats {
+			f := field + "." + at.channel
+			m := Mention{AtMobiles: v.strings(at.atMobiles, f+".atMobiles"), AtUserIDs: v.strings(at.atUserIDs, f+".atUserIds")}
+			if spec, ok := channels.Lookup(at.channel); ok && len(m.AtMobiles) > 0 && !spec.Mentions.Mobiles {
+				ps.add(rm.line, "", "%s.atMobiles: %s cannot mention people by mobile; use atUserIds", f, spec.Name)
+			}
+			if len(m.AtMobiles) > 0 || len(m.AtUserIDs) > 0 {
+				byChannel[at.channel] = m
+			}
 		}
-		if len(m.AtMobiles) == 0 && len(m.AtUserIDs) == 0 {
-			ps.add(rm.line, "", "%s: nobody to mention (want dingtalk: {atMobiles: [...], atUserIds: [...]})", field)
+		if len(byChannel) == 0 {
+			ps.add(rm.line, "", "%s: nobody to mention (want e.g. dingtalk: {atMobiles: [...], atUserIds: [...]} or slack: {atUserIds: [...]})", field)
 			continue
 		}
-		out[rm.user] = m
+		out[rm.user] = byChannel
 	}
 	return out
 }
