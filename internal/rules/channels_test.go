@@ -23,8 +23,11 @@ const (
 // express (others are errors), its secret (unused ones warn), its host
 // (another host warns) and target.rateLimit.
 func TestChannelTargets(t *testing.T) {
-	rule := func(target string) string {
-		return "rules:\n  - name: a\n    source: dlc\n    target: {" + target + "}\n"
+	rule := func(target, format string) string {
+		if format != "" {
+			format = "    format: " + format + "\n"
+		}
+		return "rules:\n  - name: a\n    source: dlc\n" + format + "    target: {" + target + "}\n"
 	}
 	cases := []struct {
 		name     string
@@ -33,6 +36,7 @@ func TestChannelTargets(t *testing.T) {
 		errs     []string // substrings, each in the error
 		warnings []string // substrings, each in one warning
 		rate     []rate.Rate
+		format   string
 	}{
 		{name: "wecom", target: `type: wecom, webhook: "` + wecomHook + `", atMobiles: ["13800000000"], atUserIds: [u1], atAll: true`, typ: "wecom"},
 		{name: "wecom inferred from its host", target: `webhook: "` + wecomHook + `"`, typ: "wecom"},
@@ -60,12 +64,14 @@ func TestChannelTargets(t *testing.T) {
 			rate: []rate.Rate{{N: 10, Per: time.Minute}}},
 		{name: "rate malformed", target: `type: lark, webhook: "` + larkHook + `", rateLimit: "fast"`,
 			errs: []string{"target.rateLimit: rate \"fast\""}},
+		{name: "actionCard is DingTalk's", target: `type: slack, webhook: "` + slackHook + `"`, format: "actionCard", typ: "slack",
+			warnings: []string{"format actionCard is DingTalk's"}},
 		{name: "dingtalk at a relay stays dingtalk", target: `webhook: "https://relay.example.com/robot/send?access_token=` + testToken + `"`, typ: "dingtalk",
 			warnings: []string{"not dingtalk's official host"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := Parse([]byte(rule(c.target)), nil)
+			s, err := Parse([]byte(rule(c.target, c.format)), nil)
 			if len(c.errs) > 0 {
 				if err == nil {
 					t.Fatalf("Parse succeeded; want errors %q", c.errs)

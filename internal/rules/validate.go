@@ -348,9 +348,12 @@ func (v *validator) rule(rr *rawRule) *Rule {
 	r.Format, _ = v.enum(rr.format, "format", "format", FormatMarkdown, FormatMarkdown, FormatActionCard)
 
 	if rr.target == nil {
-		v.add("target is required (a DingTalk robot: target.webhook, target.secret)")
+		v.add("target is required (target.type, target.webhook and, when the target signs, target.secret)")
 	} else if !rr.target.bad {
 		r.Target = v.target(rr.target)
+		if r.Format == FormatActionCard && r.Target.Type != "" && r.Target.Type != TargetDingTalk {
+			v.warn("format actionCard is DingTalk's; %s messages use that channel's own format", r.Target.Type)
+		}
 	}
 	return r
 }
