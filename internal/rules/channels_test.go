@@ -51,6 +51,8 @@ func TestChannelTargets(t *testing.T) {
 			errs: []string{"target.atMobiles: slack cannot mention people this way"}},
 		{name: "slack secret ignored", target: `type: slack, webhook: "` + slackHook + `", secret: ` + larkSecret, typ: "slack",
 			warnings: []string{"slack does not sign its webhooks"}},
+		{name: "slack member ids", target: `type: slack, webhook: "` + slackHook + `", atUserIds: [leilei]`,
+			errs: []string{`target: slack: atUserIds[0] "leilei" is not a Slack member id`}},
 		{name: "slack on another host", target: `type: slack, webhook: "https://relay.example.com/slack/xyz0123456789"`, typ: "slack",
 			warnings: []string{"target.webhook is not slack's official host (hooks.slack.com)"}},
 		{name: "webhook signed", target: `type: webhook, webhook: "` + genHook + `", secret: ` + whsec, typ: "webhook"},

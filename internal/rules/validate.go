@@ -93,6 +93,11 @@ func buildMentions(raw *rawDoc, ps *problems) map[string]map[string]Mention {
 			if spec, ok := channels.Lookup(at.channel); ok && len(m.AtMobiles) > 0 && !spec.Mentions.Mobiles {
 				ps.add(rm.line, "", "%s.atMobiles: %s cannot mention people by mobile; use atUserIds", f, spec.Name)
 			}
+			if spec, ok := channels.Lookup(at.channel); ok && spec.CheckMentions != nil {
+				if err := spec.CheckMentions(channel.Mentions{UserIDs: m.AtUserIDs}); err != nil {
+					ps.add(rm.line, "", "%s: %v", f, err)
+				}
+			}
 			if len(m.AtMobiles) > 0 || len(m.AtUserIDs) > 0 {
 				byChannel[at.channel] = m
 			}
@@ -516,6 +521,11 @@ func (v *validator) target(rt *rawTarget) Target {
 		}
 		if t.AtAll && !spec.Mentions.All {
 			cannot("target.atAll")
+		}
+		if spec.CheckMentions != nil {
+			if err := spec.CheckMentions(channel.Mentions{UserIDs: t.AtUserIDs}); err != nil {
+				v.add("target: %v", err)
+			}
 		}
 	}
 	if lim, ok := v.str(rt.rateLimit, "target.rateLimit"); ok && lim != "" {
