@@ -132,7 +132,7 @@ func TestEveryChannelEndToEnd(t *testing.T) {
 		t.Skip("end-to-end: builds and runs the notifier")
 	}
 	for _, fc := range fakes {
-		for _, kind := range []runtimetest.Kind{runtimetest.FC, runtimetest.Lambda} {
+		for _, kind := range kinds { // FC, Lambda and AWS's runtime interface emulator
 			t.Run(fc.typ+"/"+string(kind), func(t *testing.T) {
 				f := fc.start(t)
 				rt := startChannel(t, kind, f)
