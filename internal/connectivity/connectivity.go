@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"strconv"
@@ -27,6 +28,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/message"
 	"github.com/pai-notifier/pai-notifier/internal/rate"
@@ -34,8 +36,10 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
-// DefaultHost is the only host a webhook may name unless
-// CONNTEST_ALLOWED_HOSTS says otherwise.
+// DefaultHost is DingTalk's webhook host, the first of the default
+// allow-list: the five services' official hosts (channels.OfficialHosts),
+// unless CONNTEST_ALLOWED_HOSTS says otherwise. A generic webhook's host
+// must be listed by the operator.
 const DefaultHost = "oapi.dingtalk.com"
 
 // DefaultTimeout bounds one test send. DingTalk answers in well under a
@@ -62,8 +66,12 @@ type Config struct {
 	// are configured or they failed to load (RulesErr says which).
 	Rules    *rules.Set
 	RulesErr error
-	// Client sends the test message; nil means dingtalk.NewClient(DefaultTimeout).
+	// Client sends DingTalk's test message; nil means
+	// dingtalk.NewClient(DefaultTimeout).
 	Client *dingtalk.Client
+	// Channels send the other services' test messages, by type; nil means
+	// the registry's (channels.All), each bounded by DefaultTimeout.
+	Channels map[string]channel.Channel
 	// AllowedHosts lists the host[:port] a caller's webhook may name, compared
 	// exactly and case-insensitively; a bare host means port 443. nil means
 	// [DefaultHost]. It does not apply to {"rule": ...} tests: a rule's webhook
@@ -99,6 +107,7 @@ type Tester struct {
 	rules    *rules.Set
 	rulesErr error
 	client   *dingtalk.Client
+	channels map[string]channel.Channel
 	allowed  hostList
 	limit    *limiter
 	tokenSum [sha256.Size]byte // of the bearer token; see authorized
@@ -120,6 +129,12 @@ func New(cfg Config) *Tester {
 	if t.client == nil {
 		t.client = dingtalk.NewClient(DefaultTimeout)
 	}
+	t.channels = map[string]channel.Channel{}
+	for _, s := range channels.All {
+		t.channels[s.Name] = s.New(DefaultTimeout)
+	}
+	maps.Copy(t.channels, cfg.Channels)
+	t.channels[dingtalk.Name] = t.client
 	if t.log == nil {
 		t.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
@@ -128,7 +143,9 @@ func New(cfg Config) *Tester {
 	}
 	var errs []error
 	if cfg.AllowedHosts == nil {
-		t.allowed = hostList{{host: DefaultHost, port: "443"}}
+		for _, h := range channels.OfficialHosts() {
+			t.allowed = append(t.allowed, hostPort{host: h, port: "443"})
+		}
 	} else {
 		var err error
 		if t.allowed, err = parseHosts(strings.Join(cfg.AllowedHosts, ",")); err != nil {
@@ -277,7 +294,7 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 		}
 		return refuseWith(status, scrub(err.Error(), tgt.webhook, tgt.secret))
 	}
-	ll.robot = dingtalk.RobotID(tgt.webhook.Reveal())
+	ll.robot = channels.TargetID(tgt.typ, tgt.webhook.Reveal())
 	if ok, wait := t.limit.take(robotKey(tgt.webhook.Reveal()), t.now()); !ok {
 		ll.outcome = outcomeLimited
 		return tooMany(t.limit.rate, wait)
@@ -291,6 +308,7 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 
 // target is the robot under test.
 type target struct {
+	typ     string // a registered service
 	webhook secret.String
 	secret  secret.String
 	keyword string
@@ -303,8 +321,9 @@ type target struct {
 func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	if req.Rule == "" {
 		ll.mode = "webhook"
-		tg := target{webhook: req.Webhook, secret: req.Secret, keyword: req.Keyword}
-		if err := checkWebhook(req.Webhook.Reveal(), t.allowed); err != nil {
+		typ := cmp.Or(req.Type, channels.Infer(req.Webhook.Reveal()), channels.Default)
+		tg := target{typ: typ, webhook: req.Webhook, secret: req.Secret, keyword: req.Keyword}
+		if err := checkWebhook(typ, req.Webhook.Reveal(), t.allowed); err != nil {
 			return tg, http.StatusBadRequest, err
 		}
 		return tg, 0, nil
@@ -330,7 +349,7 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	// the one webhook check on it. CONNTEST_ALLOWED_HOSTS is the policy for
 	// webhooks a caller names, so it does not apply here: a rule is tested
 	// wherever the notifier would send.
-	tg := target{webhook: rl.Target.Webhook, secret: rl.Target.Secret, keyword: rl.Target.Keyword, lang: rl.Lang, rule: rl.Name}
+	tg := target{typ: cmp.Or(rl.Target.Type, channels.Default), webhook: rl.Target.Webhook, secret: rl.Target.Secret, keyword: rl.Target.Keyword, lang: rl.Lang, rule: rl.Name}
 	return tg, 0, nil
 }
 
@@ -347,13 +366,17 @@ func clip(s string, n int) string {
 
 // send runs the test and says what happened.
 func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLine) Result {
-	m := message.Test(t.client, message.Options{Lang: tg.lang, Keyword: tg.keyword}, req.Message, t.now())
+	ch := t.channels[tg.typ]
+	m := message.Test(ch, message.Options{Lang: tg.lang, Keyword: tg.keyword}, req.Message, t.now())
 	start := t.now()
-	err := t.client.Send(ctx, channel.Target{Webhook: tg.webhook, Secret: tg.secret}, m)
+	err := ch.Send(ctx, channel.Target{Webhook: tg.webhook, Secret: tg.secret}, m)
 	latency := t.now().Sub(start)
 	ll.latency = latency
 	res := Result{LatencyMs: latency.Milliseconds()}
-	warn := secretWarning(tg.secret)
+	warn := ""
+	if tg.typ == dingtalk.Name {
+		warn = secretWarning(tg.secret)
+	}
 	if err == nil {
 		ll.outcome = outcomeOK
 		res.OK = true
@@ -363,9 +386,9 @@ func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLi
 	}
 	var de *dingtalk.Error
 	if !errors.As(err, &de) {
-		// Send promises *dingtalk.Error; anything else is reported without
+		// Send promises *channel.Error; anything else is reported without
 		// its text, which we have not vetted for secrets.
-		de = &dingtalk.Error{Class: dingtalk.ClassUnknown, Msg: "unexpected error from the DingTalk client"}
+		de = &dingtalk.Error{Channel: tg.typ, Class: dingtalk.ClassUnknown, Msg: "unexpected error from the " + tg.typ + " client"}
 	}
 	ll.errcode = de.Code
 	ll.class = de.Class.String()
@@ -375,7 +398,11 @@ func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLi
 	}
 	res.ErrCode = de.Code
 	res.ErrMsg = errMsg(de, tg.rule != "")
-	res.Hint = join(dingtalk.HintFor(de, dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()}), warn)
+	hint := de.Hint // each channel's hint for its own failures
+	if tg.typ == dingtalk.Name {
+		hint = dingtalk.HintFor(de, dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()})
+	}
+	res.Hint = join(hint, warn)
 	return res
 }
 

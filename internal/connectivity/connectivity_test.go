@@ -288,7 +288,7 @@ func TestAllowedHostsMatchExactly(t *testing.T) {
 		if err != nil {
 			t.Fatalf("parseHosts(%q): %v", tc.list, err)
 		}
-		err = checkWebhook(tc.url, hs)
+		err = checkWebhook("dingtalk", tc.url, hs)
 		if (err == nil) != tc.ok {
 			t.Errorf("allowed %q, webhook %q: err = %v, want ok %v", tc.list, tc.url, err, tc.ok)
 		}
@@ -602,7 +602,13 @@ func TestFromEnv(t *testing.T) {
 	if tester.limit.rate != (rate.Rate{N: 2, Per: 10 * time.Second}) {
 		t.Errorf("limit = %v, want CONNTEST_RATE_LIMIT's 2/10s", tester.limit.rate)
 	}
-	if d := New(FromEnv(func(string) string { return "" })); len(d.allowed) != 1 || !d.allowed.allows(DefaultHost, "443") || d.hasToken ||
+	d := New(FromEnv(func(string) string { return "" }))
+	for _, h := range []string{"oapi.dingtalk.com", "qyapi.weixin.qq.com", "open.feishu.cn", "open.larksuite.com", "hooks.slack.com"} {
+		if !d.allowed.allows(h, "443") {
+			t.Errorf("default allow-list lacks %s", h)
+		}
+	}
+	if len(d.allowed) != 5 || d.hasToken ||
 		d.limit.rate != (rate.Rate{N: 5, Per: time.Minute}) {
 		t.Errorf("defaults: allowed %v, hasToken %v, limit %v", d.allowed, d.hasToken, d.limit.rate)
 	}
@@ -638,7 +644,7 @@ func FuzzParseRequest(f *testing.F) {
 		if r.Webhook.IsZero() == (r.Rule == "") {
 			t.Errorf("accepted a request with webhook set %v and rule %q", !r.Webhook.IsZero(), r.Rule)
 		}
-		if werr := checkWebhook(r.Webhook.Reveal(), hosts); werr == nil {
+		if werr := checkWebhook("dingtalk", r.Webhook.Reveal(), hosts); werr == nil {
 			u, err := url.Parse(r.Webhook.Reveal())
 			if err != nil || u.Scheme != "https" || !strings.EqualFold(u.Hostname(), DefaultHost) || (u.Port() != "" && u.Port() != "443") ||
 				u.User != nil || u.Query().Get("access_token") == "" {
@@ -757,7 +763,7 @@ func BenchmarkParseRequest(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := checkWebhook(r.Webhook.Reveal(), hosts); err != nil {
+		if err := checkWebhook("dingtalk", r.Webhook.Reveal(), hosts); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
@@ -24,6 +26,7 @@ const MaxBodyBytes = 64 << 10
 // testRequest is the caller's JSON body: either a robot (webhook + secret,
 // optional keyword) or the name of a configured rule, plus an optional text.
 type testRequest struct {
+	Type    string // a registered service; "" infers it from the webhook's host (DingTalk when none)
 	Webhook secret.String
 	Secret  secret.String
 	Keyword string
@@ -35,6 +38,7 @@ type testRequest struct {
 // secret.String would work too, but keeping the wire struct private and
 // converting at once makes it obvious where the values turn secret.
 type wireRequest struct {
+	Type    *string `json:"type"`
 	Webhook *string `json:"webhook"`
 	Secret  *string `json:"secret"`
 	Keyword *string `json:"keyword"`
@@ -67,6 +71,7 @@ func parseRequest(body []byte) (testRequest, error) {
 		}
 		return strings.TrimSpace(*p)
 	}
+	r.Type = strings.ToLower(str(w.Type))
 	r.Webhook = secret.String(str(w.Webhook))
 	r.Secret = secret.String(str(w.Secret))
 	r.Keyword = str(w.Keyword)
@@ -79,9 +84,14 @@ func parseRequest(body []byte) (testRequest, error) {
 		return testRequest{}, errors.New(`request names no robot: give "webhook" (and "secret" when the robot uses 加签 signing) or "rule"`)
 	case !r.Webhook.IsZero() && r.Rule != "":
 		return testRequest{}, errors.New(`request gives both "webhook" and "rule": give one, the test sends to exactly one robot`)
-	case r.Rule != "" && (!r.Secret.IsZero() || r.Keyword != ""):
-		// The rule's own secret and keyword are what is being tested.
-		return testRequest{}, errors.New(`"secret" and "keyword" go with "webhook"; a "rule" test uses the rule's own target`)
+	case r.Rule != "" && (!r.Secret.IsZero() || r.Keyword != "" || r.Type != ""):
+		// The rule's own type, secret and keyword are what is being tested.
+		return testRequest{}, errors.New(`"type", "secret" and "keyword" go with "webhook"; a "rule" test uses the rule's own target`)
+	}
+	if r.Type != "" {
+		if _, ok := channels.Lookup(r.Type); !ok {
+			return testRequest{}, fmt.Errorf("unknown type %q: want %s", clip(r.Type, 32), strings.Join(channels.Names(), ", "))
+		}
 	}
 	return r, nil
 }
@@ -104,7 +114,7 @@ func describeJSONError(err error) error {
 		return errors.New("request body is not JSON (it ends too early)")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Errorf("request has unknown field %s: want webhook, secret, keyword, rule, message", name)
+		return fmt.Errorf("request has unknown field %s: want type, webhook, secret, keyword, rule, message", name)
 	}
 	return errors.New("request body is not a JSON object")
 }
@@ -150,7 +160,7 @@ func parseHosts(s string) (hostList, error) {
 		hs = append(hs, hp)
 	}
 	if len(hs) == 0 {
-		return nil, errors.New("CONNTEST_ALLOWED_HOSTS names no host: leave it unset for oapi.dingtalk.com, or list host[:port] separated by commas")
+		return nil, errors.New("CONNTEST_ALLOWED_HOSTS names no host: leave it unset for the five services' official hosts, or list host[:port] separated by commas")
 	}
 	return hs, nil
 }
@@ -165,23 +175,54 @@ type webhookError struct{ msg string }
 
 func (e *webhookError) Error() string { return e.msg }
 
-// checkWebhook decides whether the function may send to a caller's webhook:
-// the channel's one check of a webhook URL (dingtalk.ParseWebhook), and on
-// top of it this function's own policy, the allow-list. The caller chooses
-// the URL, so the list is what keeps the function from becoming a proxy into
-// the private network: the host and port must be on it exactly (no suffix or
-// DNS games). The host is checked first, so that a URL to an unlisted host is
-// refused as such whatever else is wrong with it.
-func checkWebhook(webhook string, allowed hostList) error {
-	w, err := dingtalk.ParseWebhook(webhook)
-	if w.Host != "" && !allowed.allows(w.Host, w.Port) {
+// checkWebhook decides whether the function may send to a caller's webhook
+// for a service: the channel's check of a webhook URL (DingTalk's
+// dingtalk.ParseWebhook; for the others an http(s) URL with a host, no user
+// name, https unless loopback), and on top of it this function's own policy,
+// the allow-list. The caller chooses the URL, so the list is what keeps the
+// function from becoming a proxy into the private network: the host and port
+// must be on it exactly (no suffix or DNS games). The host is checked first,
+// so that a URL to an unlisted host is refused as such whatever else is
+// wrong with it.
+func checkWebhook(typ, webhook string, allowed hostList) error {
+	host, port, problem := "", "", ""
+	if typ == dingtalk.Name {
+		w, err := dingtalk.ParseWebhook(webhook)
+		host, port = w.Host, w.Port
+		if err != nil {
+			problem = err.Error()
+		}
+	} else if u, ok := channel.HTTPURL(webhook); !ok || strings.TrimSpace(webhook) != webhook {
+		problem = "not an http(s) URL with a host; paste the whole webhook URL"
+	} else {
+		host, port = strings.ToLower(u.Hostname()), u.Port()
+		if port == "" {
+			port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+		}
+		switch {
+		case u.User != nil:
+			problem = "has a user name or password before the host (user@host); paste the webhook URL as the service shows it"
+		case u.Scheme == "http" && !loopback(host):
+			problem = "must use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
+		}
+	}
+	if host != "" && !allowed.allows(host, port) {
 		// Neither the caller's host (their own text, which may hold anything)
 		// nor the list (the operator's) is named.
 		return &webhookError{"webhook: its host and port are not ones this function may call; " +
 			"ask the operator to add them to CONNTEST_ALLOWED_HOSTS (a bare host means port 443)"}
 	}
-	if err != nil {
-		return &webhookError{"webhook: " + err.Error()}
+	if problem != "" {
+		return &webhookError{"webhook: " + problem}
 	}
 	return nil
+}
+
+// loopback reports whether host (no port) names this machine.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

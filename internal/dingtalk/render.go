@@ -35,7 +35,14 @@ func Render(m channel.Message) Message {
 	card := strings.EqualFold(m.Format, FormatActionCard) && link != ""
 
 	var b strings.Builder
-	b.Grow(256 + len(m.Title) + len(m.Footer) + 64*(len(m.Fields)+len(m.Items)))
+	n := 256 + len(m.Title) + len(m.Footer)
+	for _, f := range m.Fields {
+		n += len(f.Label) + len(f.Value) + 16
+	}
+	for _, it := range m.Items {
+		n += len(it.Text) + len(it.URL) + 48
+	}
+	b.Grow(n)
 	b.WriteString("#### ")
 	b.WriteString(kw)
 	b.WriteString(fontTag(m.Tone))

@@ -60,6 +60,13 @@ type digester struct {
 	summary string // "12个任务（3失败，9成功）"
 	tone    channel.Tone
 	tasks   []*event.Task
+	sep     int             // what one more item adds to a body besides the item itself
+	bases   map[baseKey]int // body size with no items, by part, parts and more line
+}
+
+type baseKey struct {
+	part, parts int
+	more        string
 }
 
 func digest(ch channel.Channel, ts []*event.Task, o Options, max int) []DigestPart {
@@ -89,6 +96,7 @@ func digest(ch channel.Channel, ts []*event.Task, o Options, max int) []DigestPa
 	for k, t := range tasks {
 		items[k] = item{it: d.item(t), task: idx[k]}
 	}
+	d.measure(items)
 
 	// The title carries "(i/n)", so how much fits depends on n: pack, and
 	// repack while the count changes. Wider titles never give fewer parts,
@@ -135,11 +143,12 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// item is one task's digest item and the task's index in the caller's
-// slice.
+// item is one task's digest item, the task's index in the caller's slice,
+// and what the item adds to a body (measured once, alone).
 type item struct {
 	it   channel.Item
 	task int
+	cost int
 }
 
 // packed is one part's items and the tasks they name.
@@ -287,10 +296,50 @@ func (d *digester) messages(parts []packed, more string) []DigestPart {
 	return out
 }
 
-// fits reports whether part (of n) with items and the more line fits the
-// channel, measured with its Body. The tasks' data count too: a channel
+// bodyLen is the size of m's body on the channel; a body the channel cannot
+// make counts as too large, so it never passes as fitting.
+func (d *digester) bodyLen(m channel.Message) int {
+	b, err := d.ch.Body(m)
+	if err != nil {
+		return d.ch.MaxBodyBytes() + 1
+	}
+	return len(b)
+}
+
+// measure finds what each item adds to a body, alone, and what separates
+// two items: bodies are the sum of their parts for every channel (JSON
+// escaping is per character, items are rendered one by one), so packing can
+// add numbers and only check its result with a real body.
+func (d *digester) measure(items []item) {
+	d.bases = map[baseKey]int{}
+	empty := d.bodyLen(d.message(1, 1, nil, ""))
+	for i := range items {
+		m := d.message(1, 1, []channel.Item{items[i].it}, "")
+		m.Tasks = d.data([]int{items[i].task})
+		items[i].cost = d.bodyLen(m) - empty
+	}
+	if len(items) > 0 {
+		two := d.message(1, 1, []channel.Item{items[0].it, items[0].it}, "")
+		two.Tasks = d.data([]int{items[0].task, items[0].task})
+		d.sep = max(0, d.bodyLen(two)-empty-2*items[0].cost)
+	}
+}
+
+// base is the body size of part (of parts) with the more line and no items.
+func (d *digester) base(part, parts int, more string) int {
+	k := baseKey{part, parts, more}
+	if n, ok := d.bases[k]; ok {
+		return n
+	}
+	n := d.bodyLen(d.message(part, parts, nil, more))
+	d.bases[k] = n
+	return n
+}
+
+// size is the real body size of part (of n) with items and the more line,
+// measured with the channel's Body. The tasks' data count too: a channel
 // that posts them (the signed webhook) must fit them as well.
-func (d *digester) fits(part, n int, items []item, more string) bool {
+func (d *digester) size(part, n int, items []item, more string) int {
 	p := packed{}
 	for _, it := range items {
 		p.items = append(p.items, it.it)
@@ -298,46 +347,68 @@ func (d *digester) fits(part, n int, items []item, more string) bool {
 	}
 	m := d.message(part, n, p.items, more)
 	m.Tasks = d.data(p.tasks)
-	body, err := d.ch.Body(m)
-	return err == nil && len(body) <= d.ch.MaxBodyBytes()
+	return d.bodyLen(m)
 }
+
+// slack bounds how much a sum of measured sizes may overstate a real body
+// (a first item's wider separator, counted in every item's size): a next
+// item whose measured size exceeds the room by more is surely too big.
+const slack = 16
 
 // packN fills at most limit parts (-1: as many as needed) greedily, titled
 // as parts of n, leaving room in each for a trailing more line. Items that
-// do not fit into the allowed parts are left out. How many items fit a part
-// is found by doubling then bisecting, so a part costs O(log k) bodies.
+// do not fit into the allowed parts are left out. A part is packed by adding
+// the items' measured sizes, then checked with the channel's real body and
+// adjusted item by item, so it costs about two bodies.
 func (d *digester) packN(items []item, n, limit int, more string) []packed {
 	var out []packed
+	max := d.ch.MaxBodyBytes()
 	for i := 0; i < len(items) && (limit < 0 || len(out) < limit); {
 		part := len(out) + 1
 		rest := items[i:]
-		lo, hi := 0, 1 // lo fits (0 trivially), hi is the next to try
-		for hi <= len(rest) && d.fits(part, n, rest[:hi], more) {
-			lo, hi = hi, min(2*hi, len(rest)+1)
-		}
-		for hi-lo > 1 {
-			mid := (lo + hi) / 2
-			if d.fits(part, n, rest[:mid], more) {
-				lo = mid
-			} else {
-				hi = mid
+		size, k := d.base(part, n, more), 0
+		for k < len(rest) {
+			c := rest[k].cost
+			if k > 0 {
+				c += d.sep
 			}
+			if size+c > max {
+				break
+			}
+			size += c
+			k++
+		}
+		real := 0
+		for k > 0 {
+			if real = d.size(part, n, rest[:k], more); real <= max {
+				break
+			}
+			k--
+		}
+		// The sums overstate a little: take the next item while the real
+		// body says it may fit and it does.
+		for k > 0 && k < len(rest) && real+rest[k].cost+d.sep-slack <= max {
+			next := d.size(part, n, rest[:k+1], more)
+			if next > max {
+				break
+			}
+			real, k = next, k+1
 		}
 		var p packed
-		if lo == 0 {
+		if k == 0 {
 			// One item too long to fit even alone: cut it rather than drop
 			// the task, and always make progress.
 			p.items = []channel.Item{d.cutItem(part, n, rest[0], more)}
 			p.tasks = []int{rest[0].task}
-			lo = 1
+			k = 1
 		} else {
-			for _, it := range rest[:lo] {
+			for _, it := range rest[:k] {
 				p.items = append(p.items, it.it)
 				p.tasks = append(p.tasks, it.task)
 			}
 		}
 		out = append(out, p)
-		i += lo
+		i += k
 	}
 	return out
 }

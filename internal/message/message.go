@@ -108,13 +108,19 @@ func tone(status string) channel.Tone {
 // clean is a value as one trimmed line: a channel escapes it for its
 // markup, but a break inside a configured or reported value is never meant.
 func clean(s string) string {
+	if !strings.ContainsFunc(s, isBreak) {
+		return strings.TrimSpace(s) // the usual case: nothing to replace, no copy
+	}
 	return strings.TrimSpace(strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' {
+		if isBreak(r) {
 			return ' '
 		}
 		return r
 	}, s)), " "))
 }
+
+// isBreak reports whether r would end or disturb a line.
+func isBreak(r rune) bool { return r < 0x20 || r == 0x7f || r == '\u2028' || r == '\u2029' }
 
 func taskFields(t *event.Task, l *lang, limit int) []channel.Field {
 	var fs []channel.Field
@@ -286,12 +292,29 @@ func Fit(ch channel.Channel, m channel.Message, o Options) channel.Message {
 			return ok
 		}
 		// The longest prefix that fits: lo fits (or is -1), hi does not.
+		// The excess is nearly what must go (escaping changes little), so
+		// gallop from that guess, then bisect what is left: a few bodies,
+		// not one per bit of the field's length.
 		lo, hi := -1, len(raw)
 		if guess := len(raw) - excess; guess > 0 && guess < hi {
 			if try(guess) {
 				lo = guess
+				for step := 1; lo+step < hi; step *= 2 {
+					if !try(lo + step) {
+						hi = lo + step
+						break
+					}
+					lo += step
+				}
 			} else {
 				hi = guess
+				for step := 1; hi-step > 0; step *= 2 {
+					if try(hi - step) {
+						lo = hi - step
+						break
+					}
+					hi -= step
+				}
 			}
 		}
 		if lo < 0 {

@@ -283,7 +283,7 @@ func BenchmarkHandleState(b *testing.B) {
 				defer r.Close()
 				st = r
 			}
-			n := New(Config{Rules: set, Parser: p, Sender: nopSender{}, State: st})
+			n := New(Config{Rules: set, Parser: p, Sender: nopSender{}, State: st, Rate: rate}) // DingTalk robots use Config.Rate
 			ctx := context.Background()
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
 	"io"
 	"slices"
 	"strings"
@@ -75,8 +76,14 @@ type rawRule struct {
 // rawMention is one entry of the mentions: section: a PAI user id or name
 // and whom to mention for them in each channel.
 type rawMention struct {
-	user      string
-	line      int
+	user string
+	line int
+	ats  []*rawAt // one per channel named, in order
+}
+
+// rawAt is whom to mention on one channel.
+type rawAt struct {
+	channel   string
 	atMobiles []*scalar
 	atUserIDs []*scalar
 }
@@ -106,7 +113,7 @@ type rawTarget struct {
 var (
 	topKeys     = []string{"fields", "kinds", "mentions", "unreadableAlarm", "rules"}
 	ruleKeys    = []string{"name", "source", "scope", "workspaceId", "owner", "pipelines", "models", "events", "timezone", "lang", "format", "atOwner", "target"}
-	channelKeys = []string{"dingtalk"}
+	channelKeys = mentionChannels()
 	atKeys      = []string{"atMobiles", "atUserIds"}
 	kindKeys    = []string{"types", "statuses", "path"}
 	targetKeys  = []string{"type", "webhook", "secret", "keyword", "atMobiles", "atUserIds", "atAll", "rateLimit"}
@@ -493,14 +500,16 @@ func (r *reader) mentions(n *yaml.Node) []*rawMention {
 			if !ok {
 				continue
 			}
+			at := &rawAt{channel: c.key}
 			for _, a := range ats {
 				list := r.list(a.val, "", field+"."+c.key+"."+a.key, true)
 				if a.key == "atMobiles" {
-					m.atMobiles = list
+					at.atMobiles = list
 				} else {
-					m.atUserIDs = list
+					at.atUserIDs = list
 				}
 			}
+			m.ats = append(m.ats, at)
 		}
 		out = append(out, m)
 	}
@@ -738,4 +747,16 @@ func validVarName(s string) bool {
 		}
 	}
 	return true
+}
+
+// mentionChannels are the channels a mentions: entry may name: those that
+// can mention someone.
+func mentionChannels() []string {
+	var out []string
+	for _, s := range channels.All {
+		if s.Mentions.Mobiles || s.Mentions.UserIDs {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }

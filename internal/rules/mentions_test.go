@@ -55,7 +55,8 @@ rules:
 func TestMentionErrors(t *testing.T) {
 	for _, c := range []struct{ doc, want string }{
 		{"mentions:\n  u1: {dingtalk: {}}\n", `line 2: mentions.u1: nobody to mention`},
-		{"mentions:\n  u1: {wecom: {atUserIds: [x]}}\n", `line 2: mentions.u1: unknown key "wecom"`},
+		{"mentions:\n  u1: {teams: {atUserIds: [x]}}\n", `line 2: mentions.u1: unknown key "teams"`},
+		{"mentions:\n  u1: {lark: {atMobiles: [\"13800000000\"]}}\n", `mentions.u1.lark.atMobiles: lark cannot mention people by mobile`},
 		{"mentions:\n  u1: {dingtalk: {atPhones: [x]}}\n", `mentions.u1.dingtalk: unknown key "atPhones"`},
 		{"mentions:\n  u1: {dingtalk: {atUserIds: [\"\"]}}\n", `mentions.u1.dingtalk.atUserIds[0]: empty`},
 	} {
@@ -85,5 +86,31 @@ func TestUnreadableAlarm(t *testing.T) {
 	_, err := Parse([]byte("unreadableAlarm: opz\n"+doc("  - name: a\n    source: dlc\n", okTarget)), nil)
 	if err == nil || err.Error() != `line 1: unreadableAlarm: no rule is named "opz" (want one of: a)` {
 		t.Errorf("unknown rule: %v", err)
+	}
+}
+
+// atOwner mentions the creator as the rule's channel knows them: a Slack
+// rule uses the creator's slack: entry, never their DingTalk ids.
+func TestAtOwnerPerChannel(t *testing.T) {
+	d := `
+mentions:
+  leilei:
+    dingtalk: {atMobiles: ["13800000001"]}
+    slack: {atUserIds: [U0LEILEI]}
+  zhangsan:
+    dingtalk: {atUserIds: [zs01]}
+rules:
+  - name: slack
+    source: dlc
+    atOwner: true
+    target: {type: slack, webhook: "https://hooks.slack.com/services/T0/B0/slacksecret0123456789"}
+`
+	s := mustParse(t, d, nil)
+	r := s.Rule("slack")
+	if m, u := r.Mentions(&event.Task{CreatorName: "leilei"}); len(m) != 0 || !slices.Equal(u, []string{"U0LEILEI"}) {
+		t.Errorf("leilei on slack: %q %q, want only U0LEILEI", m, u)
+	}
+	if m, u := r.Mentions(&event.Task{CreatorName: "zhangsan"}); len(m)+len(u) != 0 {
+		t.Errorf("zhangsan has no slack entry: %q %q, want nobody", m, u)
 	}
 }

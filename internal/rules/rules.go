@@ -53,9 +53,9 @@ type Rule struct {
 	AtOwner     bool           // also mention the job's creator, when mentions: maps them
 	Target      Target
 
-	kinds    event.KindSet // the kinds among Events
-	statuses []string      // the raw statuses among Events
-	mentions map[string]Mention
+	kinds    event.KindSet                 // the kinds among Events
+	statuses []string                      // the raw statuses among Events
+	mentions map[string]map[string]Mention // mentions: user -> channel -> whom
 }
 
 // Mention is whom to mention for one PAI user in a DingTalk message.
@@ -73,9 +73,13 @@ func (r *Rule) Mentions(t *event.Task) (mobiles, userIDs []string) {
 	if !r.AtOwner || t == nil {
 		return mobiles, userIDs
 	}
-	m, ok := r.mentions[t.CreatorID]
+	typ := r.Target.Type
+	if typ == "" {
+		typ = TargetDingTalk
+	}
+	m, ok := r.mentions[t.CreatorID][typ]
 	if !ok || t.CreatorID == "" {
-		m, ok = r.mentions[t.CreatorName]
+		m, ok = r.mentions[t.CreatorName][typ]
 	}
 	if !ok || (t.CreatorID == "" && t.CreatorName == "") {
 		return mobiles, userIDs

@@ -76,9 +76,9 @@ func build(raw *rawDoc, ps *problems, zone *time.Location) *Set {
 	return s
 }
 
-// buildMentions checks the mentions: section.
-func buildMentions(raw *rawDoc, ps *problems) map[string]Mention {
-	out := map[string]Mention{}
+// buildMentions checks the mentions: section: user -> channel -> whom.
+func buildMentions(raw *rawDoc, ps *problems) map[string]map[string]Mention {
+	out := map[string]map[string]Mention{}
 	for _, rm := range raw.mentions {
 		v := &validator{ps: ps}
 		field := "mentions." + rm.user
@@ -86,15 +86,27 @@ func buildMentions(raw *rawDoc, ps *problems) map[string]Mention {
 			ps.add(rm.line, "", "mentions: empty user id or name")
 			continue
 		}
-		m := Mention{
-			AtMobiles: v.strings(rm.atMobiles, field+".dingtalk.atMobiles"),
-			AtUserIDs: v.strings(rm.atUserIDs, field+".dingtalk.atUserIds"),
+		byChannel := map[string]Mention{}
+		for _, at := range rm.ats {
+			f := field + "." + at.channel
+			m := Mention{AtMobiles: v.strings(at.atMobiles, f+".atMobiles"), AtUserIDs: v.strings(at.atUserIDs, f+".atUserIds")}
+			if spec, ok := channels.Lookup(at.channel); ok && len(m.AtMobiles) > 0 && !spec.Mentions.Mobiles {
+				ps.add(rm.line, "", "%s.atMobiles: %s cannot mention people by mobile; use atUserIds", f, spec.Name)
+			}
+			if spec, ok := channels.Lookup(at.channel); ok && spec.CheckMentions != nil {
+				if err := spec.CheckMentions(channel.Mentions{UserIDs: m.AtUserIDs}); err != nil {
+					ps.add(rm.line, "", "%s: %v", f, err)
+				}
+			}
+			if len(m.AtMobiles) > 0 || len(m.AtUserIDs) > 0 {
+				byChannel[at.channel] = m
+			}
 		}
-		if len(m.AtMobiles) == 0 && len(m.AtUserIDs) == 0 {
-			ps.add(rm.line, "", "%s: nobody to mention (want dingtalk: {atMobiles: [...], atUserIds: [...]})", field)
+		if len(byChannel) == 0 {
+			ps.add(rm.line, "", "%s: nobody to mention (want e.g. dingtalk: {atMobiles: [...], atUserIds: [...]} or slack: {atUserIds: [...]})", field)
 			continue
 		}
-		out[rm.user] = m
+		out[rm.user] = byChannel
 	}
 	return out
 }
@@ -341,9 +353,12 @@ func (v *validator) rule(rr *rawRule) *Rule {
 	r.Format, _ = v.enum(rr.format, "format", "format", FormatMarkdown, FormatMarkdown, FormatActionCard)
 
 	if rr.target == nil {
-		v.add("target is required (a DingTalk robot: target.webhook, target.secret)")
+		v.add("target is required (target.type, target.webhook and, when the target signs, target.secret)")
 	} else if !rr.target.bad {
 		r.Target = v.target(rr.target)
+		if r.Format == FormatActionCard && r.Target.Type != "" && r.Target.Type != TargetDingTalk {
+			v.warn("format actionCard is DingTalk's; %s messages use that channel's own format", r.Target.Type)
+		}
 	}
 	return r
 }
@@ -454,7 +469,7 @@ func (v *validator) target(rt *rawTarget) Target {
 	if hookOK {
 		def = cmp.Or(channels.Infer(hook), def)
 	}
-	t.Type, _ = v.enum(rt.typ, "target.type", "type", def, channels.Names()...)
+	t.Type, _ = v.enum(rt.typ, v.name("target.type"), "type", def, channels.Names()...)
 	spec, known := channels.Lookup(t.Type)
 	if hookOK {
 		if msg := checkWebhook(t.Type, hook, v.ps); msg != "" {
@@ -506,6 +521,11 @@ func (v *validator) target(rt *rawTarget) Target {
 		}
 		if t.AtAll && !spec.Mentions.All {
 			cannot("target.atAll")
+		}
+		if spec.CheckMentions != nil {
+			if err := spec.CheckMentions(channel.Mentions{UserIDs: t.AtUserIDs}); err != nil {
+				v.add("target: %v", err)
+			}
 		}
 	}
 	if lim, ok := v.str(rt.rateLimit, "target.rateLimit"); ok && lim != "" {

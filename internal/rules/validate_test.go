@@ -80,7 +80,7 @@ func TestValidationErrors(t *testing.T) {
 			[]string{`line 4: rules[0] "a": events: want a list`, `rules[0] "a": events: empty list (want kinds such as failed or ended, or statuses)`}},
 		{"lang", doc("  - name: a\n    source: dlc\n    lang: fr\n", okTarget), []string{`rules[0] "a": lang: unknown language "fr" (want zh or en)`}},
 		{"format", doc("  - name: a\n    source: dlc\n    format: html\n", okTarget), []string{`rules[0] "a": format: unknown format "html" (want markdown or actionCard)`}},
-		{"target missing", doc("  - name: a\n    source: dlc\n"), []string{`rules[0] "a": target is required (a DingTalk robot: target.webhook, target.secret)`}},
+		{"target missing", doc("  - name: a\n    source: dlc\n"), []string{`rules[0] "a": target is required (target.type, target.webhook and, when the target signs, target.secret)`}},
 		{"target a string", doc("  - name: a\n    source: dlc\n    target: ${HOOK}\n"), []string{`line 4: rules[0] "a": target: want a mapping (key: value lines)`}},
 		{"target type", doc("  - name: a\n    source: dlc\n    target: {type: teams, webhook: \"${HOOK}\"}\n"),
 			[]string{`rules[0] "a": target.type: unknown type "teams" (want dingtalk, wecom, lark, slack or webhook)`}},

@@ -53,6 +53,9 @@ type Spec struct {
 	// spends (WeCom follows a markdown that mentions mobiles or everyone
 	// with a text message); nil means 1.
 	Cost func(m channel.Message) int
+	// CheckMentions says what is wrong with ids the service cannot
+	// mention (Slack member ids are U… or W…); nil accepts every id.
+	CheckMentions func(m channel.Mentions) error
 	// Hint says what to do about a failure that was not just answered
 	// (a remembered "gone" mark); nil gives a general hint.
 	Hint func(e *channel.Error) string
@@ -65,7 +68,7 @@ type Spec struct {
 // Lark/Feishu 100 a minute and 5 a second per bot
 // (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot), Slack
 // about one a second per webhook with short bursts allowed
-// (https://api.slack.com/apis/rate-limits: modelled as 5 per 5 s), and a
+// (https://api.slack.com/apis/rate-limits: modelled as 3 per 3 s, which never exceeds one a second with bursts of three), and a
 // generic webhook none of its own.
 var All = []Spec{
 	{
@@ -110,10 +113,11 @@ var All = []Spec{
 		New: func(timeout time.Duration, opts ...channel.Option) channel.Channel {
 			return slack.New(append([]channel.Option{headerTimeout(timeout)}, opts...)...)
 		},
-		Limits:   []rate.Rate{{N: 5, Per: 5 * time.Second}},
-		Hosts:    []string{"hooks.slack.com"},
-		Mentions: Mentions{UserIDs: true, All: true},
-		Secret:   SecretUnused,
+		Limits:        []rate.Rate{{N: 3, Per: 3 * time.Second}},
+		Hosts:         []string{"hooks.slack.com"},
+		Mentions:      Mentions{UserIDs: true, All: true},
+		Secret:        SecretUnused,
+		CheckMentions: slack.CheckMentions,
 	},
 	{
 		Name: webhook.Name,

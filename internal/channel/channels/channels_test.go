@@ -50,7 +50,7 @@ func TestEveryServiceIsRegisteredOnce(t *testing.T) {
 }
 
 func TestDefaultLimits(t *testing.T) {
-	want := map[string]string{"dingtalk": "[20/1m0s]", "wecom": "[20/1m0s]", "lark": "[100/1m0s 5/1s]", "slack": "[5/5s]", "webhook": "[]"}
+	want := map[string]string{"dingtalk": "[20/1m0s]", "wecom": "[20/1m0s]", "lark": "[100/1m0s 5/1s]", "slack": "[3/3s]", "webhook": "[]"}
 	for _, s := range All {
 		if got := fmtLimits(s); got != want[s.Name] {
 			t.Errorf("%s limits %s, want %s", s.Name, got, want[s.Name])
