@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 )
@@ -39,7 +38,7 @@ rules:
 	if cfg.RulesErr != nil {
 		t.Fatal(cfg.RulesErr)
 	}
-	cfg.Client = dingtalk.NewClient(2 * time.Second)
+	cfg.Timeout = 2 * time.Second
 	cfg.Logger = slog.New(slog.NewJSONHandler(&runtimetest.SyncBuffer{}, nil))
 	tester := New(cfg)
 

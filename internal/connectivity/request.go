@@ -7,23 +7,26 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // MaxBodyBytes is the largest request body the function reads. A test
 // request is a URL, a secret and at most a short text; anything bigger is a
-// mistake or an attack, and DingTalk would refuse a message over 20000
-// bytes anyway.
+// mistake or an attack, and no channel's message is over 40000 bytes
+// anyway.
 const MaxBodyBytes = 64 << 10
 
-// testRequest is the caller's JSON body: either a robot (webhook + secret,
-// optional keyword) or the name of a configured rule, plus an optional text.
+// testRequest is the caller's JSON body: either a target (type, webhook,
+// secret, optional keyword) or the name of a configured rule, plus an
+// optional text.
 type testRequest struct {
+	Type    string // a registered target.type; "" infers it from the webhook's host
 	Webhook secret.String
 	Secret  secret.String
 	Keyword string
@@ -35,6 +38,7 @@ type testRequest struct {
 // secret.String would work too, but keeping the wire struct private and
 // converting at once makes it obvious where the values turn secret.
 type wireRequest struct {
+	Type    *string `json:"type"`
 	Webhook *string `json:"webhook"`
 	Secret  *string `json:"secret"`
 	Keyword *string `json:"keyword"`
@@ -47,7 +51,7 @@ type wireRequest struct {
 // access_token).
 func parseRequest(body []byte) (testRequest, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return testRequest{}, errors.New(`request body is empty: POST JSON {"webhook": "https://oapi.dingtalk.com/robot/send?access_token=...", "secret": "SEC..."} or {"rule": "<rule name>"}`)
+		return testRequest{}, errors.New(`request body is empty: POST JSON {"type": "dingtalk", "webhook": "https://oapi.dingtalk.com/robot/send?access_token=...", "secret": "SEC..."} or {"rule": "<rule name>"}`)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	// A misspelt field ("secert") would otherwise send an unsigned message
@@ -67,6 +71,7 @@ func parseRequest(body []byte) (testRequest, error) {
 		}
 		return strings.TrimSpace(*p)
 	}
+	r.Type = strings.ToLower(str(w.Type))
 	r.Webhook = secret.String(str(w.Webhook))
 	r.Secret = secret.String(str(w.Secret))
 	r.Keyword = str(w.Keyword)
@@ -76,12 +81,12 @@ func parseRequest(body []byte) (testRequest, error) {
 	}
 	switch {
 	case r.Webhook.IsZero() && r.Rule == "":
-		return testRequest{}, errors.New(`request names no robot: give "webhook" (and "secret" when the robot uses 加签 signing) or "rule"`)
+		return testRequest{}, errors.New(`request names no target: give "webhook" (with "type" for a service whose host it does not name, and "secret" when the target signs) or "rule"`)
 	case !r.Webhook.IsZero() && r.Rule != "":
-		return testRequest{}, errors.New(`request gives both "webhook" and "rule": give one, the test sends to exactly one robot`)
-	case r.Rule != "" && (!r.Secret.IsZero() || r.Keyword != ""):
-		// The rule's own secret and keyword are what is being tested.
-		return testRequest{}, errors.New(`"secret" and "keyword" go with "webhook"; a "rule" test uses the rule's own target`)
+		return testRequest{}, errors.New(`request gives both "webhook" and "rule": give one, the test sends to exactly one target`)
+	case r.Rule != "" && (!r.Secret.IsZero() || r.Keyword != "" || r.Type != ""):
+		// The rule's own type, secret and keyword are what is being tested.
+		return testRequest{}, errors.New(`"type", "secret" and "keyword" go with "webhook"; a "rule" test uses the rule's own target`)
 	}
 	return r, nil
 }
@@ -104,7 +109,7 @@ func describeJSONError(err error) error {
 		return errors.New("request body is not JSON (it ends too early)")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Errorf("request has unknown field %s: want webhook, secret, keyword, rule, message", name)
+		return fmt.Errorf("request has unknown field %s: want type, webhook, secret, keyword, rule, message", name)
 	}
 	return errors.New("request body is not a JSON object")
 }
@@ -150,7 +155,7 @@ func parseHosts(s string) (hostList, error) {
 		hs = append(hs, hp)
 	}
 	if len(hs) == 0 {
-		return nil, errors.New("CONNTEST_ALLOWED_HOSTS names no host: leave it unset for oapi.dingtalk.com, or list host[:port] separated by commas")
+		return nil, errors.New("CONNTEST_ALLOWED_HOSTS names no host: leave it unset for the chat services' official hosts, or list host[:port] separated by commas")
 	}
 	return hs, nil
 }
@@ -165,23 +170,44 @@ type webhookError struct{ msg string }
 
 func (e *webhookError) Error() string { return e.msg }
 
-// checkWebhook decides whether the function may send to a caller's webhook:
-// the channel's one check of a webhook URL (dingtalk.ParseWebhook), and on
-// top of it this function's own policy, the allow-list. The caller chooses
-// the URL, so the list is what keeps the function from becoming a proxy into
-// the private network: the host and port must be on it exactly (no suffix or
-// DNS games). The host is checked first, so that a URL to an unlisted host is
-// refused as such whatever else is wrong with it.
-func checkWebhook(webhook string, allowed hostList) error {
-	w, err := dingtalk.ParseWebhook(webhook)
-	if w.Host != "" && !allowed.allows(w.Host, w.Port) {
+// checkWebhook decides whether the function may send to a caller's webhook
+// for service typ: the one check of a target's webhook (rules.CheckWebhook,
+// as the notifier applies it when the rules load), and on top of it this
+// function's own policy, the allow-list. The caller chooses the URL, so the
+// list is what keeps the function from becoming a proxy into the private
+// network: the host and port must be on it exactly (no suffix or DNS games).
+// The host is checked first, so that a URL to an unlisted host is refused as
+// such whatever else is wrong with it.
+func checkWebhook(typ, webhook string, allowed hostList) error {
+	if host, port, ok := hostAndPort(webhook); ok && !allowed.allows(host, port) {
 		// Neither the caller's host (their own text, which may hold anything)
 		// nor the list (the operator's) is named.
 		return &webhookError{"webhook: its host and port are not ones this function may call; " +
 			"ask the operator to add them to CONNTEST_ALLOWED_HOSTS (a bare host means port 443)"}
 	}
-	if err != nil {
+	if err := rules.CheckWebhook(typ, webhook); err != nil {
 		return &webhookError{"webhook: " + err.Error()}
 	}
 	return nil
+}
+
+// hostAndPort is where a webhook points: its lower-case host (no brackets) and
+// its port, the scheme's when none is written. ok is false when the URL has
+// no host to speak of, or a user name before it, which reads like a host to
+// a person and is not: rules.CheckWebhook refuses those in words.
+func hostAndPort(webhook string) (host, port string, ok bool) {
+	u, err := url.Parse(webhook)
+	if err != nil || u.User != nil || u.Opaque != "" || u.Host == "" {
+		return "", "", false
+	}
+	port = u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Hostname()), port, true
 }
