@@ -592,16 +592,13 @@ func scrub(s string, webhook, key secret.String) string {
 	if u, err := url.Parse(hook); err == nil {
 		// WeCom's key and a generic webhook's token sit in the query; Lark's
 		// token and Slack's secret path in the path. Short pieces ("hooks",
-		// "v2") are words, not credentials.
+		// "send", "v2") are words, not credentials.
 		for _, vs := range u.Query() {
 			for _, v := range vs {
 				if len(v) >= minCredential {
 					r.Add(v)
 				}
 			}
-		}
-		if len(u.EscapedPath()) >= minCredential {
-			r.Add(u.EscapedPath(), u.Path)
 		}
 		for _, p := range strings.Split(u.Path, "/") {
 			if len(p) >= minCredential {
@@ -619,6 +616,7 @@ func scrub(s string, webhook, key secret.String) string {
 }
 
 // minCredential is the shortest piece of a webhook scrub treats as a
-// credential: every service's token is far longer, and shorter pieces are
-// path words such as "services" or "robot".
-const minCredential = 10
+// credential, as the rules validator and the webhook channel count it:
+// every service's token is far longer, and shorter pieces are path words
+// such as "robot" or "hook".
+const minCredential = 8

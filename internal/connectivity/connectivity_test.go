@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
@@ -68,6 +69,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 // answer is the union of the two JSON answers.
 type answer struct {
 	OK        bool   `json:"ok"`
+	Type      string `json:"type"`
 	Error     string `json:"error"`
 	ErrCode   int    `json:"errcode"`
 	ErrMsg    string `json:"errmsg"`
@@ -632,6 +634,22 @@ func TestScrub(t *testing.T) {
 	if !strings.HasPrefix(out, "a <secret> b <secret>") {
 		t.Errorf("scrub = %q", out)
 	}
+	// Every service keeps its credential somewhere else in the URL: a
+	// quote of any piece of it is scrubbed, and the words around it stay.
+	for _, tc := range []struct{ hook, sec, cred string }{
+		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + wecomKey, "", wecomKey},
+		{"https://open.feishu.cn/open-apis/bot/v2/hook/" + larkToken, larkSecret, larkToken},
+		{"https://hooks.slack.com/services/" + slackPath, "", "slackpathXq8Zr2Lm5Vn9Kd3Wt7"},
+		{"https://hooks.example.com/pai?token=" + hookToken, "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0", hookToken},
+		{"https://u:pa55w0rd-xyz@hooks.example.com/pai", "", "pa55w0rd-xyz"},
+	} {
+		in := "answer quoted " + tc.cred + " and " + tc.sec + "; robot send hook"
+		out := scrub(in, secret.String(tc.hook), secret.String(tc.sec))
+		assertNoRun(t, "scrubbed", out, tc.cred, tc.sec)
+		if !strings.Contains(out, "robot send hook") {
+			t.Errorf("scrub took ordinary words: %q", out)
+		}
+	}
 }
 
 func FuzzParseRequest(f *testing.F) {
@@ -692,22 +710,28 @@ func FuzzHandle(f *testing.F) {
 }
 
 // FuzzNoLeak builds requests around two markers, one inside the webhook
-// where the token goes and one in the secret, with fuzzed text around
-// them: whatever the handler makes of the request, its answer must not
-// carry either marker.
+// where the credential goes and one in the secret, with fuzzed text around
+// them, and sends each as every service's: whatever the handler makes of
+// the request, its answer must not carry either marker.
 func FuzzNoLeak(f *testing.F) {
 	f.Add("http://127.0.0.1:1/robot/send?access_token=", "", "SEC", "")
 	f.Add("https://127.0.0.1:1/robot/send?access_token=", "&x=1", "", "tail")
 	f.Add("http://127.0.0.1:1/robot/send?access_token=https://oapi.dingtalk.com/robot/send?access_token=", "", "https://", "")
 	f.Add("", "", "", "")
 	f.Add("http://u:", "@127.0.0.1:1/?access_token=x", "", "")
+	f.Add("http://127.0.0.1:1/cgi-bin/webhook/send?key=", "", "", "")
+	f.Add("http://127.0.0.1:1/open-apis/bot/v2/hook/", "", "", "")
+	f.Add("http://127.0.0.1:1/services/T0/B0/", "/x", "", "")
+	f.Add("http://127.0.0.1:1/hooks/", "?token=x", "whsec_", "")
 	const tokMark, secMark = "ZQ9tokenmarkQZ7", "ZQ9secretmarkQZ7"
 	tester := fuzzTester()
 	f.Fuzz(func(t *testing.T, hookHead, hookTail, secHead, secTail string) {
-		body, _ := json.Marshal(map[string]string{"webhook": hookHead + tokMark + hookTail, "secret": secHead + secMark + secTail})
-		resp := tester.Handle(context.Background(), Request{Method: "POST", Body: body})
-		if strings.Contains(string(resp.Body), tokMark) || strings.Contains(string(resp.Body), secMark) {
-			t.Errorf("answer leaks a marker: %s", resp.Body)
+		for _, typ := range append(channels.Names(), "") {
+			body, _ := json.Marshal(map[string]string{"type": typ, "webhook": hookHead + tokMark + hookTail, "secret": secHead + secMark + secTail})
+			resp := tester.Handle(context.Background(), Request{Method: "POST", Body: body})
+			if strings.Contains(string(resp.Body), tokMark) || strings.Contains(string(resp.Body), secMark) {
+				t.Errorf("type %q: answer leaks a marker: %s", typ, resp.Body)
+			}
 		}
 	})
 }
