@@ -65,8 +65,8 @@ type fakeTarget struct {
 	rateLimited  func() // the next send is told "too fast"
 	rateCode     int
 	rateHint     string
-	serverError  func() // the next send gets HTTP 500
-	hang         func() // the next send gets no answer
+	serverError  func()   // the next send gets HTTP 500
+	hang         func()   // the next send gets no answer
 	successHints []string // in the hint of an accepted test
 }
 
