@@ -3,13 +3,17 @@
 // DingTalk does, runs the notifier in local mode over every sample event
 // with the demo rules, and prints each message as the group sees it. A PAI
 // event in a shape the notifier cannot read is counted as unreadable, and the
-// demo ends with `notifier -inspect` on it: how a user maps PAI's real keys.
+// demo shows `notifier -inspect` on it: how a user maps PAI's real keys. It
+// ends with every channel: one rule per service (DingTalk, WeCom, Lark,
+// Slack, a signed webhook) against each one's fake, and each message as that
+// group would see it.
 package main
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -24,6 +28,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel/lark/larktest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/webhook/webhooktest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/wecom/wecomtest"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 )
 
@@ -144,7 +152,11 @@ func run(ctx context.Context, dir string, out io.Writer, verbose bool) error {
 	fmt.Fprintf(out, "\ndemo: %d events, %d matched, %d sent, %d failed, %d skipped, %d unreadable, %d suppressed; robot accepted %d signed message(s), rejected %d\n",
 		total.Events, total.Matched, total.Sent, total.Failed, total.Skipped, total.Unreadable, total.Suppressed, len(msgs), rejected)
 
+	chErr := runChannels(ctx, bin, filepath.Join(dir, "dlc-failed.json"), out)
+
 	switch {
+	case chErr != nil:
+		return chErr
 	case runErr != nil:
 		return fmt.Errorf("notifier: %v: %s", runErr, lastLines(stderr.String(), 5))
 	case rejected > 0 || total.Failed > 0:
@@ -179,7 +191,8 @@ func cleanEnv() []string {
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		switch name {
-		case "FC_RUNTIME_API", "AWS_LAMBDA_RUNTIME_API", "NOTIFY_RULES", "NOTIFY_RULES_FILE", "DINGTALK_WEBHOOK", "DINGTALK_SECRET", "NOTIFY_TIMEZONE":
+		case "FC_RUNTIME_API", "AWS_LAMBDA_RUNTIME_API", "NOTIFY_RULES", "NOTIFY_RULES_FILE", "DINGTALK_WEBHOOK", "DINGTALK_SECRET", "NOTIFY_TIMEZONE",
+			"NOTIFY_WEBHOOK", "NOTIFY_SECRET", "NOTIFY_TARGET_TYPE", "NOTIFY_KEYWORD":
 			continue
 		}
 		env = append(env, kv)
@@ -201,4 +214,94 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// runChannels sends one sample event through one rule per service, each to
+// its fake, and prints what each group would see.
+func runChannels(ctx context.Context, bin, event string, out io.Writer) error {
+	ding := dingtalktest.New()
+	defer ding.Close()
+	wc := wecomtest.New()
+	defer wc.Close()
+	lk := larktest.New()
+	defer lk.Close()
+	sl := slacktest.New()
+	defer sl.Close()
+	dingSecret, larkSecret := "SEC"+randomHex(32), randomHex(24)
+	whsec := "whsec_" + base64Secret()
+	wh := webhooktest.New(webhooktest.WithSecret(whsec))
+	defer wh.Close()
+
+	type target struct{ typ, webhook, secret, mention string }
+	targets := []target{
+		{"dingtalk", ding.AddRobot("demo-channels", dingSecret), "${S_DINGTALK}", `"atMobiles":["13800000000"]`},
+		{"wecom", wc.AddRobot("demo-" + randomHex(16)), "", `"atUserIds":["zhangsan"]`},
+		{"lark", lk.AddBot("demo-"+randomHex(16), larktest.WithSecret(larkSecret)), "${S_LARK}", `"atUserIds":["ou_demo"]`},
+		{"slack", sl.AddHook("T0DEMO/B0DEMO/" + randomHex(12)), "", `"atUserIds":["U0DEMO"]`},
+		{"webhook", wh.URL(), "${S_WEBHOOK}", ""},
+	}
+	var rules []string
+	for _, t := range targets {
+		tj := fmt.Sprintf(`"type":%q,"webhook":%q`, t.typ, t.webhook)
+		if t.secret != "" {
+			tj += fmt.Sprintf(`,"secret":%q`, t.secret)
+		}
+		if t.mention != "" {
+			tj += "," + t.mention
+		}
+		rules = append(rules, fmt.Sprintf(`{"name":"demo-%s","source":"dlc","events":"failed","lang":"en","target":{%s}}`, t.typ, tj))
+	}
+	env := append(cleanEnv(), `NOTIFY_RULES={"rules":[`+strings.Join(rules, ",")+`]}`,
+		"S_DINGTALK="+dingSecret, "S_LARK="+larkSecret, "S_WEBHOOK="+whsec)
+	cmd := exec.CommandContext(ctx, bin, event)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	var r result
+	_ = json.Unmarshal(bytes.TrimSpace(stdout.Bytes()), &r)
+	fmt.Fprintf(out, "\n══ every channel: %s through one rule per service: %d matched, %d sent, %d failed ══\n", filepath.Base(event), r.Matched, r.Sent, r.Failed)
+
+	var shown int
+	show := func(name, text string) {
+		shown++
+		fmt.Fprintf(out, "\n── %s ──────────────────────────────\n%s\n", name, strings.TrimRight(text, "\n"))
+	}
+	for _, m := range ding.Messages() {
+		show("dingtalk (markdown as the group renders it)", dingtalktest.Render(m))
+	}
+	for _, m := range wc.Messages() {
+		show("wecom (markdown)", wecomtest.Render(m))
+	}
+	for _, m := range lk.Messages() {
+		show("lark (interactive card)", larktest.Render(m))
+	}
+	for _, m := range sl.Messages() {
+		show("slack (blocks)", slacktest.Render(m))
+	}
+	for _, m := range wh.Messages() {
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, m.Raw, "", "  ") != nil {
+			pretty.Reset()
+			pretty.Write(m.Raw)
+		}
+		show(fmt.Sprintf("webhook (Standard Webhooks, signature verified: %v)", m.Verified), pretty.String())
+	}
+	switch {
+	case runErr != nil:
+		return fmt.Errorf("notifier (every channel): %v: %s", runErr, lastLines(stderr.String(), 5))
+	case r.Failed > 0 || r.Sent != len(targets) || shown < len(targets):
+		return fmt.Errorf("every channel: %d sent, %d failed, %d messages shown; want %d: %s", r.Sent, r.Failed, shown, len(targets), lastLines(stderr.String(), 5))
+	}
+	return nil
+}
+
+// base64Secret is 32 random bytes in standard base64: a Standard Webhooks
+// secret after its whsec_ prefix.
+func base64Secret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(errors.New("crypto/rand failed: " + err.Error()))
+	}
+	return base64.StdEncoding.EncodeToString(b)
 }
