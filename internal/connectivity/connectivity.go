@@ -362,7 +362,7 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	if !ok {
 		// rules.Load accepts only registered types; this is a build whose
 		// validator and registry disagree.
-		return target{}, http.StatusInternalServerError, errors.New("the rule's target type is not one this function can send to; the function's log says what to fix")
+		return target{}, http.StatusInternalServerError, errors.New("the rule's target type is not one this function can send to: this build's rules and channel registry disagree")
 	}
 	tg.spec = spec
 	return tg, 0, nil
