@@ -53,7 +53,40 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q", want)
 		}
 	}
-	if strings.Contains(out.String(), "SEC") {
-		t.Error("demo output shows a robot secret")
+	if strings.Contains(out.String(), "SEC") || strings.Contains(out.String(), "whsec_") {
+		t.Error("demo output shows a robot or webhook secret")
+	}
+
+	// Every channel: the notifier sent one notification through each
+	// service's rule, its fake accepted it (WeCom's @mobile mention is a
+	// second message) and refused nothing, and the group's view is shown.
+	line := regexp.MustCompile(`(?m)^every channel: (.*)$`).FindStringSubmatch(out.String())
+	if line == nil {
+		t.Fatalf("no per-channel summary in:\n%s", out.String())
+	}
+	for _, c := range []struct {
+		typ      string
+		accepted int
+		view     string // in the group's (or program's) view of the message
+	}{
+		{"dingtalk", 1, "@13800000000"},
+		{"wecom", 2, "@zhangsan"},
+		{"lark", 1, "@ou_demo"},
+		{"slack", 1, "@U0DEMO"},
+		{"webhook", 1, `"type": "pai.task.state"`},
+	} {
+		want := c.typ + " 1 sent, " + strconv.Itoa(c.accepted) + " accepted, 0 refused"
+		if !strings.Contains(line[1], want) {
+			t.Errorf("per-channel summary %q lacks %q", line[1], want)
+		}
+		i := strings.Index(out.String(), "── "+c.typ+" (")
+		if i < 0 || !strings.Contains(out.String()[i:], c.view) {
+			t.Errorf("no %s message shown with %q", c.typ, c.view)
+		}
+	}
+	for _, want := range []string{"wecom (text: the @mobile mention", "lark (interactive card, signed: true)", "signature verified: true"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q", want)
+		}
 	}
 }

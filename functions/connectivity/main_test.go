@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -16,43 +17,60 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel/lark/larktest"
+	"github.com/pai-notifier/pai-notifier/internal/channel/wecom/wecomtest"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 )
 
 // End-to-end: the built binary, driven through the FC HTTP trigger, the
-// Lambda function URL protocol and local mode, against the fake robot.
+// Lambda function URL protocol and local mode, against the fake DingTalk
+// robot, a fake WeCom robot and a fake Lark bot.
 
 const (
 	token     = "e2e0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab"
 	robotSec  = "SECe2efeedfacecafe0123456789abcdef0123456789abcdef0123456789abcd"
 	bearer    = "e2e-bearer-93f1"
 	goneToken = "e2egone0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+	wecomKey  = "e2e0wecom-5d1c-4a7e-9b3f-0c2d8e6f1a4b"
+	larkToken = "e2e0lark-7c3b-4e2a-8d1f-9a6b5c4d3e2f"
+	larkSec   = "e2eLarkSignSecretZp4Qm8Wn2Rv6"
 )
 
-// world is the fake robot and the environment the function runs with.
+// world is the fakes and the environment the function runs with.
 type world struct {
-	robot *dingtalktest.Server
-	hook  string // signed, keyword "PAI"
-	gone  string // removed from its group
-	env   []string
+	robot  *dingtalktest.Server
+	hook   string // signed, keyword "PAI"
+	gone   string // removed from its group
+	wecom  *wecomtest.Server
+	wcHook string
+	lark   *larktest.Server
+	lkHook string // signed with larkSec
+	env    []string
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{robot: dingtalktest.New()}
+	w := &world{robot: dingtalktest.New(), wecom: wecomtest.New(), lark: larktest.New()}
 	t.Cleanup(w.robot.Close)
+	t.Cleanup(w.wecom.Close)
+	t.Cleanup(w.lark.Close)
 	w.hook = w.robot.AddRobot(token, robotSec, dingtalktest.WithKeywords("PAI"))
 	w.gone = w.robot.AddRobot(goneToken, "", dingtalktest.Removed())
+	w.wcHook = w.wecom.AddRobot(wecomKey)
+	w.lkHook = w.lark.AddBot(larkToken, larktest.WithSecret(larkSec))
 	rules := fmt.Sprintf(`{"rules":[
 		{"name":"team","source":"dlc","target":{"webhook":%q,"secret":"${TEAM_SECRET}","keyword":"PAI"}},
-		{"name":"gone","source":"dlc","target":{"webhook":%q}}]}`, w.hook, w.gone)
+		{"name":"gone","source":"dlc","target":{"webhook":%q}},
+		{"name":"lark-team","source":"dlc","target":{"type":"lark","webhook":%q,"secret":"${LARK_SECRET}"}}]}`, w.hook, w.gone, w.lkHook)
 	w.env = []string{
 		"NOTIFY_RULES=" + rules,
 		"TEAM_SECRET=" + robotSec,
-		// The fake robot is plain http on loopback: allowed only because it
-		// is listed here and is a loopback host.
-		"CONNTEST_ALLOWED_HOSTS=" + strings.TrimPrefix(w.robot.URL(), "http://") + ",oapi.dingtalk.com",
+		"LARK_SECRET=" + larkSec,
+		// The fakes are plain http on loopback: allowed only because they
+		// are listed here and are loopback hosts.
+		"CONNTEST_ALLOWED_HOSTS=" + strings.Join([]string{strings.TrimPrefix(w.robot.URL(), "http://"),
+			strings.TrimPrefix(w.wecom.URL(), "http://"), strings.TrimPrefix(w.lark.URL(), "http://"), "oapi.dingtalk.com"}, ","),
 		"CONNTEST_TOKEN=" + bearer,
 		// Four tests of the signed robot per hour: the calls below send it four, so the fifth is
 		// refused. An hour, so that no slow machine sees the window end mid-test.
@@ -72,7 +90,8 @@ type call struct {
 	errcode int
 	want    string // in error or hint
 	header  [2]string
-	retry   bool // a 429: Retry-After must be whole seconds within the hour window
+	retry   bool   // a 429: Retry-After must be whole seconds within the hour window
+	typ     string // the answer's type when the test ran; "" means dingtalk
 }
 
 func (w *world) calls() []call {
@@ -91,6 +110,17 @@ func (w *world) calls() []call {
 		{name: "sign mismatch", method: "POST", auth: auth, body: j("webhook", w.hook, "secret", "SECwrong", "keyword", "PAI"), status: 200, errcode: 310000, want: "secret differs"},
 		{name: "keyword missing", method: "POST", auth: auth, body: j("webhook", w.hook, "secret", robotSec), status: 200, errcode: 310000, want: `"keyword"`},
 		{name: "removed", method: "POST", auth: auth, body: j("rule", "gone"), status: 200, errcode: 400106, want: "removed"},
+		// Other channels: type given (the fakes are on loopback, not on the
+		// services' official hosts), or the rule's.
+		{name: "wecom", method: "POST", auth: auth, body: j("type", "wecom", "webhook", w.wcHook), status: 200, ok: true, typ: "wecom", want: "WeCom accepted"},
+		{name: "wecom unknown key", method: "POST", auth: auth, body: j("type", "wecom", "webhook", strings.Replace(w.wcHook, wecomKey, "x"+wecomKey, 1)),
+			status: 200, errcode: 93000, typ: "wecom", want: "Invalid webhook (errcode 93000)"},
+		{name: "lark rule", method: "POST", auth: auth, body: j("rule", "lark-team"), status: 200, ok: true, typ: "lark", want: "Lark/Feishu accepted"},
+		{name: "lark sign mismatch", method: "POST", auth: auth, body: j("type", "lark", "webhook", w.lkHook, "secret", "e2eWrongSecretAbCdEfGh"),
+			status: 200, errcode: 19021, typ: "lark", want: "Signature check failed"},
+		{name: "lark on dingtalk's host", method: "POST", auth: auth, body: j("type", "lark", "webhook", "https://oapi.dingtalk.com/robot/send?access_token="+token),
+			status: 400, want: "official host"},
+		{name: "slack host not listed", method: "POST", auth: auth, body: j("webhook", "https://hooks.slack.com/services/T0/B0/"+larkToken), status: 400, want: "CONNTEST_ALLOWED_HOSTS"},
 		// The fifth test of the signed robot within CONNTEST_RATE_LIMIT's hour: nothing is sent.
 		{name: "rate limited", method: "POST", auth: auth, body: j("rule", "team"), status: 429, want: "nothing was sent", retry: true},
 		{name: "unknown rule", method: "POST", auth: auth, body: j("rule", "nope"), status: 400, want: `unknown rule "nope"`},
@@ -106,6 +136,7 @@ func (w *world) calls() []call {
 
 type answer struct {
 	OK      bool   `json:"ok"`
+	Type    string `json:"type"`
 	Error   string `json:"error"`
 	ErrCode int    `json:"errcode"`
 	Hint    string `json:"hint"`
@@ -121,6 +152,9 @@ func check(t *testing.T, c call, status int, headers map[string]string, body []b
 	if status != c.status || a.OK != c.ok || a.ErrCode != c.errcode || !strings.Contains(a.Error+a.Hint, c.want) {
 		t.Errorf("%s: %d %s\nwant %d ok=%v errcode %d containing %q", c.name, status, body, c.status, c.ok, c.errcode, c.want)
 	}
+	if wantType := cmp.Or(c.typ, "dingtalk"); status == 200 && a.Type != wantType {
+		t.Errorf("%s: type %q, want %q", c.name, a.Type, wantType)
+	}
 	if k := c.header[0]; k != "" && !strings.Contains(headers[k], c.header[1]) {
 		t.Errorf("%s: header %s = %q, want %q", c.name, k, headers[k], c.header[1])
 	}
@@ -134,7 +168,7 @@ func check(t *testing.T, c call, status int, headers map[string]string, body []b
 
 func noLeak(t *testing.T, where, text string) {
 	t.Helper()
-	for _, s := range []string{token, goneToken, robotSec, bearer} {
+	for _, s := range []string{token, goneToken, robotSec, bearer, wecomKey, larkToken, larkSec} {
 		if strings.Contains(text, s) {
 			t.Errorf("%s leaks %s...", where, s[:10])
 		}
@@ -239,15 +273,27 @@ func TestRuntimes(t *testing.T) {
 				}
 				check(t, c, out.StatusCode, out.Headers, []byte(out.Body))
 			}
-			// Two messages reached the group: the webhook and the rule successes.
-			if n := len(w.robot.Messages()); n != 2 {
-				t.Errorf("group got %d messages, want 2", n)
-			}
+			w.checkReceived(t)
 			rt.Close() // flushes the child's output
 			logs := rt.Logs()
 			noLeak(t, "function log", logs)
 			checkLogs(t, logs, len(calls))
 		})
+	}
+}
+
+// checkReceived: the DingTalk group got the webhook and the rule successes,
+// the WeCom group its one, the Lark group the rule's.
+func (w *world) checkReceived(t *testing.T) {
+	t.Helper()
+	if n := len(w.robot.Messages()); n != 2 {
+		t.Errorf("DingTalk group got %d messages, want 2", n)
+	}
+	if ms := w.wecom.Messages(); len(ms) != 1 || !strings.Contains(wecomtest.Render(ms[0]), "pai-notifier") {
+		t.Errorf("WeCom group got %d messages, want 1 test message", len(ms))
+	}
+	if ms := w.lark.Messages(); len(ms) != 1 || !ms[0].Signed || !strings.Contains(larktest.Render(ms[0]), "pai-notifier") {
+		t.Errorf("Lark group got %+v, want 1 signed test message", ms)
 	}
 }
 
@@ -269,7 +315,8 @@ func checkLogs(t *testing.T, logs string, want int) {
 		if rec["outcome"] == nil || rec["status"] == nil {
 			t.Errorf("log line lacks outcome or status: %s", line)
 		}
-		if strings.Contains(line, "/robot/send") || strings.Contains(line, "access_token") {
+		if strings.Contains(line, "/robot/send") || strings.Contains(line, "access_token") || strings.Contains(line, "/cgi-bin/") ||
+			strings.Contains(line, "/open-apis/") || strings.Contains(line, "key=") {
 			t.Errorf("log line names a webhook: %s", line)
 		}
 	}
@@ -320,9 +367,7 @@ func TestLocal(t *testing.T) {
 		}
 		check(t, c, resp.StatusCode, headers, body)
 	}
-	if n := len(w.robot.Messages()); n != 2 {
-		t.Errorf("group got %d messages, want 2", n)
-	}
+	w.checkReceived(t)
 	stop()
 	noLeak(t, "function log", logs.String())
 	// +1: the probe waitListening sent.

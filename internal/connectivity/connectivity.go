@@ -1,12 +1,16 @@
 // Package connectivity is the "test connectivity" HTTP function: it sends one
-// signed test message to a DingTalk robot (given by webhook, or by the name of
-// a configured rule) and answers, in plain words, whether the robot works and
-// what to fix when it does not.
+// test message to a chat target of any registered service (DingTalk, WeCom,
+// Lark/Feishu, Slack or a signed webhook), given by type and webhook or by
+// the name of a configured rule, and answers, in plain words, whether the
+// target works and what to fix when it does not.
 //
 // The package knows nothing of FC or Lambda: Handle takes and returns plain
 // Request and Response values, and functions/connectivity adapts them to
 // platform.RunHTTP in a few lines. That keeps the runtime SDKs out of this
-// package's tests and keeps platform free of our vocabulary.
+// package's tests and keeps platform free of our vocabulary. It knows no
+// service either, except DingTalk's test-specific hints: the services, their
+// official hosts and their target ids come from the registry
+// (internal/channel/channels).
 package connectivity
 
 import (
@@ -18,16 +22,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"log/slog"
-	"maps"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/message"
@@ -36,13 +40,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
-// DefaultHost is DingTalk's webhook host, the first of the default
-// allow-list: the five services' official hosts (channels.OfficialHosts),
-// unless CONNTEST_ALLOWED_HOSTS says otherwise. A generic webhook's host
-// must be listed by the operator.
-const DefaultHost = "oapi.dingtalk.com"
-
-// DefaultTimeout bounds one test send. DingTalk answers in well under a
+// DefaultTimeout bounds one test send. The services answer in well under a
 // second; a user waiting on a button should not wait longer than this.
 const DefaultTimeout = 10 * time.Second
 
@@ -66,18 +64,20 @@ type Config struct {
 	// are configured or they failed to load (RulesErr says which).
 	Rules    *rules.Set
 	RulesErr error
-	// Client sends DingTalk's test message; nil means
-	// dingtalk.NewClient(DefaultTimeout).
-	Client *dingtalk.Client
-	// Channels send the other services' test messages, by type; nil means
-	// the registry's (channels.All), each bounded by DefaultTimeout.
+	// Channels send the test message, by target type. A service of the
+	// registry that is missing (or the whole map, when nil) gets its
+	// registered channel, built with Timeout.
 	Channels map[string]channel.Channel
+	// Timeout bounds one test send, whatever the channel; 0 means
+	// DefaultTimeout.
+	Timeout time.Duration
 	// AllowedHosts lists the host[:port] a caller's webhook may name, compared
 	// exactly and case-insensitively; a bare host means port 443. nil means
-	// [DefaultHost]. It does not apply to {"rule": ...} tests: a rule's webhook
-	// is the operator's.
+	// the registry's official hosts (channels.OfficialHosts): a generic
+	// webhook's host must be listed. It does not apply to {"rule": ...}
+	// tests: a rule's webhook is the operator's.
 	AllowedHosts []string
-	// RateLimit is how many test messages one instance sends to one robot per
+	// RateLimit is how many test messages one instance sends to one target per
 	// rolling window, e.g. "5/1m" (rate.Parse); "" means DefaultRateLimit.
 	RateLimit string
 	// Token, when set, must come as "Authorization: Bearer <token>".
@@ -88,7 +88,7 @@ type Config struct {
 
 // FromEnv builds a Config from the environment, once per function instance:
 // the rules as the notifier loads them (rules.Load), CONNTEST_ALLOWED_HOSTS
-// (comma-separated host[:port], replacing the default oapi.dingtalk.com),
+// (comma-separated host[:port], replacing the default official hosts),
 // CONNTEST_RATE_LIMIT and CONNTEST_TOKEN.
 func FromEnv(getenv func(string) string) Config {
 	cfg := Config{
@@ -106,8 +106,8 @@ func FromEnv(getenv func(string) string) Config {
 type Tester struct {
 	rules    *rules.Set
 	rulesErr error
-	client   *dingtalk.Client
 	channels map[string]channel.Channel
+	timeout  time.Duration
 	allowed  hostList
 	limit    *limiter
 	tokenSum [sha256.Size]byte // of the bearer token; see authorized
@@ -125,16 +125,15 @@ type Tester struct {
 // does not stop it: every request then answers 500 naming the variable, and
 // the log says what is wrong with it.
 func New(cfg Config) *Tester {
-	t := &Tester{rules: cfg.Rules, rulesErr: cfg.RulesErr, client: cfg.Client, log: cfg.Logger, now: cfg.Now}
-	if t.client == nil {
-		t.client = dingtalk.NewClient(DefaultTimeout)
-	}
+	t := &Tester{rules: cfg.Rules, rulesErr: cfg.RulesErr, timeout: cmp.Or(cfg.Timeout, DefaultTimeout), log: cfg.Logger, now: cfg.Now}
 	t.channels = map[string]channel.Channel{}
 	for _, s := range channels.All {
-		t.channels[s.Name] = s.New(DefaultTimeout)
+		if ch := cfg.Channels[s.Name]; ch != nil {
+			t.channels[s.Name] = ch
+		} else {
+			t.channels[s.Name] = s.New(t.timeout)
+		}
 	}
-	maps.Copy(t.channels, cfg.Channels)
-	t.channels[dingtalk.Name] = t.client
 	if t.log == nil {
 		t.log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
@@ -142,16 +141,14 @@ func New(cfg Config) *Tester {
 		t.now = time.Now
 	}
 	var errs []error
-	if cfg.AllowedHosts == nil {
-		for _, h := range channels.OfficialHosts() {
-			t.allowed = append(t.allowed, hostPort{host: h, port: "443"})
-		}
-	} else {
-		var err error
-		if t.allowed, err = parseHosts(strings.Join(cfg.AllowedHosts, ",")); err != nil {
-			errs = append(errs, err)
-			t.cfgVars = append(t.cfgVars, "CONNTEST_ALLOWED_HOSTS")
-		}
+	hosts := cfg.AllowedHosts
+	if hosts == nil {
+		hosts = channels.OfficialHosts()
+	}
+	var err error
+	if t.allowed, err = parseHosts(strings.Join(hosts, ",")); err != nil {
+		errs = append(errs, err)
+		t.cfgVars = append(t.cfgVars, "CONNTEST_ALLOWED_HOSTS")
 	}
 	r, err := rate.Parse(cmp.Or(strings.TrimSpace(cfg.RateLimit), DefaultRateLimit))
 	if err != nil {
@@ -175,11 +172,12 @@ func New(cfg Config) *Tester {
 	return t
 }
 
-// Result is the answer to a test that ran: whether DingTalk accepted the
+// Result is the answer to a test that ran: whether the service accepted the
 // message and, when not, what to do.
 type Result struct {
 	OK        bool   `json:"ok"`
-	ErrCode   int    `json:"errcode"`
+	Type      string `json:"type"`    // the target's service: dingtalk, wecom, lark, slack or webhook
+	ErrCode   int    `json:"errcode"` // the service's own code (DingTalk/WeCom errcode, Lark code); 0 when it has none
 	ErrMsg    string `json:"errmsg"`
 	Hint      string `json:"hint"`
 	LatencyMs int64  `json:"latencyMs"`
@@ -196,22 +194,24 @@ type outcome string
 
 const (
 	outcomeOK           outcome = "ok"
-	outcomeRejected     outcome = "rejected"     // DingTalk answered errcode != 0
-	outcomeUnreachable  outcome = "unreachable"  // no DingTalk answer
+	outcomeRejected     outcome = "rejected"     // the service answered, not with success, or the channel refused to send
+	outcomeUnreachable  outcome = "unreachable"  // no answer from the service
 	outcomeRefused      outcome = "refused"      // 400/413: not sent
-	outcomeLimited      outcome = "rate-limited" // 429: the robot had its tests for now
+	outcomeLimited      outcome = "rate-limited" // 429: the target had its tests for now
 	outcomeUnauthorized outcome = "unauthorized"
 	outcomeMethod       outcome = "method"
 	outcomeConfig       outcome = "config-error"
 )
 
 // logLine is what one request leaves in the log. Nothing here can hold the
-// webhook or the secret: the robot is named by dingtalk.RobotID.
+// webhook or the secret: the target is named by channels.TargetID (for
+// DingTalk, dingtalk.RobotID, as before other services existed).
 type logLine struct {
 	outcome outcome
 	status  int
 	mode    string // "webhook" | "rule"
 	rule    string
+	typ     string // the target's service
 	robot   string
 	errcode int
 	class   string
@@ -230,7 +230,7 @@ func (t *Tester) Handle(ctx context.Context, r Request) Response {
 	case outcomeConfig:
 		level = slog.LevelError
 	case outcomeLimited:
-		level = slog.LevelWarn // someone tests one robot faster than it should be
+		level = slog.LevelWarn // someone tests one target faster than it should be
 	}
 	attrs := []slog.Attr{
 		slog.String("outcome", string(ll.outcome)),
@@ -241,6 +241,9 @@ func (t *Tester) Handle(ctx context.Context, r Request) Response {
 	}
 	if ll.rule != "" {
 		attrs = append(attrs, slog.String("rule", ll.rule))
+	}
+	if ll.typ != "" {
+		attrs = append(attrs, slog.String("type", ll.typ))
 	}
 	if ll.robot != "" {
 		attrs = append(attrs, slog.String("robot", ll.robot))
@@ -294,8 +297,9 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 		}
 		return refuseWith(status, scrub(err.Error(), tgt.webhook, tgt.secret))
 	}
-	ll.robot = channels.TargetID(tgt.typ, tgt.webhook.Reveal())
-	if ok, wait := t.limit.take(robotKey(tgt.webhook.Reveal()), t.now()); !ok {
+	ll.typ = tgt.spec.Name
+	ll.robot = channels.TargetID(tgt.spec.Name, tgt.webhook.Reveal())
+	if ok, wait := t.limit.take(limitKey(tgt.spec.Name, tgt.webhook.Reveal()), t.now()); !ok {
 		ll.outcome = outcomeLimited
 		return tooMany(t.limit.rate, wait)
 	}
@@ -306,9 +310,9 @@ func (t *Tester) handle(ctx context.Context, r Request, ll *logLine) Response {
 	return jsonResponse(http.StatusOK, res)
 }
 
-// target is the robot under test.
+// target is the chat target under test.
 type target struct {
-	typ     string // a registered service
+	spec    channels.Spec
 	webhook secret.String
 	secret  secret.String
 	keyword string
@@ -316,14 +320,18 @@ type target struct {
 	rule    string // "" for a webhook test
 }
 
-// target resolves and checks the robot a request names. Errors are 400 (the
+// target resolves and checks the target a request names. Errors are 400 (the
 // request) or 500 (the deployment's rules).
 func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	if req.Rule == "" {
 		ll.mode = "webhook"
-		typ := cmp.Or(req.Type, channels.Infer(req.Webhook.Reveal()), channels.Default)
-		tg := target{typ: typ, webhook: req.Webhook, secret: req.Secret, keyword: req.Keyword}
-		if err := checkWebhook(typ, req.Webhook.Reveal(), t.allowed); err != nil {
+		tg := target{webhook: req.Webhook, secret: req.Secret, keyword: req.Keyword}
+		spec, err := serviceOf(req.Type, req.Webhook.Reveal())
+		if err != nil {
+			return tg, http.StatusBadRequest, err
+		}
+		tg.spec = spec
+		if err := checkWebhook(spec.Name, req.Webhook.Reveal(), t.allowed); err != nil {
 			return tg, http.StatusBadRequest, err
 		}
 		return tg, 0, nil
@@ -332,7 +340,7 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	ll.rule = req.Rule
 	if t.rules == nil {
 		if t.rulesErr == nil || errors.Is(t.rulesErr, rules.ErrNoRules) {
-			return target{}, http.StatusBadRequest, errors.New("no rules configured: set NOTIFY_RULES, NOTIFY_RULES_FILE or DINGTALK_WEBHOOK on this function to test a rule, or test a robot with {\"webhook\": ..., \"secret\": ...}")
+			return target{}, http.StatusBadRequest, errors.New("no rules configured: set NOTIFY_RULES, NOTIFY_RULES_FILE, NOTIFY_WEBHOOK or DINGTALK_WEBHOOK on this function to test a rule, or test a target with {\"type\": ..., \"webhook\": ..., \"secret\": ...}")
 		}
 		// The request is fine; the deployment's rules are not. 500 says
 		// "fix the function"; what is wrong names rules, so it goes to the
@@ -343,14 +351,39 @@ func (t *Tester) target(req testRequest, ll *logLine) (target, int, error) {
 	if rl == nil {
 		// The configured names are not listed: a caller learns nothing of
 		// the deployment by guessing.
-		return target{}, http.StatusBadRequest, fmt.Errorf("unknown rule %q: ask the operator for the rule names, or test a robot with {\"webhook\": ..., \"secret\": ...}", clip(req.Rule, 64))
+		return target{}, http.StatusBadRequest, fmt.Errorf("unknown rule %q: ask the operator for the rule names, or test a target with {\"type\": ..., \"webhook\": ..., \"secret\": ...}", clip(req.Rule, 64))
 	}
 	// The rule's webhook is the operator's, and rules.Load has already run
 	// the one webhook check on it. CONNTEST_ALLOWED_HOSTS is the policy for
 	// webhooks a caller names, so it does not apply here: a rule is tested
 	// wherever the notifier would send.
-	tg := target{typ: cmp.Or(rl.Target.Type, channels.Default), webhook: rl.Target.Webhook, secret: rl.Target.Secret, keyword: rl.Target.Keyword, lang: rl.Lang, rule: rl.Name}
+	tg := target{webhook: rl.Target.Webhook, secret: rl.Target.Secret, keyword: rl.Target.Keyword, lang: rl.Lang, rule: rl.Name}
+	spec, ok := channels.Lookup(rl.Target.Type)
+	if !ok {
+		// rules.Load accepts only registered types; this is a build whose
+		// validator and registry disagree.
+		return target{}, http.StatusInternalServerError, errors.New("the rule's target type is not one this function can send to: this build's rules and channel registry disagree")
+	}
+	tg.spec = spec
 	return tg, 0, nil
+}
+
+// serviceOf is the service a webhook test is for: the request's type, else
+// the one whose official host the webhook names (channels.Infer), else
+// DingTalk, as for a rule that names no type. A type that contradicts the
+// webhook's official host is refused: the message would reach a service
+// that cannot read it, and the answer would only confuse.
+func serviceOf(typ, webhook string) (channels.Spec, error) {
+	inferred := channels.Infer(webhook)
+	spec, ok := channels.Lookup(cmp.Or(typ, inferred))
+	if !ok {
+		// Not quoted: the caller's text, which may be anything.
+		return channels.Spec{}, fmt.Errorf("unknown \"type\": want one of %s, or leave it out for a service's official webhook", strings.Join(channels.Names(), ", "))
+	}
+	if inferred != "" && inferred != spec.Name {
+		return channels.Spec{}, fmt.Errorf("\"type\" is %s but the webhook names %s's official host: leave \"type\" out, or correct it", spec.Name, inferred)
+	}
+	return spec, nil
 }
 
 // clip shortens the caller's text quoted in an answer.
@@ -366,51 +399,59 @@ func clip(s string, n int) string {
 
 // send runs the test and says what happened.
 func (t *Tester) send(ctx context.Context, req testRequest, tg target, ll *logLine) Result {
-	ch := t.channels[tg.typ]
+	name := tg.spec.Name
+	ch := t.channels[name]
 	m := message.Test(ch, message.Options{Lang: tg.lang, Keyword: tg.keyword}, req.Message, t.now())
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
 	start := t.now()
 	err := ch.Send(ctx, channel.Target{Webhook: tg.webhook, Secret: tg.secret}, m)
 	latency := t.now().Sub(start)
 	ll.latency = latency
-	res := Result{LatencyMs: latency.Milliseconds()}
-	warn := ""
-	if tg.typ == dingtalk.Name {
-		warn = secretWarning(tg.secret)
-	}
+	res := Result{Type: name, LatencyMs: latency.Milliseconds()}
+	warn := secretWarning(tg.spec, tg.secret)
 	if err == nil {
 		ll.outcome = outcomeOK
 		res.OK = true
 		res.ErrMsg = "ok"
-		res.Hint = join(hintOK, warn)
+		res.Hint = join(hintOK(tg.spec, !tg.secret.IsZero()), warn)
 		return res
 	}
-	var de *dingtalk.Error
-	if !errors.As(err, &de) {
+	var ce *channel.Error
+	if !errors.As(err, &ce) {
 		// Send promises *channel.Error; anything else is reported without
 		// its text, which we have not vetted for secrets.
-		de = &dingtalk.Error{Channel: tg.typ, Class: dingtalk.ClassUnknown, Msg: "unexpected error from the " + tg.typ + " client"}
+		ce = &channel.Error{Channel: name, Class: channel.ClassUnknown, Msg: "unexpected error from the " + name + " channel"}
 	}
-	ll.errcode = de.Code
-	ll.class = de.Class.String()
+	ll.errcode = ce.Code
+	ll.class = ce.Class.String()
 	ll.outcome = outcomeRejected
-	if de.Code == 0 {
+	if ce.Class == channel.ClassNetwork && ce.HTTPStatus == 0 {
 		ll.outcome = outcomeUnreachable
 	}
-	res.ErrCode = de.Code
-	res.ErrMsg = errMsg(de, tg.rule != "")
-	hint := de.Hint // each channel's hint for its own failures
-	if tg.typ == dingtalk.Name {
-		hint = dingtalk.HintFor(de, dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()})
-	}
-	res.Hint = join(hint, warn)
+	res.ErrCode = ce.Code
+	res.ErrMsg = errMsg(ce, tg.rule != "")
+	res.Hint = join(t.hint(tg, ce), warn)
 	return res
 }
 
-// errMsg is DingTalk's errmsg when it answered, else what went wrong. For a
-// rule's robot (the operator's webhook) it says no more than the HTTP status
-// and the kind of failure: the transport error and a stray answer's text can
-// name the webhook's host and path, which the caller is not told.
-func errMsg(e *dingtalk.Error, rule bool) string {
+// hint is what the person testing should do about e. DingTalk's hints have
+// a version for a test (dingtalk.Reader.Test: they name the request's fields
+// and say to test again); every other channel's are the ones it gave e,
+// with a word on what a test does differently from a notification.
+func (t *Tester) hint(tg target, e *channel.Error) string {
+	if tg.spec.Name == dingtalk.Name {
+		return dingtalk.HintFor(e, dingtalk.Reader{Test: true, Signed: !tg.secret.IsZero(), Keyword: tg.keyword != "", Clock: t.now()})
+	}
+	return join(cmp.Or(e.Hint, tg.spec.HintFor(e)), testNote(e, tg.rule != ""))
+}
+
+// errMsg is the service's message when it answered with a code of its own,
+// else what went wrong. For a rule's target (the operator's webhook) it says
+// no more than the HTTP status and the kind of failure: the transport error
+// and a stray answer's text can name the webhook's host and path, which the
+// caller is not told.
+func errMsg(e *channel.Error, rule bool) string {
 	if e.Code != 0 {
 		return e.Msg
 	}
@@ -420,8 +461,8 @@ func errMsg(e *dingtalk.Error, rule bool) string {
 	}
 	if rule {
 		kind := e.Class.String()
-		if e.Class == dingtalk.ClassNetwork {
-			kind = dingtalk.NetworkKind(e.Err)
+		if e.Class == channel.ClassNetwork && e.HTTPStatus == 0 {
+			kind = dingtalk.NetworkKind(e.Err) // any transport error: dns, refused, tls, timeout, reset
 		}
 		if b.Len() > 0 {
 			b.WriteString(": ")
@@ -439,7 +480,7 @@ func errMsg(e *dingtalk.Error, rule bool) string {
 		if b.Len() > 0 {
 			b.WriteString(": ")
 		}
-		b.WriteString(e.Err.Error()) // redacted by the dingtalk client
+		b.WriteString(e.Err.Error()) // redacted by the channel
 	}
 	return b.String()
 }
@@ -486,13 +527,13 @@ func safeMethod(m string) string {
 }
 
 // tooMany is the 429 answer: nothing was sent, and Retry-After (whole
-// seconds, rounded up) says when a test of this robot will be sent again.
+// seconds, rounded up) says when a test of this target will be sent again.
 func tooMany(r rate.Rate, wait time.Duration) Response {
 	secs := max(1, int64((wait+time.Second-1)/time.Second))
 	resp := refuseWith(http.StatusTooManyRequests, fmt.Sprintf(
-		"nothing was sent: this robot has had its %d test messages per %s from this function, "+
-			"which keeps tests far below DingTalk's 20 messages a minute (past that DingTalk refuses the robot "+
-			"for about ten minutes, real alerts included). Try again in %d seconds.", r.N, window(r.Per), secs))
+		"nothing was sent: this target has had its %d test messages per %s from this function, "+
+			"which keeps tests well within what the chat service takes from one robot, so that they never use up what real alerts need "+
+			"(DingTalk, for one, refuses a robot for about ten minutes past 20 messages a minute). Try again in %d seconds.", r.N, window(r.Per), secs))
 	resp.Headers["retry-after"] = strconv.FormatInt(secs, 10)
 	return resp
 }
@@ -540,11 +581,42 @@ func jsonResponse(status int, v any) Response {
 	}
 }
 
-// scrub removes the webhook, its access_token and the secret from text
-// bound for the caller: the last line of defence behind error messages that
-// are written never to quote them. secret.Redactor is the one redactor.
+// scrub removes the webhook and every credential in it (access_token, key,
+// token or secret path, query values) and the secret from text bound for the
+// caller: the last line of defence behind error messages that are written
+// never to quote them. secret.Redactor is the one redactor.
 func scrub(s string, webhook, key secret.String) string {
 	r := secret.NewRedactor(key.Reveal())
-	r.AddURL(webhook.Reveal())
+	hook := webhook.Reveal()
+	r.AddURL(hook)
+	if u, err := url.Parse(hook); err == nil {
+		// WeCom's key and a generic webhook's token sit in the query; Lark's
+		// token and Slack's secret path in the path. Short pieces ("hooks",
+		// "send", "v2") are words, not credentials.
+		for _, vs := range u.Query() {
+			for _, v := range vs {
+				if len(v) >= minCredential {
+					r.Add(v)
+				}
+			}
+		}
+		for _, p := range strings.Split(u.Path, "/") {
+			if len(p) >= minCredential {
+				r.Add(p)
+			}
+		}
+		if u.User != nil {
+			r.Add(u.User.String(), u.User.Username())
+			if p, ok := u.User.Password(); ok {
+				r.Add(p)
+			}
+		}
+	}
 	return r.Redact(s)
 }
+
+// minCredential is the shortest piece of a webhook scrub treats as a
+// credential, as the rules validator and the webhook channel count it:
+// every service's token is far longer, and shorter pieces are path words
+// such as "robot" or "hook".
+const minCredential = 8

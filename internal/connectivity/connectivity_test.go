@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
@@ -54,7 +55,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 		timeout = 5 * time.Second
 	}
 	cfg := Config{
-		Client:       dingtalk.NewClient(timeout),
+		Timeout:      timeout,
 		AllowedHosts: []string{f.host},
 		Logger:       slog.New(slog.NewJSONHandler(f.logs, nil)),
 	}
@@ -68,6 +69,7 @@ func newFixture(t *testing.T, o fixtureOpts) *fixture {
 // answer is the union of the two JSON answers.
 type answer struct {
 	OK        bool   `json:"ok"`
+	Type      string `json:"type"`
 	Error     string `json:"error"`
 	ErrCode   int    `json:"errcode"`
 	ErrMsg    string `json:"errmsg"`
@@ -138,10 +140,18 @@ func TestRefusals(t *testing.T) {
 		{"number field", "POST", `{"webhook": 42}`, 400, `field "webhook" is JSON number`},
 		{"two objects", "POST", `{"rule":"a"} {"rule":"b"}`, 400, "extra data"},
 		{"unknown field", "POST", `{"webhook":"` + good + `","secert":"` + testSecret + `"}`, 400, `unknown field "secert"`},
-		{"neither", "POST", `{"message":"hi"}`, 400, "names no robot"},
-		{"null fields", "POST", `{"webhook":null,"rule":null}`, 400, "names no robot"},
+		{"neither", "POST", `{"message":"hi"}`, 400, "names no target"},
+		{"null fields", "POST", `{"webhook":null,"rule":null}`, 400, "names no target"},
 		{"both", "POST", jsonBody(map[string]string{"webhook": good, "rule": "default"}), 400, "both"},
 		{"rule with secret", "POST", jsonBody(map[string]string{"rule": "default", "secret": testSecret}), 400, "uses the rule's own target"},
+		{"rule with type", "POST", jsonBody(map[string]string{"rule": "default", "type": "slack"}), 400, "uses the rule's own target"},
+		{"unknown type", "POST", jsonBody(map[string]string{"type": "teams", "webhook": good}), 400, `unknown "type": want one of dingtalk, wecom, lark, slack, webhook`},
+		{"type against official host", "POST", jsonBody(map[string]string{"type": "slack", "webhook": "https://oapi.dingtalk.com/robot/send?access_token=" + testToken}), 400, `"type" is slack but the webhook names dingtalk's official host`},
+		{"type number", "POST", `{"type": 1, "webhook": "` + good + `"}`, 400, `field "type" is JSON number`},
+		{"wecom not a url", "POST", jsonBody(map[string]string{"type": "wecom", "webhook": "key=" + testToken}), 400, "webhook: not an http(s) URL"},
+		{"wecom http elsewhere", "POST", jsonBody(map[string]string{"type": "wecom", "webhook": "http://qyapi.weixin.qq.com:443/cgi-bin/webhook/send?key=" + testToken}), 400, "not ones this function may call"},
+		{"slack userinfo", "POST", jsonBody(map[string]string{"type": "slack", "webhook": "http://" + f.host + "@10.0.0.1/services/" + testToken}), 400, "user name or password"},
+		{"webhook not listed", "POST", jsonBody(map[string]string{"type": "webhook", "webhook": "https://hooks.example.com/pai?token=" + testToken}), 400, "not ones this function may call"},
 		{"no rules", "POST", `{"rule":"default"}`, 400, "no rules configured"},
 		{"not a url", "POST", jsonBody(map[string]string{"webhook": "robot please"}), 400, "webhook: not a URL"},
 		{"bare token", "POST", jsonBody(map[string]string{"webhook": testToken}), 400, "looks like a bare access token"},
@@ -308,11 +318,12 @@ type sendCase struct {
 	timeout    time.Duration
 	webhook    func(f *fixture, hook string) string
 
-	ok       bool
-	errcode  int
-	errmsg   string // substring
-	hint     string // substring
-	received int    // messages the group got
+	ok          bool
+	errcode     int
+	errmsg      string // substring
+	hint        string // substring
+	received    int    // messages the group got
+	unreachable bool   // no answer at all: logged as unreachable rather than rejected
 }
 
 func TestSend(t *testing.T) {
@@ -344,10 +355,10 @@ func TestSend(t *testing.T) {
 		{name: "new-style sign message", fault: fault(dingtalktest.ErrcodeFault(310000, "description:机器人发送签名不匹配;solution:请确认签名和生成签名的时间戳必须都放在调用的网址中")), errcode: 310000, hint: "secret differs"},
 		{name: "http 500", fault: fault(dingtalktest.StatusFault(500)), errmsg: "HTTP 500", hint: "test again in a few minutes"},
 		{name: "not dingtalk", fault: fault(dingtalktest.BodyFault("<html>proxy</html>")), errmsg: "not DingTalk JSON", hint: "a proxy answered for DingTalk"},
-		{name: "timeout", fault: fault(dingtalktest.HangFault()), timeout: 100 * time.Millisecond, errmsg: "timeout", hint: "Timed out"},
+		{name: "timeout", fault: fault(dingtalktest.HangFault()), timeout: 100 * time.Millisecond, errmsg: "timeout", hint: "Timed out", unreachable: true},
 		{name: "closed port", webhook: func(f *fixture, hook string) string {
 			return strings.Replace(hook, f.host, closedPort(t), 1)
-		}, errmsg: "refused", hint: "Could not reach DingTalk (refused)"},
+		}, errmsg: "refused", hint: "Could not reach DingTalk (refused)", unreachable: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -368,7 +379,7 @@ func runSend(t *testing.T, tc sendCase) {
 	if tc.webhook != nil {
 		// The test's webhook may name another host (the closed port): allow it.
 		hook = tc.webhook(f, hook)
-		f.tester = New(Config{Client: f.tester.client, Logger: f.tester.log, AllowedHosts: []string{f.host, mustHost(hook)}})
+		f.tester = New(Config{Timeout: f.tester.timeout, Logger: f.tester.log, AllowedHosts: []string{f.host, mustHost(hook)}})
 	}
 	if tc.fault != nil {
 		f.robot.Fault(testToken, 1, *tc.fault)
@@ -428,12 +439,12 @@ func runSend(t *testing.T, tc sendCase) {
 	logs := f.logs.String()
 	assertNoLeak(t, "answer", string(resp.Body), testToken, testSecret, tc.secret)
 	assertNoLeak(t, "log", logs, testToken, testSecret, tc.secret)
-	checkLogLine(t, logs, a, dingtalk.RobotID(hook))
+	checkLogLine(t, logs, a, "dingtalk", dingtalk.RobotID(hook), tc.unreachable)
 }
 
-// checkLogLine: one JSON line per request, with outcome, errcode, latency
-// and robot id, and no URL.
-func checkLogLine(t *testing.T, logs string, a answer, robot string) {
+// checkLogLine: one JSON line per request, with outcome, errcode, latency,
+// type and robot id, and no URL.
+func checkLogLine(t *testing.T, logs string, a answer, typ, robot string, unreachable bool) {
 	t.Helper()
 	lines := strings.Split(strings.TrimSpace(logs), "\n")
 	if len(lines) != 1 {
@@ -444,14 +455,14 @@ func checkLogLine(t *testing.T, logs string, a answer, robot string) {
 		t.Fatalf("log line is not JSON: %v", err)
 	}
 	want := "ok"
-	if !a.OK {
+	switch {
+	case !a.OK && unreachable:
+		want = "unreachable"
+	case !a.OK:
 		want = "rejected"
-		if a.ErrCode == 0 {
-			want = "unreachable"
-		}
 	}
-	if rec["outcome"] != want || rec["robot"] != robot || rec["errcode"] != float64(a.ErrCode) || rec["latencyMs"] == nil {
-		t.Errorf("log line %s: want outcome %q, robot %q, errcode %d, latencyMs", lines[0], want, robot, a.ErrCode)
+	if rec["outcome"] != want || rec["type"] != typ || rec["robot"] != robot || rec["errcode"] != float64(a.ErrCode) || rec["latencyMs"] == nil {
+		t.Errorf("log line %s: want outcome %q, type %q, robot %q, errcode %d, latencyMs", lines[0], want, typ, robot, a.ErrCode)
 	}
 	if strings.Contains(logs, "access_token") || strings.Contains(logs, "/robot/send") {
 		t.Errorf("log line names the webhook: %s", logs)
@@ -602,15 +613,16 @@ func TestFromEnv(t *testing.T) {
 	if tester.limit.rate != (rate.Rate{N: 2, Per: 10 * time.Second}) {
 		t.Errorf("limit = %v, want CONNTEST_RATE_LIMIT's 2/10s", tester.limit.rate)
 	}
+	// The default list is the five official hosts, port 443, and nothing else.
+	official := []string{"oapi.dingtalk.com", "qyapi.weixin.qq.com", "open.feishu.cn", "open.larksuite.com", "hooks.slack.com"}
 	d := New(FromEnv(func(string) string { return "" }))
-	for _, h := range []string{"oapi.dingtalk.com", "qyapi.weixin.qq.com", "open.feishu.cn", "open.larksuite.com", "hooks.slack.com"} {
-		if !d.allowed.allows(h, "443") {
-			t.Errorf("default allow-list lacks %s", h)
-		}
-	}
-	if len(d.allowed) != 5 || d.hasToken ||
-		d.limit.rate != (rate.Rate{N: 5, Per: time.Minute}) {
+	if len(d.allowed) != len(official) || d.hasToken || d.limit.rate != (rate.Rate{N: 5, Per: time.Minute}) {
 		t.Errorf("defaults: allowed %v, hasToken %v, limit %v", d.allowed, d.hasToken, d.limit.rate)
+	}
+	for _, h := range official {
+		if !d.allowed.allows(h, "443") || d.allowed.allows(h, "8443") {
+			t.Errorf("default allowed %v: want %s on port 443 only", d.allowed, h)
+		}
 	}
 }
 
@@ -622,6 +634,22 @@ func TestScrub(t *testing.T) {
 	if !strings.HasPrefix(out, "a <secret> b <secret>") {
 		t.Errorf("scrub = %q", out)
 	}
+	// Every service keeps its credential somewhere else in the URL: a
+	// quote of any piece of it is scrubbed, and the words around it stay.
+	for _, tc := range []struct{ hook, sec, cred string }{
+		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=" + wecomKey, "", wecomKey},
+		{"https://open.feishu.cn/open-apis/bot/v2/hook/" + larkToken, larkSecret, larkToken},
+		{"https://hooks.slack.com/services/" + slackPath, "", "slackpathXq8Zr2Lm5Vn9Kd3Wt7"},
+		{"https://hooks.example.com/pai?token=" + hookToken, "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0", hookToken},
+		{"https://u:pa55w0rd-xyz@hooks.example.com/pai", "", "pa55w0rd-xyz"},
+	} {
+		in := "answer quoted " + tc.cred + " and " + tc.sec + "; robot send hook"
+		out := scrub(in, secret.String(tc.hook), secret.String(tc.sec))
+		assertNoRun(t, "scrubbed", out, tc.cred, tc.sec)
+		if !strings.Contains(out, "robot send hook") {
+			t.Errorf("scrub took ordinary words: %q", out)
+		}
+	}
 }
 
 func FuzzParseRequest(f *testing.F) {
@@ -632,7 +660,7 @@ func FuzzParseRequest(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	hosts := hostList{{DefaultHost, "443"}}
+	hosts := hostList{{"oapi.dingtalk.com", "443"}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r, err := parseRequest(body)
 		if err != nil {
@@ -646,7 +674,7 @@ func FuzzParseRequest(f *testing.F) {
 		}
 		if werr := checkWebhook("dingtalk", r.Webhook.Reveal(), hosts); werr == nil {
 			u, err := url.Parse(r.Webhook.Reveal())
-			if err != nil || u.Scheme != "https" || !strings.EqualFold(u.Hostname(), DefaultHost) || (u.Port() != "" && u.Port() != "443") ||
+			if err != nil || u.Scheme != "https" || !strings.EqualFold(u.Hostname(), "oapi.dingtalk.com") || (u.Port() != "" && u.Port() != "443") ||
 				u.User != nil || u.Query().Get("access_token") == "" {
 				t.Errorf("checkWebhook accepted a webhook it should refuse")
 			}
@@ -682,22 +710,28 @@ func FuzzHandle(f *testing.F) {
 }
 
 // FuzzNoLeak builds requests around two markers, one inside the webhook
-// where the token goes and one in the secret, with fuzzed text around
-// them: whatever the handler makes of the request, its answer must not
-// carry either marker.
+// where the credential goes and one in the secret, with fuzzed text around
+// them, and sends each as every service's: whatever the handler makes of
+// the request, its answer must not carry either marker.
 func FuzzNoLeak(f *testing.F) {
 	f.Add("http://127.0.0.1:1/robot/send?access_token=", "", "SEC", "")
 	f.Add("https://127.0.0.1:1/robot/send?access_token=", "&x=1", "", "tail")
 	f.Add("http://127.0.0.1:1/robot/send?access_token=https://oapi.dingtalk.com/robot/send?access_token=", "", "https://", "")
 	f.Add("", "", "", "")
 	f.Add("http://u:", "@127.0.0.1:1/?access_token=x", "", "")
+	f.Add("http://127.0.0.1:1/cgi-bin/webhook/send?key=", "", "", "")
+	f.Add("http://127.0.0.1:1/open-apis/bot/v2/hook/", "", "", "")
+	f.Add("http://127.0.0.1:1/services/T0/B0/", "/x", "", "")
+	f.Add("http://127.0.0.1:1/hooks/", "?token=x", "whsec_", "")
 	const tokMark, secMark = "ZQ9tokenmarkQZ7", "ZQ9secretmarkQZ7"
 	tester := fuzzTester()
 	f.Fuzz(func(t *testing.T, hookHead, hookTail, secHead, secTail string) {
-		body, _ := json.Marshal(map[string]string{"webhook": hookHead + tokMark + hookTail, "secret": secHead + secMark + secTail})
-		resp := tester.Handle(context.Background(), Request{Method: "POST", Body: body})
-		if strings.Contains(string(resp.Body), tokMark) || strings.Contains(string(resp.Body), secMark) {
-			t.Errorf("answer leaks a marker: %s", resp.Body)
+		for _, typ := range append(channels.Names(), "") {
+			body, _ := json.Marshal(map[string]string{"type": typ, "webhook": hookHead + tokMark + hookTail, "secret": secHead + secMark + secTail})
+			resp := tester.Handle(context.Background(), Request{Method: "POST", Body: body})
+			if strings.Contains(string(resp.Body), tokMark) || strings.Contains(string(resp.Body), secMark) {
+				t.Errorf("type %q: answer leaks a marker: %s", typ, resp.Body)
+			}
 		}
 	})
 }
@@ -705,7 +739,7 @@ func FuzzNoLeak(f *testing.F) {
 func fuzzTester() *Tester {
 	return New(Config{
 		AllowedHosts: []string{"127.0.0.1:1"}, // never a real host: tests stay on loopback
-		Client:       dingtalk.NewClient(200 * time.Millisecond),
+		Timeout:      200 * time.Millisecond,
 		Logger:       slog.New(slog.NewJSONHandler(discard{}, nil)),
 	})
 }
@@ -735,7 +769,7 @@ func BenchmarkHandle(b *testing.B) {
 	tester := New(Config{
 		AllowedHosts: []string{strings.TrimPrefix(robot.URL(), "http://")},
 		RateLimit:    "1000000000/1s", // the benchmark measures the handler, not the limit
-		Client:       dingtalk.NewClient(5 * time.Second),
+		Timeout:      5 * time.Second,
 		Logger:       slog.New(slog.NewJSONHandler(discard{}, nil)),
 	})
 	bodies := map[string][]byte{
@@ -756,7 +790,7 @@ func BenchmarkHandle(b *testing.B) {
 
 func BenchmarkParseRequest(b *testing.B) {
 	body := []byte(jsonBody(map[string]string{"webhook": "https://oapi.dingtalk.com/robot/send?access_token=" + testToken, "secret": testSecret, "keyword": "PAI"}))
-	hosts := hostList{{DefaultHost, "443"}}
+	hosts := hostList{{"oapi.dingtalk.com", "443"}}
 	b.ReportAllocs()
 	for b.Loop() {
 		r, err := parseRequest(body)

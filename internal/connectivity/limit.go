@@ -8,17 +8,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
+	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/rate"
 )
 
-// DefaultRateLimit is how many test messages one instance sends to one robot in a rolling window
-// (CONNTEST_RATE_LIMIT). DingTalk takes 20 messages a minute from a robot and refuses everything
-// for about ten minutes past that; five leaves the notifier room, so no caller, however eager or
-// hostile, can make a test lock a robot out and silence the real alerts.
+// DefaultRateLimit is how many test messages one instance sends to one target in a rolling window
+// (CONNTEST_RATE_LIMIT), whatever its service. DingTalk and WeCom take 20 messages a minute from a
+// robot (DingTalk then refuses everything for about ten minutes), Lark 100 a minute and 5 a
+// second, Slack about one a second; five a minute leaves the notifier room with each, so no
+// caller, however eager or hostile, can make a test lock a robot out and silence the real alerts.
 const DefaultRateLimit = "5/1m"
 
-// maxRobots bounds the robots the limiter remembers at once. Past it a new robot waits until one
-// of the remembered windows ends: refusing keeps the promise that no robot gets more than its
+// maxRobots bounds the targets the limiter remembers at once. Past it a new target waits until
+// one of the remembered windows ends: refusing keeps the promise that no target gets more than its
 // limit, where forgetting one would break it.
 const maxRobots = 10000
 
@@ -75,9 +78,20 @@ func (l *limiter) prune(robot string, now time.Time) []time.Time {
 	return times
 }
 
-// robotKey names the robot a webhook reaches for the limiter: its access_token, which is what
-// DingTalk counts against, whatever host, path or spelling a caller wraps around it. Hashed, so
-// the limiter holds no token.
+// limitKey names the target a webhook of service typ reaches, for the limiter: the registry's
+// channels.TargetID (a hash of the type, host, path and query, where the credentials live), except
+// for DingTalk, whose robots are counted by access_token alone (robotKey): DingTalk's lockout is
+// the one that silences a robot for minutes, so no respelling of its URL may buy more tests.
+func limitKey(typ, webhook string) string {
+	if typ == dingtalk.Name {
+		return typ + ":" + robotKey(webhook)
+	}
+	return typ + ":" + channels.TargetID(typ, webhook)
+}
+
+// robotKey names the robot a DingTalk webhook reaches: its access_token, which is what DingTalk
+// counts against, whatever host, path or spelling a caller wraps around it. Hashed, so the
+// limiter holds no token.
 func robotKey(webhook string) string {
 	tok := webhook
 	if u, err := url.Parse(webhook); err == nil {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 	"github.com/pai-notifier/pai-notifier/internal/rate"
@@ -33,7 +32,7 @@ func TestRateLimit(t *testing.T) {
 	clock := dingtalktest.NewClock(time.Now())
 	logs := &runtimetest.SyncBuffer{}
 	tester := New(Config{
-		Rules: set, Client: dingtalk.NewClient(5 * time.Second), AllowedHosts: []string{host},
+		Rules: set, Timeout: 5 * time.Second, AllowedHosts: []string{host},
 		RateLimit: "3/1m", Now: clock.Now, Logger: slog.New(slog.NewJSONHandler(logs, nil)),
 	})
 	post := func(body string) (Response, answer) {

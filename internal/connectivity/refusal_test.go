@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk/dingtalktest"
 	"github.com/pai-notifier/pai-notifier/internal/platform/runtimetest"
 )
@@ -33,13 +32,19 @@ rules:
   - name: closed
     source: dlc
     target: {webhook: "http://` + closed + `/zzpath/send?access_token=` + testToken + `"}
+  - name: slack-closed
+    source: dlc
+    target: {type: slack, webhook: "http://` + closed + `/zzpath/services/` + slackPath + `"}
+  - name: wecom-404
+    source: dlc
+    target: {type: wecom, webhook: "` + robot.URL() + `/zzpath/cgi-bin/webhook/send?key=` + wecomKey + `"}
 `
 	env := map[string]string{"NOTIFY_RULES": doc, "CONNTEST_ALLOWED_HOSTS": "zz-allowed.example:8443, zz-other.example"}
 	cfg := FromEnv(func(k string) string { return env[k] })
 	if cfg.RulesErr != nil {
 		t.Fatal(cfg.RulesErr)
 	}
-	cfg.Client = dingtalk.NewClient(2 * time.Second)
+	cfg.Timeout = 2 * time.Second
 	cfg.Logger = slog.New(slog.NewJSONHandler(&runtimetest.SyncBuffer{}, nil))
 	tester := New(cfg)
 
@@ -63,6 +68,9 @@ rules:
 		{"allowed host, other port", tester, `{"webhook":"https://zz-other.example:8443/robot/send?access_token=` + testToken + `"}`, 400},
 		{"rule keyword rejected", tester, `{"rule":"kw"}`, 200},
 		{"rule robot unreachable", tester, `{"rule":"closed"}`, 200},
+		{"slack rule unreachable", tester, `{"rule":"slack-closed"}`, 200},
+		{"wecom rule answered 404", tester, `{"rule":"wecom-404"}`, 200},
+		{"webhook host not allowed", tester, `{"type":"webhook","webhook":"https://zz-hook.example/zzpath?token=` + hookToken + `"}`, 400},
 		{"allowed hosts misconfigured", badHosts, `{"rule":"kw"}`, 500},
 		{"rules failed to load", brokenRules, `{"rule":"zz-rule-broken"}`, 500},
 	}
@@ -78,5 +86,6 @@ rules:
 			}
 		}
 		assertNoLeak(t, c.name, answer, testToken, testSecret)
+		assertNoRun(t, c.name, answer, slackPath, wecomKey, hookToken)
 	}
 }

@@ -7,26 +7,26 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/pai-notifier/pai-notifier/internal/channel"
-	"github.com/pai-notifier/pai-notifier/internal/channel/channels"
-	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/rules"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 
 // MaxBodyBytes is the largest request body the function reads. A test
 // request is a URL, a secret and at most a short text; anything bigger is a
-// mistake or an attack, and DingTalk would refuse a message over 20000
-// bytes anyway.
+// mistake or an attack, and no channel's message is over 40000 bytes
+// anyway.
 const MaxBodyBytes = 64 << 10
 
-// testRequest is the caller's JSON body: either a robot (webhook + secret,
-// optional keyword) or the name of a configured rule, plus an optional text.
+// testRequest is the caller's JSON body: either a target (type, webhook,
+// secret, optional keyword) or the name of a configured rule, plus an
+// optional text.
 type testRequest struct {
-	Type    string // a registered service; "" infers it from the webhook's host (DingTalk when none)
+	Type    string // a registered target.type; "" infers it from the webhook's host
 	Webhook secret.String
 	Secret  secret.String
 	Keyword string
@@ -51,7 +51,7 @@ type wireRequest struct {
 // access_token).
 func parseRequest(body []byte) (testRequest, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return testRequest{}, errors.New(`request body is empty: POST JSON {"webhook": "https://oapi.dingtalk.com/robot/send?access_token=...", "secret": "SEC..."} or {"rule": "<rule name>"}`)
+		return testRequest{}, errors.New(`request body is empty: POST JSON {"type": "dingtalk", "webhook": "https://oapi.dingtalk.com/robot/send?access_token=...", "secret": "SEC..."} or {"rule": "<rule name>"}`)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	// A misspelt field ("secert") would otherwise send an unsigned message
@@ -81,17 +81,12 @@ func parseRequest(body []byte) (testRequest, error) {
 	}
 	switch {
 	case r.Webhook.IsZero() && r.Rule == "":
-		return testRequest{}, errors.New(`request names no robot: give "webhook" (and "secret" when the robot uses 加签 signing) or "rule"`)
+		return testRequest{}, errors.New(`request names no target: give "webhook" (with "type" for a service whose host it does not name, and "secret" when the target signs) or "rule"`)
 	case !r.Webhook.IsZero() && r.Rule != "":
-		return testRequest{}, errors.New(`request gives both "webhook" and "rule": give one, the test sends to exactly one robot`)
+		return testRequest{}, errors.New(`request gives both "webhook" and "rule": give one, the test sends to exactly one target`)
 	case r.Rule != "" && (!r.Secret.IsZero() || r.Keyword != "" || r.Type != ""):
 		// The rule's own type, secret and keyword are what is being tested.
 		return testRequest{}, errors.New(`"type", "secret" and "keyword" go with "webhook"; a "rule" test uses the rule's own target`)
-	}
-	if r.Type != "" {
-		if _, ok := channels.Lookup(r.Type); !ok {
-			return testRequest{}, fmt.Errorf("unknown type %q: want %s", clip(r.Type, 32), strings.Join(channels.Names(), ", "))
-		}
 	}
 	return r, nil
 }
@@ -160,7 +155,7 @@ func parseHosts(s string) (hostList, error) {
 		hs = append(hs, hp)
 	}
 	if len(hs) == 0 {
-		return nil, errors.New("CONNTEST_ALLOWED_HOSTS names no host: leave it unset for the five services' official hosts, or list host[:port] separated by commas")
+		return nil, errors.New("CONNTEST_ALLOWED_HOSTS names no host: leave it unset for the chat services' official hosts, or list host[:port] separated by commas")
 	}
 	return hs, nil
 }
@@ -176,53 +171,43 @@ type webhookError struct{ msg string }
 func (e *webhookError) Error() string { return e.msg }
 
 // checkWebhook decides whether the function may send to a caller's webhook
-// for a service: the channel's check of a webhook URL (DingTalk's
-// dingtalk.ParseWebhook; for the others an http(s) URL with a host, no user
-// name, https unless loopback), and on top of it this function's own policy,
-// the allow-list. The caller chooses the URL, so the list is what keeps the
-// function from becoming a proxy into the private network: the host and port
-// must be on it exactly (no suffix or DNS games). The host is checked first,
-// so that a URL to an unlisted host is refused as such whatever else is
-// wrong with it.
+// for service typ: the one check of a target's webhook (rules.CheckWebhook,
+// as the notifier applies it when the rules load), and on top of it this
+// function's own policy, the allow-list. The caller chooses the URL, so the
+// list is what keeps the function from becoming a proxy into the private
+// network: the host and port must be on it exactly (no suffix or DNS games).
+// The host is checked first, so that a URL to an unlisted host is refused as
+// such whatever else is wrong with it.
 func checkWebhook(typ, webhook string, allowed hostList) error {
-	host, port, problem := "", "", ""
-	if typ == dingtalk.Name {
-		w, err := dingtalk.ParseWebhook(webhook)
-		host, port = w.Host, w.Port
-		if err != nil {
-			problem = err.Error()
-		}
-	} else if u, ok := channel.HTTPURL(webhook); !ok || strings.TrimSpace(webhook) != webhook {
-		problem = "not an http(s) URL with a host; paste the whole webhook URL"
-	} else {
-		host, port = strings.ToLower(u.Hostname()), u.Port()
-		if port == "" {
-			port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
-		}
-		switch {
-		case u.User != nil:
-			problem = "has a user name or password before the host (user@host); paste the webhook URL as the service shows it"
-		case u.Scheme == "http" && !loopback(host):
-			problem = "must use https (http is allowed only for 127.0.0.1, ::1 and localhost)"
-		}
-	}
-	if host != "" && !allowed.allows(host, port) {
+	if host, port, ok := hostAndPort(webhook); ok && !allowed.allows(host, port) {
 		// Neither the caller's host (their own text, which may hold anything)
 		// nor the list (the operator's) is named.
 		return &webhookError{"webhook: its host and port are not ones this function may call; " +
 			"ask the operator to add them to CONNTEST_ALLOWED_HOSTS (a bare host means port 443)"}
 	}
-	if problem != "" {
-		return &webhookError{"webhook: " + problem}
+	if err := rules.CheckWebhook(typ, webhook); err != nil {
+		return &webhookError{"webhook: " + err.Error()}
 	}
 	return nil
 }
 
-// loopback reports whether host (no port) names this machine.
-func loopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
+// hostAndPort is where a webhook points: its lower-case host (no brackets) and
+// its port, the scheme's when none is written. ok is false when the URL has
+// no host to speak of, or a user name before it, which reads like a host to
+// a person and is not: rules.CheckWebhook refuses those in words.
+func hostAndPort(webhook string) (host, port string, ok bool) {
+	u, err := url.Parse(webhook)
+	if err != nil || u.User != nil || u.Opaque != "" || u.Host == "" {
+		return "", "", false
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	port = u.Port()
+	if port == "" {
+		switch u.Scheme {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return strings.ToLower(u.Hostname()), port, true
 }
