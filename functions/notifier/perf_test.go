@@ -359,31 +359,37 @@ func BenchmarkBinarySize(b *testing.B) {
 // other platform, says so and exits instead of serving.
 func TestDeployedBinariesServeOnePlatform(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the notifier twice")
+		t.Skip("builds both functions twice")
 	}
-	for _, c := range []struct {
-		tags, absent, otherEnv, want string
-	}{
-		{fcTags, "github.com/aws/aws-lambda-go/lambda.StartWithOptions", "AWS_LAMBDA_RUNTIME_API", "built without lambda support"},
-		{lambdaTags, "github.com/aliyun/fc-runtime-go-sdk/fc.Start", "FC_RUNTIME_API", "built without fc support"},
-	} {
-		bin := filepath.Join(t.TempDir(), "notifier")
-		goBuild(t, ".", ".", runtime.GOOS, runtime.GOARCH, c.tags, bin, false)
-		syms, err := exec.Command("go", "tool", "nm", bin).Output()
-		if err != nil {
-			t.Fatalf("go tool nm: %v", err)
-		}
-		if !strings.Contains(string(syms), "main.main") {
-			t.Fatalf("go tool nm lists no main.main: no symbols to check")
-		}
-		if strings.Contains(string(syms), c.absent) {
-			t.Errorf("-tags %s: the binary links %s", c.tags, c.absent)
-		}
-		cmd := exec.Command(bin)
-		cmd.Env = []string{c.otherEnv + "=127.0.0.1:1", "NOTIFY_RULES={\"rules\":[]}"}
-		out, err := cmd.CombinedOutput()
-		if err == nil || !strings.Contains(string(out), c.want) {
-			t.Errorf("-tags %s started with %s: %v, output %q; want exit status 1 and %q", c.tags, c.otherEnv, err, out, c.want)
+	for _, fn := range []string{".", "../connectivity"} { // the notifier and the connectivity function
+		for _, c := range []struct {
+			tags, absent, otherEnv, want string
+		}{
+			{fcTags, "github.com/aws/aws-lambda-go/lambda.StartWithOptions", "AWS_LAMBDA_RUNTIME_API", "built without lambda support"},
+			{lambdaTags, "github.com/aliyun/fc-runtime-go-sdk/fc.Start", "FC_RUNTIME_API", "built without fc support"},
+		} {
+			bin := filepath.Join(t.TempDir(), "function")
+			goBuild(t, fn, ".", runtime.GOOS, runtime.GOARCH, c.tags, bin, false)
+			syms, err := exec.Command("go", "tool", "nm", bin).Output()
+			if err != nil {
+				t.Fatalf("go tool nm: %v", err)
+			}
+			if !strings.Contains(string(syms), "main.main") {
+				t.Fatalf("go tool nm lists no main.main: no symbols to check")
+			}
+			if strings.Contains(string(syms), c.absent) {
+				t.Errorf("%s -tags %s: the binary links %s", fn, c.tags, c.absent)
+			}
+			// A binary that does serve the other platform would poll its
+			// runtime API (nothing listens there) until killed.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			cmd := exec.CommandContext(ctx, bin)
+			cmd.Env = []string{c.otherEnv + "=127.0.0.1:1", "NOTIFY_RULES={\"rules\":[]}"}
+			out, err := cmd.CombinedOutput()
+			cancel()
+			if err == nil || !strings.Contains(string(out), c.want) {
+				t.Errorf("%s -tags %s started with %s: %v, output %q; want exit status 1 and %q", fn, c.tags, c.otherEnv, err, out, c.want)
+			}
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -18,13 +17,6 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
-
-	fcevents "github.com/aliyun/fc-runtime-go-sdk/events"
-	"github.com/aliyun/fc-runtime-go-sdk/fc"
-	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
 // HTTPRequest is one HTTP request, whichever way it arrived.
@@ -59,11 +51,12 @@ const MaxLocalBody = 1 << 20
 // An Application Load Balancer event is refused with an invocation error saying so. It never
 // returns; a local server that cannot start exits with status 1.
 func RunHTTP(h HTTPHandler) {
-	switch detect(os.Getenv) {
-	case modeFC:
-		fc.Start(fcHTTPHandler(h))
-	case modeLambda:
-		lambda.StartWithOptions(lambdaHTTPHandler(h))
+	if m := detect(os.Getenv); m != modeLocal {
+		serve, ok := httpServers[m]
+		if !ok {
+			notBuiltFor(m)
+		}
+		serve(h)
 	}
 	port := os.Getenv(envPort)
 	if port == "" {
@@ -85,6 +78,10 @@ func RunHTTP(h HTTPHandler) {
 	os.Exit(0)
 }
 
+// httpServers are the HTTP trigger adapters this binary was built with (fc.go, lambda.go). Each
+// serves an HTTPHandler and never returns.
+var httpServers = map[mode]func(HTTPHandler){}
+
 // errNotHTTPEvent is the invocation error of an HTTP function invoked with some other event.
 var errNotHTTPEvent = errors.New("platform: payload is not an HTTP trigger event: want an FC HTTP trigger event, " +
 	"a Lambda function URL or API Gateway HTTP API event (requestContext.http.method), or an API Gateway REST API proxy event (httpMethod)")
@@ -94,176 +91,11 @@ var errNotHTTPEvent = errors.New("platform: payload is not an HTTP trigger event
 var errALBEvent = errors.New("platform: Application Load Balancer events are not supported: " +
 	"put the function behind a function URL or an API Gateway HTTP or REST API")
 
-// fcHTTPHandler decodes the trigger event itself (from raw bytes) so that a wrong payload gets an
-// error saying so rather than the SDK's bare JSON error.
-func fcHTTPHandler(h HTTPHandler) func(context.Context, []byte) (*fcevents.HTTPTriggerResponse, error) {
-	return func(ctx context.Context, payload []byte) (*fcevents.HTTPTriggerResponse, error) {
-		var id, fn string
-		if fcc, ok := fccontext.FromContext(ctx); ok && fcc != nil {
-			id, fn = fcc.RequestID, fcc.Function.Name
-		}
-		ctx = withInvocation(ctx, id, fn)
-		var ev fcevents.HTTPTriggerEvent
-		if err := json.Unmarshal(payload, &ev); err != nil {
-			return nil, fmt.Errorf("platform: FC HTTP trigger event: %w", err)
-		}
-		req, err := requestFromFC(&ev)
-		if err != nil {
-			if errors.Is(err, errNotHTTPEvent) {
-				return nil, err
-			}
-			return responseToFC(badRequest(err)), nil
-		}
-		return responseToFC(serveHTTP(ctx, h, req)), nil
-	}
-}
-
-// lambdaHTTPHandler takes the raw payload, which may be either payload format: 2.0 (function URLs,
-// HTTP APIs) carries requestContext.http.method, 1.0 (REST APIs, HTTP APIs set to 1.0) a top-level
-// httpMethod. Each is answered in its own response shape.
-func lambdaHTTPHandler(h HTTPHandler) func(context.Context, json.RawMessage) (any, error) {
-	return func(ctx context.Context, payload json.RawMessage) (any, error) {
-		var id string
-		if lc, ok := lambdacontext.FromContext(ctx); ok && lc != nil {
-			id = lc.AwsRequestID
-		}
-		ctx = withInvocation(ctx, id, lambdacontext.FunctionName)
-		var probe struct {
-			HTTPMethod     string `json:"httpMethod"`
-			RequestContext struct {
-				HTTP struct {
-					Method string `json:"method"`
-				} `json:"http"`
-				ELB json.RawMessage `json:"elb"`
-			} `json:"requestContext"`
-		}
-		if err := json.Unmarshal(payload, &probe); err != nil {
-			return nil, fmt.Errorf("%w (%v)", errNotHTTPEvent, err)
-		}
-		switch {
-		case probe.RequestContext.HTTP.Method != "":
-			var ev events.LambdaFunctionURLRequest
-			if err := json.Unmarshal(payload, &ev); err != nil {
-				return nil, fmt.Errorf("platform: Lambda HTTP event (payload 2.0): %w", err)
-			}
-			req, err := requestFromLambda(&ev)
-			if err != nil {
-				return responseToLambda(badRequest(err)), nil
-			}
-			return responseToLambda(serveHTTP(ctx, h, req)), nil
-		case probe.RequestContext.ELB != nil:
-			return nil, errALBEvent
-		case probe.HTTPMethod != "":
-			var ev events.APIGatewayProxyRequest
-			if err := json.Unmarshal(payload, &ev); err != nil {
-				return nil, fmt.Errorf("platform: API Gateway REST API event (payload 1.0): %w", err)
-			}
-			req, err := requestFromAPIGatewayV1(&ev)
-			if err != nil {
-				return responseToAPIGatewayV1(badRequest(err)), nil
-			}
-			return responseToAPIGatewayV1(serveHTTP(ctx, h, req)), nil
-		}
-		return nil, errNotHTTPEvent
-	}
-}
-
 func deref(s *string) string {
 	if s == nil {
 		return ""
 	}
 	return *s
-}
-
-// requestFromFC maps an FC 3.0 HTTP trigger event. rawPath is URL-encoded while
-// requestContext.http.path is decoded, so the latter is preferred.
-func requestFromFC(ev *fcevents.HTTPTriggerEvent) (HTTPRequest, error) {
-	hc := ev.TriggerContext.Http
-	r := HTTPRequest{Method: deref(hc.Method), Path: deref(hc.Path), SourceIP: deref(hc.SourceIp)}
-	if r.Method == "" {
-		return HTTPRequest{}, errNotHTTPEvent
-	}
-	if r.Path == "" {
-		raw := deref(ev.RawPath)
-		p, err := url.PathUnescape(raw)
-		if err != nil {
-			p = raw
-		}
-		r.Path = p
-	}
-	if ev.QueryParameters != nil {
-		q := url.Values{}
-		for k, v := range *ev.QueryParameters {
-			q.Set(k, v)
-		}
-		r.RawQuery = q.Encode()
-	}
-	var hs map[string]string
-	if ev.Headers != nil {
-		hs = *ev.Headers
-	}
-	r.Headers = lowerKeys(hs, len(hs))
-	body, err := decodeBody(deref(ev.Body), ev.IsBase64Encoded != nil && *ev.IsBase64Encoded)
-	if err != nil {
-		return HTTPRequest{}, err
-	}
-	r.Body = body
-	return r, nil
-}
-
-// requestFromLambda maps a function URL / HttpApi v2 request. Payload 2.0 moves cookies out of the
-// headers; they are put back so the handler sees one header map.
-func requestFromLambda(ev *events.LambdaFunctionURLRequest) (HTTPRequest, error) {
-	hc := ev.RequestContext.HTTP
-	r := HTTPRequest{Method: hc.Method, Path: hc.Path, RawQuery: ev.RawQueryString, SourceIP: hc.SourceIP}
-	if r.Method == "" {
-		return HTTPRequest{}, errNotHTTPEvent
-	}
-	if r.Path == "" {
-		r.Path = ev.RawPath
-	}
-	r.Headers = lowerKeys(ev.Headers, len(ev.Headers)+1)
-	if _, ok := r.Headers["cookie"]; !ok && len(ev.Cookies) > 0 {
-		r.Headers["cookie"] = strings.Join(ev.Cookies, "; ")
-	}
-	body, err := decodeBody(ev.Body, ev.IsBase64Encoded)
-	if err != nil {
-		return HTTPRequest{}, err
-	}
-	r.Body = body
-	return r, nil
-}
-
-// requestFromAPIGatewayV1 maps a REST API proxy event (payload format 1.0). Its multi-value maps,
-// when present, hold every value of a repeated header or query parameter; the single-value maps
-// only the last.
-func requestFromAPIGatewayV1(ev *events.APIGatewayProxyRequest) (HTTPRequest, error) {
-	r := HTTPRequest{Method: ev.HTTPMethod, Path: ev.Path, SourceIP: ev.RequestContext.Identity.SourceIP}
-	if r.Method == "" {
-		return HTTPRequest{}, errNotHTTPEvent
-	}
-	q := url.Values{}
-	for k, v := range ev.QueryStringParameters {
-		q.Set(k, v)
-	}
-	for k, vs := range ev.MultiValueQueryStringParameters {
-		q[k] = vs
-	}
-	r.RawQuery = q.Encode()
-	hs := make(map[string]string, len(ev.Headers))
-	for k, v := range ev.Headers {
-		hs[k] = v
-	}
-	for k, vs := range ev.MultiValueHeaders {
-		hs[k] = strings.Join(vs, ", ")
-	}
-	r.Headers = lowerKeys(hs, len(hs))
-	body, err := decodeBody(ev.Body, ev.IsBase64Encoded)
-	if err != nil {
-		return HTTPRequest{}, err
-	}
-	r.Body = body
-	return r, nil
 }
 
 func lowerKeys(in map[string]string, size int) map[string]string {
@@ -296,21 +128,6 @@ func encodeBody(b []byte) (string, bool) {
 		return string(b), false
 	}
 	return base64.StdEncoding.EncodeToString(b), true
-}
-
-func responseToFC(r HTTPResponse) *fcevents.HTTPTriggerResponse {
-	body, b64 := encodeBody(r.Body)
-	return &fcevents.HTTPTriggerResponse{StatusCode: status(r.Status), Headers: r.Headers, IsBase64Encoded: b64, Body: body}
-}
-
-func responseToLambda(r HTTPResponse) events.LambdaFunctionURLResponse {
-	body, b64 := encodeBody(r.Body)
-	return events.LambdaFunctionURLResponse{StatusCode: status(r.Status), Headers: r.Headers, IsBase64Encoded: b64, Body: body}
-}
-
-func responseToAPIGatewayV1(r HTTPResponse) events.APIGatewayProxyResponse {
-	body, b64 := encodeBody(r.Body)
-	return events.APIGatewayProxyResponse{StatusCode: status(r.Status), Headers: r.Headers, IsBase64Encoded: b64, Body: body}
 }
 
 func status(s int) int {
