@@ -135,6 +135,14 @@ type Channel interface {
 	Send(ctx context.Context, t Target, m Message) error
 }
 
+// Bounder is implemented by channels that can bound a body's size without
+// building it: Bound(m) >= len(Body(m)) for every m. Renderers use it to
+// skip measuring a message that surely fits; a channel without it is
+// measured with Body.
+type Bounder interface {
+	Bound(m Message) int
+}
+
 // Class groups failures by what the caller should do about them. The split
 // that matters is Retryable: a retryable failure may succeed if sent again
 // later; a permanent one needs a person to change something.

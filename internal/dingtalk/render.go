@@ -161,3 +161,32 @@ func fontTag(t channel.Tone) string {
 	}
 	return `<font color="#1677FF">`
 }
+
+// Bound implements channel.Bounder: an upper bound on len(Body(m)) that
+// costs no rendering. Render writes each text of m at most three bytes per
+// byte (a look-alike such as '＠' for '@' is three bytes; JSON doubles only
+// '"' and '\\', which escape leaves one byte long), links at most three
+// (percent-encoding), the title and keyword twice (title and heading), each
+// mention twice, three bytes per byte each time (in the text and in "at"), and a
+// fixed amount of markup per line and per message. FuzzBound holds it to
+// that.
+func (c *Client) Bound(m channel.Message) int { return Bound(m) }
+
+// Bound is Client.Bound.
+func Bound(m channel.Message) int {
+	n := 2*len(m.Title) + 2*len(m.Keyword) + len(m.Footer) + len(m.LinkText) + len(m.LinkURL)
+	for _, f := range m.Fields {
+		n += len(f.Label) + len(f.Value)
+	}
+	for _, it := range m.Items {
+		n += len(it.Text) + len(it.URL)
+	}
+	n *= 3
+	for _, s := range m.Mentions.Mobiles {
+		n += 6*len(s) + 8
+	}
+	for _, s := range m.Mentions.UserIDs {
+		n += 6*len(s) + 8
+	}
+	return n + 96*(len(m.Fields)+len(m.Items)) + 512
+}

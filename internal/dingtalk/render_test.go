@@ -69,3 +69,26 @@ func TestRender(t *testing.T) {
 		t.Errorf("title %q, at %v %v", d.Title, d.AtMobiles, d.AtAll)
 	}
 }
+
+// Bound is never below the real body: Fit trusts it to skip measuring.
+func FuzzBound(f *testing.F) {
+	f.Add("t", "kw", "label", "value", "item", "https://h/x?a=b c", "13800000000", "foot", byte(0))
+	f.Add(`"\@<](#`, "\n", "名\"<@", "\u2028\xff", "[x](y)", "https://例子.com/(a)<b>", `"u"`, "", byte(3))
+	f.Add("", "", "", "", "", "", strings.Repeat(`"\`, 500)+strings.Repeat("\xff", 500), "", byte(0))
+	f.Fuzz(func(t *testing.T, title, kw, label, value, item, link, mention, footer string, flags byte) {
+		m := channel.Message{Title: title, Keyword: kw, Footer: footer, LinkText: label, LinkURL: link,
+			Fields:   []channel.Field{{Label: label, Value: value}, {Label: value, Value: title}},
+			Items:    []channel.Item{{Text: item, URL: link}, {Text: value}},
+			Mentions: channel.Mentions{Mobiles: []string{mention}, UserIDs: []string{mention, kw}, All: flags&1 != 0}}
+		if flags&2 != 0 {
+			m.Format, m.Items = "actionCard", nil
+		}
+		b, err := Body(Render(m))
+		if err != nil {
+			return
+		}
+		if got := Bound(m); got < len(b) {
+			t.Fatalf("Bound %d < body %d bytes for %+v", got, len(b), m)
+		}
+	})
+}

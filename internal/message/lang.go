@@ -25,7 +25,7 @@ type lang struct {
 
 	jobType, workspace, region, creator, pipeline, version   string
 	created, started, finished, duration, failReason, reason string
-	eventLabel, eventMessage, console, button, truncated     string
+	eventLabel, eventMessage, console, truncated             string
 }
 
 var zh = lang{
@@ -34,7 +34,7 @@ var zh = lang{
 	created: "创建时间", started: "开始时间", finished: "结束时间", duration: "运行时长",
 	failReason: "失败原因", reason: "状态详情",
 	eventLabel: "相关事件", eventMessage: "消息内容",
-	console: "在控制台查看", button: "查看详情", truncated: "…(已截断)",
+	console: "在控制台查看", truncated: "…(已截断)",
 }
 
 var en = lang{
@@ -44,7 +44,7 @@ var en = lang{
 	created: "Created", started: "Started", finished: "Finished", duration: "Duration",
 	failReason: "Failure reason", reason: "Reason",
 	eventLabel: "Event", eventMessage: "Message",
-	console: "Open in console", button: "View details", truncated: "…(truncated)",
+	console: "Open in console", truncated: "…(truncated)",
 }
 
 // defaultZone is event.DefaultZone, loaded once.

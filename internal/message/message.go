@@ -257,6 +257,9 @@ func Fit(ch channel.Channel, m channel.Message, o Options) channel.Message {
 	l := pickLang(o)
 	marker := l.truncated
 	limit := ch.MaxBodyBytes()
+	if b, ok := ch.(channel.Bounder); ok && b.Bound(m) <= limit {
+		return m // surely fits: no need to build the body to know
+	}
 	fits := func() (bool, int) {
 		body, err := ch.Body(m)
 		if err != nil {

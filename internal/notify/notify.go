@@ -582,16 +582,18 @@ func (n *Notifier) deliver(ctx context.Context, rn *run, group []*notification) 
 		finishAll(Retry, errBudgetSpent)
 		return
 	}
-	msgs := make([]channel.Message, len(group))
+	// What the messages would cost depends only on their mentions (WeCom:
+	// 2 with mobiles or everyone): known without rendering a burst that
+	// becomes digests anyway.
 	need := 0
-	for i, nt := range group {
-		msgs[i] = message.Render(rt.ch, nt.task, taskOptions(nt))
-		need += rt.spec.CostOf(msgs[i])
+	for _, nt := range group {
+		o := taskOptions(nt)
+		need += rt.spec.CostOf(channel.Message{Mentions: channel.Mentions{Mobiles: o.AtMobiles, UserIDs: o.AtUserIDs, All: o.AtAll}})
 	}
 	if need <= avail {
-		for i, nt := range group {
+		for _, nt := range group {
 			start := n.cfg.Now()
-			err := n.send(ctx, rn, robot, rt, target, msgs[i])
+			err := n.send(ctx, rn, robot, rt, target, message.Render(rt.ch, nt.task, taskOptions(nt)))
 			nt.took = n.cfg.Now().Sub(start)
 			n.finish(ctx, rn, nt, outcomeOf(err), err)
 		}
