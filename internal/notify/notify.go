@@ -163,6 +163,17 @@ type Result struct {
 	Deliveries []Delivery    `json:"deliveries"`
 	Skips      *Skips        `json:"skips,omitempty"`
 	Explain    []Explanation `json:"explain,omitempty"`
+	// BatchItemFailures is Lambda's partial batch response for SQS: the
+	// records whose notifications were left for retry. When every such
+	// notification came in an SQS record, the invocation succeeds with this
+	// list instead of failing, so that only those records come back
+	// (ReportBatchItemFailures in template.yml).
+	BatchItemFailures []BatchItemFailure `json:"batchItemFailures,omitempty"`
+}
+
+// BatchItemFailure names one SQS record to deliver again.
+type BatchItemFailure struct {
+	ItemIdentifier string `json:"itemIdentifier"` // the record's messageId
 }
 
 // Outcomes of a delivery.
@@ -184,6 +195,8 @@ type Delivery struct {
 	Robot   string `json:"robot,omitempty"` // dingtalk.RobotID: safe to show
 	Error   string `json:"error,omitempty"`
 	Hint    string `json:"hint,omitempty"`
+	// SQSMessageID is the SQS record the event came in, if any.
+	SQSMessageID string `json:"sqsMessageId,omitempty"`
 }
 
 // Explanation is every rule's verdict for one event.
@@ -298,6 +311,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		"skipped", res.Skipped, "unreadable", res.Unreadable, "suppressed", res.Suppressed, "retried", res.Retried,
 		"latencyMs", n.cfg.Now().Sub(start).Milliseconds())
 	var retry *RetryableError
+	whole := false // a notification left for retry came in no SQS record
 	for _, d := range res.Deliveries {
 		if d.Outcome == Retry {
 			if retry == nil {
@@ -305,12 +319,33 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 			}
 			retry.Pending++
 			retry.Reason = d.Error
+			whole = whole || d.SQSMessageID == ""
 		}
 	}
-	if retry != nil {
-		return res, retry
+	if retry == nil {
+		return res, nil
 	}
-	return res, nil
+	if !whole {
+		res.BatchItemFailures = batchItemFailures(res.Deliveries)
+		n.cfg.Logger.WarnContext(ctx, "SQS records left for retry; the others are done",
+			"records", len(res.BatchItemFailures), "pending", retry.Pending, "reason", retry.Reason)
+		return res, nil
+	}
+	return res, retry
+}
+
+// batchItemFailures lists, once each and in order, the SQS records of the
+// deliveries left for retry.
+func batchItemFailures(ds []Delivery) []BatchItemFailure {
+	var out []BatchItemFailure
+	seen := map[string]bool{}
+	for _, d := range ds {
+		if d.Outcome == Retry && !seen[d.SQSMessageID] {
+			seen[d.SQSMessageID] = true
+			out = append(out, BatchItemFailure{ItemIdentifier: d.SQSMessageID})
+		}
+	}
+	return out
 }
 
 // maxUnreadableLogged is how many unreadable events one invocation logs one
@@ -379,7 +414,7 @@ func (n *Notifier) handleTasks(ctx context.Context, rn *run, tasks []event.Task)
 			// rule, not per delivery); every rule of the set is there.
 			nt := &notification{task: t, rule: r, robot: n.robots[r], idx: len(res.Deliveries)}
 			nt.keys = dedupeKeys(t, r)
-			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot})
+			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot, SQSMessageID: t.SQSMessageID})
 			if outcome, err := n.claim(ctx, rn, nt); outcome != "" {
 				n.finish(ctx, rn, nt, outcome, err)
 				continue
