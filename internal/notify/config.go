@@ -20,6 +20,7 @@ const (
 	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt, e.g. 5s (default 10s)
 	EnvGoneFor     = "NOTIFY_GONE_FOR"     // how long a disabled/dissolved/removed robot is skipped, e.g. 10m (default 5m)
 	EnvStateURL    = "NOTIFY_STATE_URL"    // redis:// or rediss:// URL of shared state; the instance's memory when unset
+	EnvLockout     = "NOTIFY_LOCKOUT"      // how long a robot that answered "too fast" without Retry-After is left alone (default 10m, DingTalk's lockout)
 )
 
 // Flags are the notifier command's local-mode switches.
@@ -71,6 +72,13 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, flags Flags) *Noti
 			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 10m", EnvGoneFor, v))
 		}
 		cfg.GoneFor = d
+	}
+	if v := getenv(EnvLockout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 10m", EnvLockout, v))
+		}
+		cfg.Lockout = d
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 10 * time.Second

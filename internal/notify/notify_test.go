@@ -412,18 +412,20 @@ func TestFromEnv(t *testing.T) {
 		"DINGTALK_SECRET":     testSecret,
 		"DINGTALK_RATE_LIMIT": "5/30s",
 		"NOTIFY_GONE_FOR":     "2m",
+		"NOTIFY_LOCKOUT":      "50s",
 	}
 	n := FromEnv(func(k string) string { return env[k] }, nil, Flags{})
 	if n.cfg.ConfErr != nil {
 		t.Fatalf("ConfErr = %v", n.cfg.ConfErr)
 	}
-	if n.cfg.Rate != (state.Rate{N: 5, Per: 30 * time.Second}) || n.cfg.GoneFor != 2*time.Minute {
-		t.Errorf("rate = %v, gone for %v", n.cfg.Rate, n.cfg.GoneFor)
+	if n.cfg.Rate != (state.Rate{N: 5, Per: 30 * time.Second}) || n.cfg.GoneFor != 2*time.Minute || n.cfg.Lockout != 50*time.Second {
+		t.Errorf("rate = %v, gone for %v, lockout %v", n.cfg.Rate, n.cfg.GoneFor, n.cfg.Lockout)
 	}
 	env["DINGTALK_RATE_LIMIT"] = "fast"
 	env["NOTIFY_GONE_FOR"] = "forever"
+	env["NOTIFY_LOCKOUT"] = "-1m"
 	n = FromEnv(func(k string) string { return env[k] }, nil, Flags{})
-	for _, name := range []string{"DINGTALK_RATE_LIMIT", "NOTIFY_GONE_FOR"} {
+	for _, name := range []string{"DINGTALK_RATE_LIMIT", "NOTIFY_GONE_FOR", "NOTIFY_LOCKOUT"} {
 		if n.cfg.ConfErr == nil || !strings.Contains(n.cfg.ConfErr.Error(), name) {
 			t.Errorf("ConfErr = %v, want one naming %s", n.cfg.ConfErr, name)
 		}
