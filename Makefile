@@ -143,10 +143,11 @@ fuzz:
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSHORT)
 
-# The fault-injection load run and the peak-RSS run against the built notifier
-# (build tag load; a few minutes, loopback only). docs/PERFORMANCE.md has the method.
+# The load runs against the built notifier (build tag load; about 20 minutes, loopback only): faults,
+# peak RSS, a 1,000-job burst through each descriptor's topology, four instances sharing Redis.
+# docs/PERFORMANCE.md has the method and the figures.
 load:
-	$(GO) test -tags load -run '^(TestLoadWithFaults|TestPeakRSS)$$' -count=1 -v -timeout 15m ./functions/notifier
+	$(GO) test -tags load -run '^(TestLoadWithFaults|TestPeakRSS|TestBurst|TestInstancesShareState)$$' -count=1 -v -timeout 40m ./functions/notifier
 
 demo:
 	$(GO) run ./cmd/demo
