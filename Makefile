@@ -5,7 +5,8 @@
 #   make package    deployment zips in dist/ (exec bit kept; no `zip` needed)
 #   make lint       gofmt check, go vet, staticcheck (pinned), go mod tidy check
 #   make test       lint, cfn-lint template.yml (when installed), then go test with AWS's runtime
-#                   interface emulator installed (pinned) for the Lambda end-to-end tests
+#                   interface emulator installed (pinned) for the Lambda end-to-end tests and
+#                   redis-server installed (apt-get, when missing and possible) for the Redis tests
 #   make tools      install that emulator (aws-lambda-rie) into GOBIN
 # `sam build` calls build-NotifierFunction / build-ConnectivityFunction (template.yml,
 # BuildMethod: makefile); `s deploy` / `s local` call build-fc-notifier / build-fc-connectivity
@@ -36,7 +37,7 @@ LAMBDA_GO   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(BUILD_FLAGS) 
 
 .PHONY: all build build-fc-notifier build-fc-connectivity build-lambda \
 	build-NotifierFunction build-ConnectivityFunction package sizes \
-	lint fmt-check vet staticcheck tidy-check cfn-lint tools test fmt bench fuzz fuzz-short load \
+	lint fmt-check vet staticcheck tidy-check cfn-lint tools redis test fmt bench fuzz fuzz-short load \
 	demo clean
 
 all: build
@@ -72,7 +73,7 @@ sizes: build build-lambda
 		printf '%-34s %9d bytes\n' "$$f" "$$(wc -c < "$$f")"; \
 	done
 
-test: lint cfn-lint tools
+test: lint cfn-lint tools redis
 	$(GO) test ./...
 
 lint: fmt-check vet staticcheck tidy-check
@@ -104,6 +105,25 @@ tools:
 		if [ "$$CI" = true ]; then exit 1; fi; \
 		echo "warning: could not install aws-lambda-rie; the tests under it will skip"; }
 
+# The Redis tests (internal/state, internal/notify) start a real redis-server on a free loopback
+# port. When it is missing this installs the Debian package if it can (apt-get as root, or through
+# sudo without a password); otherwise those tests skip, each saying how to install it. With
+# CI=true a missing Redis fails here, before the tests.
+redis:
+	@command -v redis-server >/dev/null 2>&1 && exit 0; \
+	if command -v apt-get >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=no; fi; \
+		if [ "$$SUDO" != no ]; then \
+			echo "installing redis-server (apt-get) for the Redis tests"; \
+			$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null || true; \
+		fi; \
+	fi; \
+	command -v redis-server >/dev/null 2>&1 && exit 0; \
+	if [ "$$CI" = true ]; then \
+		echo "redis-server is missing and could not be installed; CI=true needs it: apt-get install -y redis-server"; exit 1; \
+	fi; \
+	echo "redis-server not installed: the Redis tests will skip (apt-get install -y redis-server, or brew install redis)"
+
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
@@ -123,10 +143,11 @@ fuzz:
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSHORT)
 
-# The fault-injection load run and the peak-RSS run against the built notifier
-# (build tag load; a few minutes, loopback only). docs/PERFORMANCE.md has the method.
+# The load runs against the built notifier (build tag load; about 20 minutes, loopback only): faults,
+# peak RSS, a 1,000-job burst through each descriptor's topology, four instances sharing Redis.
+# docs/PERFORMANCE.md has the method and the figures.
 load:
-	$(GO) test -tags load -run '^(TestLoadWithFaults|TestPeakRSS)$$' -count=1 -v -timeout 15m ./functions/notifier
+	$(GO) test -tags load -run '^(TestLoadWithFaults|TestPeakRSS|TestBurst|TestInstancesShareState)$$' -count=1 -v -timeout 40m ./functions/notifier
 
 demo:
 	$(GO) run ./cmd/demo

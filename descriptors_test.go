@@ -13,6 +13,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,28 +83,9 @@ func TestSAMTemplate(t *testing.T) {
 		})
 	}
 
-	// goformation v7.14.9 models EventBridgeRule events without RetryPolicy or DeadLetterConfig and
-	// decodes event properties strictly, so it drops them: read those from the YAML itself.
-	t.Run("notifier EventBridge rule", func(t *testing.T) {
-		found := false
-		for name, ev := range fns["NotifierFunction"].Events {
-			if ev.Type != "EventBridgeRule" {
-				continue
-			}
-			found = true
-			props := raw.path("Resources", "NotifierFunction", "Properties", "Events", name, "Properties")
-			if props.path("Pattern") == nil {
-				t.Errorf("event %s has no Pattern", name)
-			}
-			if props.path("RetryPolicy", "MaximumRetryAttempts") == nil {
-				t.Errorf("event %s has no RetryPolicy.MaximumRetryAttempts", name)
-			}
-			if dlq := props.path("DeadLetterConfig"); dlq == nil || (dlq.path("Type") == nil && dlq.path("Arn") == nil) {
-				t.Errorf("event %s has no DeadLetterConfig (Type: SQS or Arn)", name)
-			}
-		}
-		if !found {
-			t.Error("NotifierFunction has no EventBridgeRule event")
+	t.Run("notifier queue, batches and state", func(t *testing.T) {
+		for _, p := range samBatchProblems(raw) {
+			t.Error(p)
 		}
 	})
 	t.Run("connectivity URL and route", func(t *testing.T) {
@@ -200,6 +182,11 @@ func TestServerlessDevs(t *testing.T) {
 			}
 			checkEnvRead(t, "s.yaml "+fn.sKey, fn.pkg, slices.Collect(mapKeys(p.Env)))
 
+			if fn.sKey == "notifier" {
+				for _, p := range fcBatchProblems(readYAML(t, "s.yaml")) {
+					t.Error(p)
+				}
+			}
 			want := map[string]string{"notifier": "eventbridge", "connectivity": "http"}[fn.sKey]
 			found := false
 			for _, tr := range p.Triggers {
@@ -227,6 +214,198 @@ func TestServerlessDevs(t *testing.T) {
 				t.Errorf("no %s trigger", want)
 			}
 		})
+	}
+}
+
+// samBatchProblems lists what is missing from template.yml's batched topology (issue 13: a burst
+// told within a minute): EventBridge -> SQS -> the notifier with a batching window and partial
+// batch responses, a redrive policy to a dead-letter queue kept 14 days, a queue policy letting the
+// rule send, and the state URL as a secret parameter. goformation drops what it does not model
+// (ScalingConfig with an intrinsic, rule targets' RetryPolicy), so this reads the YAML itself.
+func samBatchProblems(doc *node) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	res := doc.path("Resources")
+	fn := res.path("NotifierFunction", "Properties")
+	timeout, _ := strconv.Atoi(fn.str("Timeout"))
+
+	var queue string
+	events := fn.path("Events")
+	for _, name := range events.keys() {
+		ev := events.path(name)
+		switch ev.str("Type") {
+		case "SQS":
+		case "EventBridgeRule":
+			bad("NotifierFunction event %s: EventBridge invokes one event at a time; the rule must target the queue", name)
+			continue
+		default:
+			continue
+		}
+		p := ev.path("Properties")
+		if q := p.path("Queue"); q == nil || q.n.Tag != "!GetAtt" || !strings.HasSuffix(q.n.Value, ".Arn") {
+			bad("NotifierFunction event %s: Queue is not !GetAtt <queue>.Arn", name)
+		} else {
+			queue = strings.TrimSuffix(q.n.Value, ".Arn")
+		}
+		size, _ := strconv.Atoi(p.str("BatchSize"))
+		window, _ := strconv.Atoi(p.str("MaximumBatchingWindowInSeconds"))
+		if size < 100 {
+			bad("NotifierFunction event %s: BatchSize %d, want at least 100 so that a burst is a few invocations", name, size)
+		}
+		if window < 1 || window > 20 {
+			bad("NotifierFunction event %s: MaximumBatchingWindowInSeconds %d, want 1..20 (above 10 records needs at least 1; a lone event waits this long)", name, window)
+		}
+		if !slices.Contains(p.strs("FunctionResponseTypes"), "ReportBatchItemFailures") {
+			bad("NotifierFunction event %s: FunctionResponseTypes lacks ReportBatchItemFailures: one record left for retry would bring the whole batch back", name)
+		}
+		if p.path("ScalingConfig", "MaximumConcurrency") == nil {
+			bad("NotifierFunction event %s: no ScalingConfig.MaximumConcurrency: instances are not capped", name)
+		}
+	}
+	if queue == "" {
+		bad("NotifierFunction has no SQS event")
+		return out
+	}
+	q := res.path(queue, "Properties")
+	if vis, _ := strconv.Atoi(q.str("VisibilityTimeout")); vis < 6*timeout {
+		bad("%s: VisibilityTimeout %d, want at least 6x the function's Timeout (%d)", queue, vis, timeout)
+	}
+	dlq := q.path("RedrivePolicy", "deadLetterTargetArn")
+	if dlq == nil || dlq.n.Tag != "!GetAtt" {
+		bad("%s: no RedrivePolicy.deadLetterTargetArn", queue)
+	} else {
+		name := strings.TrimSuffix(dlq.n.Value, ".Arn")
+		if ret := res.str(name, "Properties", "MessageRetentionPeriod"); ret != "1209600" {
+			bad("dead-letter queue %s: MessageRetentionPeriod %q, want 1209600 (14 days)", name, ret)
+		}
+	}
+	if n, _ := strconv.Atoi(q.str("RedrivePolicy", "maxReceiveCount")); n < 2 {
+		bad("%s: RedrivePolicy.maxReceiveCount %d: a record gets no retry", queue, n)
+	}
+	var rule, policy bool
+	for _, name := range res.keys() {
+		r := res.path(name)
+		switch r.str("Type") {
+		case "AWS::Events::Rule":
+			for _, tgt := range r.path("Properties", "Targets").items() {
+				if a := tgt.path("Arn"); a != nil && a.n.Value == queue+".Arn" {
+					rule = r.path("Properties", "EventPattern") != nil
+				}
+			}
+		case "AWS::SQS::QueuePolicy":
+			st := r.path("Properties", "PolicyDocument", "Statement").items()
+			for _, s := range st {
+				policy = policy || s.str("Principal", "Service") == "events.amazonaws.com" && s.str("Action") == "sqs:SendMessage"
+			}
+		}
+	}
+	if !rule {
+		bad("no AWS::Events::Rule with an EventPattern targets %s", queue)
+	}
+	if !policy {
+		bad("no AWS::SQS::QueuePolicy lets events.amazonaws.com sqs:SendMessage to %s", queue)
+	}
+	if doc.str("Parameters", "NotifyStateUrl", "NoEcho") != "true" {
+		bad("parameter NotifyStateUrl is missing or not NoEcho (the URL carries Redis's password)")
+	}
+	if v := fn.path("Environment", "Variables", "NOTIFY_STATE_URL"); v == nil || v.n.Tag != "!Ref" || v.n.Value != "NotifyStateUrl" {
+		bad("NotifierFunction: NOTIFY_STATE_URL is not !Ref NotifyStateUrl")
+	}
+	if fn.path("VpcConfig") == nil {
+		bad("NotifierFunction: no VpcConfig (a Redis in a VPC is reachable only from one)")
+	}
+	return out
+}
+
+// fcBatchProblems lists what is missing from s.yaml's batched topology: an event-streaming
+// trigger on a queue (MNS or RocketMQ) with a batch window, synchronous (an asynchronous batch
+// stops at 128 KB), an instance cap, and the state URL variable.
+func fcBatchProblems(doc *node) []string {
+	var out []string
+	bad := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	props := doc.path("resources", "notifier", "props")
+	found := false
+	for _, tr := range props.path("triggers").items() {
+		if tr.str("triggerType") != "eventbridge" {
+			continue
+		}
+		c := tr.path("triggerConfig")
+		name := tr.str("triggerName")
+		if src := c.str("eventSourceConfig", "eventSourceType"); src != "MNS" && src != "RocketMQ" {
+			bad("trigger %s: eventSourceType %q: only a queue source (MNS, RocketMQ) delivers batches", name, src)
+			continue
+		}
+		found = true
+		if c.str("runOptions", "mode") != "event-streaming" || c.str("eventSinkConfig", "deliveryOption", "mode") != "event-streaming" {
+			bad("trigger %s: runOptions.mode and deliveryOption.mode must be event-streaming (event-driven does not batch)", name)
+		}
+		count, _ := strconv.Atoi(c.str("runOptions", "batchWindow", "CountBasedWindow"))
+		secs, _ := strconv.Atoi(c.str("runOptions", "batchWindow", "TimeBasedWindow"))
+		if count < 100 || secs < 1 || secs > 15 {
+			bad("trigger %s: batchWindow CountBasedWindow %d, TimeBasedWindow %d: want at least 100 events and 1..15 s", name, count, secs)
+		}
+		if c.str("asyncInvocationType") != "false" {
+			bad("trigger %s: asyncInvocationType is not false: an asynchronous batch is cut at 128 KB", name)
+		}
+		if c.str("runOptions", "retryStrategy", "PushRetryStrategy") == "" {
+			bad("trigger %s: no retryStrategy: a failed batch would not be pushed again", name)
+		}
+	}
+	if !found {
+		bad("notifier has no eventbridge trigger on an MNS or RocketMQ source")
+	}
+	if n, _ := strconv.Atoi(props.str("concurrencyConfig", "reservedConcurrency")); n < 1 {
+		bad("notifier: concurrencyConfig.reservedConcurrency is not set: instances are not capped")
+	}
+	if !strings.Contains(props.str("environmentVariables", "NOTIFY_STATE_URL"), "env('NOTIFY_STATE_URL'") {
+		bad("notifier: NOTIFY_STATE_URL does not come from the deploying shell's environment")
+	}
+	if props.str("internetAccess") != "true" {
+		bad("notifier: internetAccess is not true (DingTalk is on the internet, also with a VPC)")
+	}
+	return out
+}
+
+// TestBatchChecksFail: each check above fails when the thing it names is taken out of the
+// shipped descriptor.
+func TestBatchChecksFail(t *testing.T) {
+	read := func(file string) string {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	tpl, sy := read("template.yml"), read("s.yaml")
+	cases := []struct {
+		name, doc, old, new, want string
+		check                     func(*node) []string
+	}{
+		{"no partial batch response", tpl, "FunctionResponseTypes: [ReportBatchItemFailures]", "", "ReportBatchItemFailures", samBatchProblems},
+		{"no batching window", tpl, "MaximumBatchingWindowInSeconds: 10", "MaximumBatchingWindowInSeconds: 0", "MaximumBatchingWindowInSeconds", samBatchProblems},
+		{"small batches", tpl, "BatchSize: 1000", "BatchSize: 10", "BatchSize", samBatchProblems},
+		{"DLQ kept 4 days", tpl, "MessageRetentionPeriod: 1209600", "MessageRetentionPeriod: 345601", "14 days", samBatchProblems},
+		{"no redrive", tpl, "deadLetterTargetArn:", "deadLetterTarget:", "deadLetterTargetArn", samBatchProblems},
+		{"short visibility", tpl, "VisibilityTimeout: 180", "VisibilityTimeout: 60", "VisibilityTimeout", samBatchProblems},
+		{"state URL echoed", tpl, "NoEcho: true          # redis://", "NoEcho: false          # redis://", "NotifyStateUrl", samBatchProblems},
+		{"no queue policy", tpl, "Service: events.amazonaws.com", "Service: sns.amazonaws.com", "QueuePolicy", samBatchProblems},
+		{"no concurrency cap", tpl, "MaximumConcurrency:", "MaximumConcurrenc:", "MaximumConcurrency", samBatchProblems},
+		{"FC bus source", sy, "eventSourceType: MNS", "eventSourceType: Default", "only a queue source", fcBatchProblems},
+		{"FC event-driven", sy, "      mode: event-streaming\n              batchWindow", "      mode: event-driven\n              batchWindow", "event-streaming", fcBatchProblems},
+		{"FC no window", sy, "TimeBasedWindow: 10", "TimeBasedWindow: 0", "batchWindow", fcBatchProblems},
+		{"FC async batch", sy, "asyncInvocationType: false", "asyncInvocationType: true", "128 KB", fcBatchProblems},
+		{"FC no instance cap", sy, "reservedConcurrency: 1", "reservedConcurrenc: 1", "reservedConcurrency", fcBatchProblems},
+		{"FC no state URL", sy, "NOTIFY_STATE_URL: ${env('NOTIFY_STATE_URL', '')}", "", "NOTIFY_STATE_URL", fcBatchProblems},
+	}
+	for _, c := range cases {
+		if !strings.Contains(c.doc, c.old) {
+			t.Errorf("%s: the descriptor no longer contains %q; update this case", c.name, c.old)
+			continue
+		}
+		ps := c.check(parseYAML(t, strings.Replace(c.doc, c.old, c.new, 1)))
+		if !slices.ContainsFunc(ps, func(p string) bool { return strings.Contains(p, c.want) }) {
+			t.Errorf("%s: problems %q, want one naming %q", c.name, ps, c.want)
+		}
 	}
 }
 
@@ -557,6 +736,29 @@ func (n *node) str(keys ...string) string {
 		return ""
 	}
 	return v.n.Value
+}
+
+// items are a sequence's elements; nil for anything else.
+func (n *node) items() []*node {
+	if n == nil || n.n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	var out []*node
+	for _, c := range n.n.Content {
+		out = append(out, &node{c})
+	}
+	return out
+}
+
+// strs are the scalars of a sequence at keys.
+func (n *node) strs(keys ...string) []string {
+	var out []string
+	for _, it := range n.path(keys...).items() {
+		if it.n.Kind == yaml.ScalarNode {
+			out = append(out, it.n.Value)
+		}
+	}
+	return out
 }
 
 // path follows mapping keys; nil when any is missing.

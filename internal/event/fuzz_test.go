@@ -20,6 +20,8 @@ func FuzzParse(f *testing.F) {
 		``, `{`, `[`, `"`, `null`, `[1,"x",null]`, `{"Records":[{"body":"{\"Records\":1}"}]}`,
 		`{"detail-type":"x","detail":"y"}`, `{"data":"{\"JobId\":\"dlc1\",\"Status\":\"Failed\"}","source":"acs.pai"}`,
 		`{"source":"acs.pai","type":"pai:DLC:X","time":"2026-01-06T08:02:11.999999999999Asia/Shanghai","data":{"Status":"Failed","Duration":1e308,"GmtCreateTime":-1e308}}`,
+		`[{"messageId":"m","messageBody":"W3sic291cmNlIjoiYWNzLnBhaSJ9XQ=="}]`, `{"data":{"topic":"t","body":"{\"data\":{\"topic\":\"t\",\"body\":\"[]\"}}"}}`,
+		`{"Records":[{"messageId":"m1","body":"{\"data\":{\"messageId\":\"x\",\"messageBody\":\"{}\"}}"}]}`,
 		"[\"{\\\"source\\\":\\\"acs.pai\\\",\\\"data\\\":{\\\"JobId\\\":\\\"dlc\\u00e9\\\",\\\"Status\\\":\\\"\\u00e9\\\"}}\"]",
 	} {
 		f.Add([]byte(s))

@@ -3,6 +3,7 @@ package event
 import (
 	"bytes"
 	"cmp"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -148,8 +149,10 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 var defaultParser Parser
 
 // Parse reads one delivery: a CloudEvent object, a JSON array of objects or
-// of JSON-encoded strings (FC batches), an AWS EventBridge envelope, or SQS
-// records whose bodies are any of those. The error is non-nil only when the
+// of JSON-encoded strings (FC batches), an AWS EventBridge envelope, SQS
+// records whose bodies are any of those, or queue messages an FC
+// event-streaming trigger delivers (MNS: data.messageBody; RocketMQ:
+// data.body) whose bodies are any of those but SQS records. The error is non-nil only when the
 // body is empty or not JSON; anything else that gives no Task is a Skip.
 // EventTime falls back to received when the event's own time is unreadable.
 func (p *Parser) Parse(body []byte, received time.Time) (Batch, error) {
@@ -242,6 +245,12 @@ type state struct {
 
 	each  func([]Task) // ParseChunks: takes each full chunk of Tasks
 	chunk int
+
+	// record is the messageId of the SQS record being read; queued is set
+	// while a queue message's body is read, so that bodies are unwrapped
+	// once, never again inside themselves.
+	record string
+	queued bool
 
 	// With inspect set, every event object read and the index of every
 	// Task are kept, for Inspect.
@@ -344,6 +353,10 @@ func (st *state) object(v gjson.Result, sqs bool) {
 		st.sqs(env.records)
 		return
 	}
+	if body, ok := queueBody(v, &env); ok && !st.queued {
+		st.queueMessage(env.id, body)
+		return
+	}
 	if st.inspect {
 		st.objs = append(st.objs, eventObj{st.n, v})
 	}
@@ -379,6 +392,8 @@ func (st *state) sqs(records gjson.Result) {
 		}
 		id := rec.Get("messageId").Str
 		body := rec.Get("body")
+		st.record, st.queued = id, true
+		defer func() { st.record, st.queued = "", false }()
 		switch {
 		case body.Type == gjson.String:
 			if !gjson.Valid(body.Str) {
@@ -401,6 +416,55 @@ func (st *state) sqs(records gjson.Result) {
 		}
 		return true
 	})
+}
+
+// queueBody finds the message body of a queue message an FC
+// event-streaming trigger delivers: MNS puts it in data.messageBody (with
+// the CloudEvents schema; RawData delivers the data object alone), RocketMQ
+// in data.body beside data.topic. The body is a string holding what the
+// EventBridge rule sent to the queue: the event's JSON, or that JSON in
+// base64 when the trigger does not decode it (IsBase64Decode: false).
+func queueBody(v gjson.Result, env *envelope) (gjson.Result, bool) {
+	data := env.data
+	if !env.hasData && env.source == "" && env.spec == "" {
+		data = v // RawData: the data object alone
+	}
+	if !data.IsObject() {
+		return gjson.Result{}, false
+	}
+	if b := data.Get("messageBody"); b.Type == gjson.String && data.Get("messageId").Exists() {
+		return b, true
+	}
+	if b := data.Get("body"); b.Type == gjson.String && data.Get("topic").Exists() {
+		return b, true
+	}
+	return gjson.Result{}, false
+}
+
+// queueMessage reads the body of one MNS or RocketMQ message (id is the
+// message's CloudEvent id): an event, an array of events or an AWS
+// envelope, as JSON text or base64 of it. It is not unwrapped further.
+func (st *state) queueMessage(id string, body gjson.Result) {
+	text := body.Str
+	if !gjson.Valid(text) {
+		dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+		if err != nil || !gjson.ValidBytes(dec) {
+			st.skip(id, "queue message body is neither JSON nor base64 of JSON")
+			return
+		}
+		text = string(dec)
+	}
+	st.queued = true
+	defer func() { st.queued = false }()
+	inner := gjson.Parse(text)
+	switch {
+	case inner.IsArray():
+		st.array(inner)
+	case inner.IsObject():
+		st.object(inner, false)
+	default:
+		st.skip(id, "queue message body is a JSON "+kind(inner)+", not an event")
+	}
 }
 
 // pai reads a PAI event (or anything claiming to be one) whose payload is
@@ -578,6 +642,7 @@ func (st *state) finish(v gjson.Result, env *envelope, r *record, src Source, sm
 	status, _ = CanonicalStatus(src, status)
 
 	t := Task{
+		SQSMessageID:  st.record,
 		EventID:       env.id,
 		EventSource:   env.source,
 		EventType:     env.typ,

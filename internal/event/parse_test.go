@@ -1,6 +1,7 @@
 package event
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -25,6 +26,25 @@ func readSample(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// inRecord is t as read from the SQS record id.
+func inRecord(t Task, id string) Task { t.SQSMessageID = id; return t }
+
+// mns is an MNS message as FC's event-streaming trigger delivers it with the
+// CloudEvents schema (aliyun/fc-runtime-go-sdk events.MnsQueueEvent), its
+// body holding body.
+func mns(id, body string) string {
+	return `{"id":"` + id + `","source":"acs.mns","specversion":"1.0","type":"mns:Queue:SendMessage",` +
+		`"subject":"acs:mns:cn-hangzhou:1234567890123456:queues/pai-notifier-events","aliyunregionid":"cn-hangzhou",` +
+		`"data":{"requestId":"606EA3074344430D4C81AAAA","messageId":"C6DB60D1574661357FA22727744` + id + `","messageBody":` + quote(body) + `}}`
+}
+
+// rocketmq is a RocketMQ message as an event-streaming trigger delivers it
+// (aliyun/fc-runtime-go-sdk events/README_RocketMQ.md).
+func rocketmq(id, body string) string {
+	return `{"id":"` + id + `","source":"acs.rocketmq","specversion":"1.0","type":"mq:Topic:SendMessage",` +
+		`"data":{"topic":"pai-notifier-events","systemProperties":{"MSG_REGION":"cn-hangzhou"},"userProperties":{},"body":` + quote(body) + `}}`
 }
 
 // quote JSON-encodes s, as an FC batch or an SQS body carries an event.
@@ -57,10 +77,30 @@ func TestShapes(t *testing.T) {
 		{"top-level JSON string", quote(c), []Task{sampleC}, nil},
 		{"aws envelope", aws, []Task{awsC}, nil},
 		{"aws in array", "[" + aws + "]", []Task{awsC}, nil},
-		{"sqs body string", `{"Records":[{"messageId":"m1","body":` + quote(c) + `}]}`, []Task{sampleC}, nil},
-		{"sqs body object", `{"Records":[{"messageId":"m1","body":` + c + `}]}`, []Task{sampleC}, nil},
-		{"sqs body array", `{"Records":[{"messageId":"m1","body":` + quote("["+c+","+oss+"]") + `}]}`, []Task{sampleC}, []Skip{ossSkip(1)}},
-		{"sqs body aws", `{"Records":[{"messageId":"m1","body":` + quote(aws) + `}]}`, []Task{awsC}, nil},
+		{"sqs body string", `{"Records":[{"messageId":"m1","body":` + quote(c) + `}]}`, []Task{inRecord(sampleC, "m1")}, nil},
+		{"sqs body object", `{"Records":[{"messageId":"m1","body":` + c + `}]}`, []Task{inRecord(sampleC, "m1")}, nil},
+		{"sqs body array", `{"Records":[{"messageId":"m1","body":` + quote("["+c+","+oss+"]") + `}]}`, []Task{inRecord(sampleC, "m1")}, []Skip{ossSkip(1)}},
+		{"sqs body aws", `{"Records":[{"messageId":"m1","body":` + quote(aws) + `}]}`, []Task{inRecord(awsC, "m1")}, nil},
+		{"sqs records keep their ids", `{"Records":[{"messageId":"m1","body":` + quote(c) + `},{"messageId":"m2","body":` + quote(aws) + `}]}`,
+			[]Task{inRecord(sampleC, "m1"), inRecord(awsC, "m2")}, nil},
+		// FC event-streaming triggers: MNS messages (CloudEvents schema, or
+		// RawData: the data object alone) and RocketMQ messages, whose body
+		// is the event the bus rule sent to the queue.
+		{"mns cloudevents", "[" + mns("mns-1", c) + "," + mns("mns-2", oss) + "]", []Task{sampleC}, []Skip{ossSkip(1)}},
+		{"mns raw data", `[{"requestId":"r1","messageId":"m1","messageBody":` + quote(c) + `}]`, []Task{sampleC}, nil},
+		{"mns one message", mns("mns-1", c), []Task{sampleC}, nil},
+		{"mns base64 body", `[{"requestId":"r1","messageId":"m1","messageBody":"` + base64.StdEncoding.EncodeToString([]byte(c)) + `"}]`, []Task{sampleC}, nil},
+		{"mns body array", "[" + mns("mns-1", "["+c+","+aws+"]") + "]", []Task{sampleC, awsC}, nil},
+		{"rocketmq", "[" + rocketmq("rmq-1", c) + "," + rocketmq("rmq-2", aws) + "]", []Task{sampleC, awsC}, nil},
+		{"bad queue messages", "[" + mns("mns-1", "not json!") + "," + mns("mns-2", "12") + "," + rocketmq("rmq-3", "eyJ4Ijo=") + "]", nil, []Skip{
+			{0, "mns-1", "queue message body is neither JSON nor base64 of JSON"},
+			{1, "mns-2", "queue message body is a JSON number, not an event"},
+			{2, "rmq-3", "queue message body is neither JSON nor base64 of JSON"},
+		}},
+		// A queue message inside a queue message is not unwrapped twice, nor
+		// one inside an SQS body.
+		{"mns in mns", mns("outer", mns("inner", c)), nil, []Skip{{0, "inner", `source "acs.mns" is not PAI`}}},
+		{"mns in sqs", `{"Records":[{"messageId":"m1","body":` + quote(mns("inner", c)) + `}]}`, nil, []Skip{{0, "inner", `source "acs.mns" is not PAI`}}},
 		{"sqs bad records", `{"Records":[7,{"messageId":"m2"},{"messageId":"m3","body":"{oops"},{"messageId":"m4","body":"12"},{"body":` + quote(c) + `}]}`,
 			[]Task{sampleC}, []Skip{
 				{0, "", "SQS record is a JSON number, not an object"},

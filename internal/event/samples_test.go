@@ -47,6 +47,19 @@ var sampleC = Task{
 	ConsoleURL: dlcURLBase + "dlc1gbd4p5lft9tx&page=jobs",
 }
 
+// sampleSucceeded is the Task of events/dlc-succeeded.json.
+var sampleSucceeded = Task{
+	EventID: "6f1e2d3c-0000-4a5b-9c8d-000000000002", EventSource: "acs.pai", EventType: "pai:DLC:JobStatusChanged",
+	EventTime: ts("2026-01-06T15:40:00+08:00"),
+	Source:    DLC, JobID: "dlc1gbd4p5lft9tx", JobName: "debug-webhook_clone", Status: "Succeeded",
+	WorkspaceID: "249407", WorkspaceName: "pre_train", Region: "ap-southeast-1",
+	CreatorID: "211790764591639068", CreatorName: "leilei",
+	EventLabel: "任务成功", EventMessage: "任务已成功",
+	Created: ts("2026-01-06T07:18:21Z"), Finished: ts("2026-01-06T07:40:00Z"),
+	Duration:   1299 * time.Second,
+	ConsoleURL: dlcURLBase + "dlc1gbd4p5lft9tx&page=jobs",
+}
+
 func with(t Task, edit func(*Task)) Task { edit(&t); return t }
 
 func kinds(ks ...Kind) KindSet {
@@ -65,18 +78,8 @@ var sampleWants = map[string]struct {
 	unreadable []string // reasons
 	brief      []string // "source jobId status kinds" per task, for samples whose every field samples.golden shows
 }{
-	"dlc-failed.json": {tasks: []Task{sampleC}},
-	"dlc-succeeded.json": {tasks: []Task{{
-		EventID: "6f1e2d3c-0000-4a5b-9c8d-000000000002", EventSource: "acs.pai", EventType: "pai:DLC:JobStatusChanged",
-		EventTime: ts("2026-01-06T15:40:00+08:00"),
-		Source:    DLC, JobID: "dlc1gbd4p5lft9tx", JobName: "debug-webhook_clone", Status: "Succeeded",
-		WorkspaceID: "249407", WorkspaceName: "pre_train", Region: "ap-southeast-1",
-		CreatorID: "211790764591639068", CreatorName: "leilei",
-		EventLabel: "任务成功", EventMessage: "任务已成功",
-		Created: ts("2026-01-06T07:18:21Z"), Finished: ts("2026-01-06T07:40:00Z"),
-		Duration:   1299 * time.Second,
-		ConsoleURL: dlcURLBase + "dlc1gbd4p5lft9tx&page=jobs",
-	}}},
+	"dlc-failed.json":    {tasks: []Task{sampleC}},
+	"dlc-succeeded.json": {tasks: []Task{sampleSucceeded}},
 	"dlc-stopped.json": {tasks: []Task{{
 		EventID: "6f1e2d3c-0000-4a5b-9c8d-000000000003", EventSource: "acs.pai", EventType: "pai:DLC:JobStatusChanged",
 		EventTime: ts("2026-01-07T10:11:12+08:00"),
@@ -164,8 +167,13 @@ var sampleWants = map[string]struct {
 	"aws-pai-forwarded.json": {tasks: []Task{with(sampleC, func(t *Task) {
 		t.EventID, t.EventTime = "0d7c3f3e-5a1b-4c2d-9e8f-000000000007", ts("2026-01-06T08:02:12Z")
 	})}},
-	"sqs-records.json": {tasks: []Task{sampleC, {
-		EventID: "315c1398-40ff-a850-213b-158f73kd93ir", EventSource: "aws.sagemaker",
+	// FC event-streaming triggers fed by a queue the bus rule targets: the
+	// same two DLC events inside MNS and RocketMQ message bodies.
+	"fc-mns-batch.json":      {tasks: []Task{sampleC, sampleSucceeded}},
+	"fc-rocketmq-batch.json": {tasks: []Task{sampleC, sampleSucceeded}},
+	"sqs-records.json": {tasks: []Task{inRecord(sampleC, "059f36b4-87a3-44ab-83d2-661975830a7d"), {
+		SQSMessageID: "2e1424d4-f796-459a-8184-9c92662be6da",
+		EventID:      "315c1398-40ff-a850-213b-158f73kd93ir", EventSource: "aws.sagemaker",
 		EventType: "SageMaker Model Building Pipeline Execution Status Change", EventTime: ts("2021-03-15T16:10:11Z"),
 		Source: SageMaker, JobID: "arn:aws:sagemaker:us-east-1:123456789012:pipeline/myPipeline-123/execution/p4jn9xou8a8s",
 		JobName: "SomeDisplayName", Status: "Succeeded", Region: "us-east-1", Kinds: kinds(KindSucceeded, KindEnded),

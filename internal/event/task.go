@@ -1,5 +1,6 @@
 // Package event turns whatever a trigger delivers (one CloudEvent, an FC
-// batch, an AWS EventBridge envelope, SQS records) into Task values: what
+// batch, an AWS EventBridge envelope, SQS records, MNS or RocketMQ messages
+// from an event-streaming trigger) into Task values: what
 // happened to which PAI job. It knows PAI's status vocabulary; it knows
 // nothing of rules, messages or targets.
 package event
@@ -38,6 +39,12 @@ type Task struct {
 	EventSource string    // CloudEvents source, e.g. "acs.pai"
 	EventType   string    // CloudEvents type / AWS detail-type
 	EventTime   time.Time // envelope time; the receive time when unreadable
+
+	// SQSMessageID is the messageId of the SQS record that carried the
+	// event, "" for any other delivery. A Lambda fed by SQS names it in its
+	// partial batch response, so that only the records not delivered come
+	// back (FC's queue triggers have no such response: a batch fails whole).
+	SQSMessageID string
 
 	Source  Source  // dlc, paiflow, dsw, model or sagemaker
 	JobID   string  // DLC job id, PAIFlow run id, DSW instance id, model id, SageMaker job name or execution ARN

@@ -24,6 +24,7 @@ func TestBudgetPerChannel(t *testing.T) {
 		name    string
 		target  string
 		rate    state.Rate // the notifier's DINGTALK_RATE_LIMIT
+		share   int        // NOTIFY_INSTANCES
 		events  int
 		sends   int // messages handed to the channel
 		digests bool
@@ -38,11 +39,15 @@ func TestBudgetPerChannel(t *testing.T) {
 		{name: "rateLimit overrides", target: `type: webhook, webhook: "` + hook + `", rateLimit: "2/1m"`, events: 3, sends: 1, digests: true},
 		{name: "DINGTALK_RATE_LIMIT for DingTalk", target: `webhook: "` + ding + `"`, rate: state.Rate{N: 2, Per: time.Minute}, events: 3, sends: 1, digests: true},
 		{name: "DINGTALK_RATE_LIMIT not for Lark", target: `type: lark, webhook: "` + lark + `"`, rate: state.Rate{N: 2, Per: time.Minute}, events: 3, sends: 3},
+		{name: "two instances: wecom 10 each", target: `type: wecom, webhook: "` + wecom + `"`, share: 2, events: 10, sends: 10},
+		{name: "two instances: wecom 11 need digests", target: `type: wecom, webhook: "` + wecom + `"`, share: 2, events: 11, sends: 1, digests: true},
+		{name: "two instances: lark 2 a second each", target: `type: lark, webhook: "` + lark + `"`, share: 2, events: 3, sends: 1, digests: true},
+		{name: "two instances: webhook still unlimited", target: `type: webhook, webhook: "` + hook + `"`, share: 2, events: 40, sends: 40},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			doc := "rules:\n  - name: r\n    source: dlc\n    events: failed\n    target: {" + c.target + "}\n"
-			f := newFixtureRules(t, doc, func(cfg *Config) { cfg.Rate = c.rate })
+			f := newFixtureRules(t, doc, func(cfg *Config) { cfg.Rate, cfg.Instances = c.rate, c.share })
 			var evs [][]byte
 			for i := range c.events {
 				evs = append(evs, dlcEvent(fmt.Sprint("e", i), fmt.Sprint("dlcjob", i), "Failed"))

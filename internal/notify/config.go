@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/event"
@@ -19,6 +21,8 @@ const (
 	EnvSendTimeout = "DINGTALK_TIMEOUT"    // one send attempt on any channel, e.g. 5s (default 10s)
 	EnvGoneFor     = "NOTIFY_GONE_FOR"     // how long a disabled/dissolved/removed robot is skipped, e.g. 10m (default 5m)
 	EnvStateURL    = "NOTIFY_STATE_URL"    // redis:// or rediss:// URL of shared state; the instance's memory when unset
+	EnvLockout     = "NOTIFY_LOCKOUT"      // how long a robot that answered "too fast" without Retry-After is left alone (default 10m, DingTalk's lockout)
+	EnvInstances   = "NOTIFY_INSTANCES"    // instances that may deliver at once without shared state: each target's budget is split among them (default 1)
 )
 
 // Flags are the notifier command's local-mode switches.
@@ -70,6 +74,22 @@ func FromEnv(getenv func(string) string, logger *slog.Logger, flags Flags) *Noti
 			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 10m", EnvGoneFor, v))
 		}
 		cfg.GoneFor = d
+	}
+	if v := getenv(EnvLockout); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a positive duration such as 10m", EnvLockout, v))
+		}
+		cfg.Lockout = d
+	}
+	if v := getenv(EnvInstances); v != "" {
+		k, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || k < 1 {
+			errs = append(errs, fmt.Errorf("%s: %q is not a whole number of instances such as 2", EnvInstances, v))
+		}
+		if getenv(EnvStateURL) == "" { // a shared store already counts every instance's sends
+			cfg.Instances = k
+		}
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 10 * time.Second

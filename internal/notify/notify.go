@@ -63,11 +63,16 @@ type Config struct {
 	State    state.Store   // claims, budgets, lockouts, gone marks; the instance's memory when nil
 	Rate     state.Rate    // DingTalk robots' budget (DINGTALK_RATE_LIMIT); DingTalk's 20/1m when zero. Other services use their registry defaults; target.rateLimit overrides both
 	Lockout  time.Duration // how long a robot that answered "too fast" is left alone; 10m when zero
-	GoneFor  time.Duration // how long a robot that answered "gone" is skipped; DefaultGoneFor when zero
-	Parallel int           // robots delivered to at once; 8 when zero
-	Remember int           // dedupe keys the default State remembers (two per delivery); 65536 when zero, about 2 MB
-	Explain  bool          // add every rule's verdict to the Result
-	DryRun   bool          // Sender prints instead of sending; the Result says so
+	// Instances is how many instances may deliver at once with no shared
+	// store: every window of every target is split among them (at least one
+	// message each), so that together they never pass a target's limit.
+	// 0 or 1: this instance has the whole budget.
+	Instances int
+	GoneFor   time.Duration // how long a robot that answered "gone" is skipped; DefaultGoneFor when zero
+	Parallel  int           // robots delivered to at once; 8 when zero
+	Remember  int           // dedupe keys the default State remembers (two per delivery); 65536 when zero, about 2 MB
+	Explain   bool          // add every rule's verdict to the Result
+	DryRun    bool          // Sender prints instead of sending; the Result says so
 
 	// Retry backoff inside one invocation: jittered exponential from
 	// BackoffBase up to BackoffMax, while the context's deadline allows.
@@ -185,10 +190,24 @@ func New(cfg Config) *Notifier {
 			case spec.Name == rules.TargetDingTalk && rateSet:
 				rt.limits = []rate.Rate{cfg.Rate}
 			}
+			rt.limits = share(rt.limits, cfg.Instances)
 			n.routes[r] = rt
 		}
 	}
 	return n
+}
+
+// share is each of k instances' part of windows: N/k messages per window,
+// at least one. Unlimited targets (no windows) stay unlimited.
+func share(windows []rate.Rate, k int) []rate.Rate {
+	if k <= 1 || len(windows) == 0 {
+		return windows
+	}
+	out := make([]rate.Rate, len(windows))
+	for i, w := range windows {
+		out[i] = rate.Rate{N: max(1, w.N/k), Per: w.Per}
+	}
+	return out
 }
 
 // sleep waits d or until ctx is done.
@@ -219,6 +238,17 @@ type Result struct {
 	DeliveriesOmitted int           `json:"deliveriesOmitted,omitempty"`
 	Skips             *Skips        `json:"skips,omitempty"`
 	Explain           []Explanation `json:"explain,omitempty"`
+	// BatchItemFailures is Lambda's partial batch response for SQS: the
+	// records whose notifications were left for retry. When every such
+	// notification came in an SQS record, the invocation succeeds with this
+	// list instead of failing, so that only those records come back
+	// (ReportBatchItemFailures in template.yml).
+	BatchItemFailures []BatchItemFailure `json:"batchItemFailures,omitempty"`
+}
+
+// BatchItemFailure names one SQS record to deliver again.
+type BatchItemFailure struct {
+	ItemIdentifier string `json:"itemIdentifier"` // the record's messageId
 }
 
 // Outcomes of a delivery.
@@ -240,6 +270,8 @@ type Delivery struct {
 	Robot   string `json:"robot,omitempty"` // channels.TargetID: safe to show
 	Error   string `json:"error,omitempty"`
 	Hint    string `json:"hint,omitempty"`
+	// SQSMessageID is the SQS record the event came in, if any.
+	SQSMessageID string `json:"sqsMessageId,omitempty"`
 }
 
 // Explanation is every rule's verdict for one event.
@@ -290,6 +322,12 @@ type run struct {
 	// maxListed, so the count is kept here.
 	pending int
 	reason  string
+	// records are the SQS records of the notifications left for retry, once
+	// each and in order (Result.BatchItemFailures), and whole says one of
+	// them came in no SQS record, so the invocation must fail whole.
+	records  []BatchItemFailure
+	recorded map[string]bool
+	whole    bool
 	// deadline is the context's deadline on the notifier's clock (the
 	// retry policy reads time from cfg.Now, which tests drive); zero when
 	// the context has none.
@@ -312,7 +350,7 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		defer cancel()
 	}
 	start := n.cfg.Now()
-	rn := &run{res: &res, mine: map[uint64]struct{}{}, seed: maphash.MakeSeed()}
+	rn := &run{res: &res, mine: map[uint64]struct{}{}, seed: maphash.MakeSeed(), recorded: map[string]bool{}}
 	if dl, ok := ctx.Deadline(); ok {
 		rn.deadline = start.Add(time.Until(dl))
 	}
@@ -355,10 +393,16 @@ func (n *Notifier) Handle(ctx context.Context, body []byte) (Result, error) {
 		"events", res.Events, "matched", res.Matched, "sent", res.Sent, "failed", res.Failed,
 		"skipped", res.Skipped, "unreadable", res.Unreadable, "suppressed", res.Suppressed, "retried", res.Retried,
 		"latencyMs", n.cfg.Now().Sub(start).Milliseconds())
-	if rn.pending > 0 {
-		return res, &RetryableError{Pending: rn.pending, Reason: rn.reason}
+	if rn.pending == 0 {
+		return res, nil
 	}
-	return res, nil
+	if !rn.whole {
+		res.BatchItemFailures = rn.records
+		n.cfg.Logger.WarnContext(ctx, "SQS records left for retry; the others are done",
+			"records", len(res.BatchItemFailures), "pending", rn.pending, "reason", rn.reason)
+		return res, nil
+	}
+	return res, &RetryableError{Pending: rn.pending, Reason: rn.reason}
 }
 
 // maxUnreadableLogged is how many unreadable events one invocation logs one
@@ -390,7 +434,7 @@ func (n *Notifier) handleTasks(ctx context.Context, rn *run, tasks []event.Task)
 			// rule, not per delivery); every rule of the set is there.
 			nt := &notification{task: t, rule: r, robot: n.robots[r], idx: len(res.Deliveries)}
 			nt.keys = dedupeKeys(t, r)
-			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot})
+			res.Deliveries = append(res.Deliveries, Delivery{Rule: r.Name, EventID: t.EventID, JobID: t.JobID, Status: t.Status, Robot: nt.robot, SQSMessageID: t.SQSMessageID})
 			if outcome, err := n.claim(ctx, rn, nt); outcome != "" {
 				n.finish(ctx, rn, nt, outcome, err)
 				continue
@@ -400,9 +444,17 @@ func (n *Notifier) handleTasks(ctx context.Context, rn *run, tasks []event.Task)
 	}
 	n.deliverAll(ctx, rn, byRobot(pending))
 	for _, d := range res.Deliveries[first:] {
-		if d.Outcome == Retry {
-			rn.pending++
-			rn.reason = d.Error
+		if d.Outcome != Retry {
+			continue
+		}
+		rn.pending++
+		rn.reason = d.Error
+		switch {
+		case d.SQSMessageID == "":
+			rn.whole = true
+		case !rn.recorded[d.SQSMessageID]:
+			rn.recorded[d.SQSMessageID] = true
+			rn.records = append(rn.records, BatchItemFailure{ItemIdentifier: d.SQSMessageID})
 		}
 	}
 	res.keepListed()

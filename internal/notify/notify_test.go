@@ -421,18 +421,27 @@ func TestFromEnv(t *testing.T) {
 		"DINGTALK_SECRET":     testSecret,
 		"DINGTALK_RATE_LIMIT": "5/30s",
 		"NOTIFY_GONE_FOR":     "2m",
+		"NOTIFY_LOCKOUT":      "50s",
+		"NOTIFY_INSTANCES":    "2",
 	}
 	n := FromEnv(func(k string) string { return env[k] }, nil, Flags{})
 	if n.cfg.ConfErr != nil {
 		t.Fatalf("ConfErr = %v", n.cfg.ConfErr)
 	}
-	if n.cfg.Rate != (state.Rate{N: 5, Per: 30 * time.Second}) || n.cfg.GoneFor != 2*time.Minute {
-		t.Errorf("rate = %v, gone for %v", n.cfg.Rate, n.cfg.GoneFor)
+	if n.cfg.Rate != (state.Rate{N: 5, Per: 30 * time.Second}) || n.cfg.GoneFor != 2*time.Minute || n.cfg.Lockout != 50*time.Second || n.cfg.Instances != 2 {
+		t.Errorf("rate = %v, gone for %v, lockout %v, instances %d", n.cfg.Rate, n.cfg.GoneFor, n.cfg.Lockout, n.cfg.Instances)
+	}
+	for _, rt := range n.routes { // the DingTalk budget, split between two instances
+		if len(rt.limits) != 1 || rt.limits[0] != (state.Rate{N: 2, Per: 30 * time.Second}) {
+			t.Errorf("limits = %v, want 2/30s (5/30s between two instances)", rt.limits)
+		}
 	}
 	env["DINGTALK_RATE_LIMIT"] = "fast"
 	env["NOTIFY_GONE_FOR"] = "forever"
+	env["NOTIFY_LOCKOUT"] = "-1m"
+	env["NOTIFY_INSTANCES"] = "two"
 	n = FromEnv(func(k string) string { return env[k] }, nil, Flags{})
-	for _, name := range []string{"DINGTALK_RATE_LIMIT", "NOTIFY_GONE_FOR"} {
+	for _, name := range []string{"DINGTALK_RATE_LIMIT", "NOTIFY_GONE_FOR", "NOTIFY_LOCKOUT", "NOTIFY_INSTANCES"} {
 		if n.cfg.ConfErr == nil || !strings.Contains(n.cfg.ConfErr.Error(), name) {
 			t.Errorf("ConfErr = %v, want one naming %s", n.cfg.ConfErr, name)
 		}
