@@ -116,7 +116,7 @@ func main() {
 	mac.Write([]byte(ts + "\n" + key))
 	sign := url.QueryEscape(base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	resp, err := http.Post(os.Getenv("WEBHOOK")+"&timestamp="+ts+"&sign="+sign, "application/json",
-		strings.NewReader(` + "`" + `{"msgtype":"text","text":{"content":"PAI job failed"}}` + "`" + `))
+		strings.NewReader(` + "`" + `{"msgtype":"markdown","markdown":{"title":"PAI job failed","text":"PAI job failed"}}` + "`" + `))
 	if err != nil {
 		panic(err)
 	}
