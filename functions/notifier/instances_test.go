@@ -105,48 +105,12 @@ func runInstances(t *testing.T, mode, stateURL string, kill *redistest.Server) i
 	p := &emulatedPlatform{}
 	p.cond = sync.NewCond(&p.mu)
 	rng := rand.New(rand.NewPCG(13, 1))
-	p.mu.Lock()
-	p.open++ // the producer
-	p.mu.Unlock()
-	var dupOffered int
-	go func() {
-		defer p.done(&invocation{}, false)
-		start := time.Now()
-		for i := 0; i < instEvents; {
-			if kill != nil && i >= instEvents/2 {
-				kill.Kill()
-				kill = nil
-			}
-			n := 1
-			if rng.Float64() < loadBatched {
-				n = 2 + rng.IntN(7)
-			}
-			n = min(n, instEvents-i)
-			var bodies, jobs []string
-			for k := range n {
-				_, job, body := loadEvent(i + k)
-				bodies, jobs = append(bodies, body), append(jobs, job)
-				if rng.Float64() < loadDupShare {
-					dupOffered++
-					p.add(&invocation{payload: []byte(body), jobs: []string{job}, dup: true,
-						at: time.Now().Add(time.Duration(rng.IntN(3000)) * time.Millisecond)})
-				}
-			}
-			payload := bodies[0]
-			if n > 1 {
-				payload = "[" + strings.Join(bodies, ",") + "]"
-			}
-			p.add(&invocation{payload: []byte(payload), jobs: jobs, at: time.Now()})
-			i += n
-			if ahead := time.Until(start.Add(time.Duration(i) * time.Second / loadArrival)); ahead > 0 {
-				select {
-				case <-time.After(ahead):
-				case <-ctx.Done():
-					return
-				}
-			}
+	dupOffered := p.offer(ctx, rng, instEvents, func(i int) {
+		if kill != nil && i >= instEvents/2 {
+			kill.Kill()
+			kill = nil
 		}
-	}()
+	})
 
 	var invocations, failedInvocations atomic.Int64
 	var wg sync.WaitGroup
@@ -198,7 +162,7 @@ func runInstances(t *testing.T, mode, stateURL string, kill *redistest.Server) i
 	}
 
 	seen := namedJobs(robot)
-	r := instReport{Mode: mode, Events: instEvents, DupsOffered: dupOffered, DeadLettered: len(p.dead),
+	r := instReport{Mode: mode, Events: instEvents, DupsOffered: dupOffered(), DeadLettered: len(p.dead),
 		Invocations: invocations.Load(), InvocationsFailed: failedInvocations.Load(),
 		Messages: len(robot.Messages()), WallS: time.Since(clock.start).Seconds()}
 	for i := range perInstance {

@@ -236,44 +236,7 @@ func TestLoadWithFaults(t *testing.T) {
 
 	// The producer offers events at loadArrival a second, some in batches,
 	// and schedules ~5% of them once more, a little later (at-least-once).
-	p.mu.Lock()
-	p.open++ // the producer itself, so workers wait for it
-	p.mu.Unlock()
-	var dupInvocations int
-	go func() {
-		defer p.done(&invocation{}, false)
-		start := time.Now()
-		for i := 0; i < loadEvents; {
-			n := 1
-			if rng.Float64() < loadBatched {
-				n = 2 + rng.IntN(7)
-			}
-			n = min(n, loadEvents-i)
-			var bodies, jobs []string
-			for k := range n {
-				_, job, body := loadEvent(i + k)
-				bodies, jobs = append(bodies, body), append(jobs, job)
-				if rng.Float64() < loadDupShare {
-					dupInvocations++
-					p.add(&invocation{payload: []byte(body), jobs: []string{job}, dup: true,
-						at: time.Now().Add(time.Duration(rng.IntN(3000)) * time.Millisecond)})
-				}
-			}
-			payload := bodies[0]
-			if n > 1 {
-				payload = "[" + strings.Join(bodies, ",") + "]"
-			}
-			p.add(&invocation{payload: []byte(payload), jobs: jobs, at: time.Now()})
-			i += n
-			if ahead := time.Until(start.Add(time.Duration(i) * time.Second / loadArrival)); ahead > 0 {
-				select {
-				case <-time.After(ahead):
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
+	dupInvocations := p.offer(ctx, rng, loadEvents, nil)
 
 	var invocations, failedInvocations atomic.Int64
 	var wg sync.WaitGroup
@@ -345,7 +308,7 @@ func TestLoadWithFaults(t *testing.T) {
 		}
 	}
 	report := map[string]any{
-		"eventsIn": loadEvents, "duplicateDeliveriesOffered": dupInvocations, "notificationsExpected": loadEvents,
+		"eventsIn": loadEvents, "duplicateDeliveriesOffered": dupInvocations(), "notificationsExpected": loadEvents,
 		"delivered": len(seen), "duplicates": dups, "lost": lost, "deadLettered": len(p.dead),
 		"invocations": invocations.Load(), "invocationsFailed": failedInvocations.Load(), "invocationsRetried": p.retried.Load(),
 		"robotRequests": len(reqs), "robotMessages": len(robot.Messages()), "http500": got500, "hangs": gotHang,
@@ -431,4 +394,54 @@ func TestPeakRSS(t *testing.T) {
 	if c := robot.Connections(); c != 1 {
 		t.Errorf("the robot accepted %d connections, want 1 reused by every warm invocation", c)
 	}
+}
+
+// offer starts the producer: it offers events 0..total-1 to p at loadArrival
+// a second, some in batches of 2 to 8, and schedules ~loadDupShare of them
+// once more, up to 3 s later (at-least-once delivery). before(i), when not
+// nil, runs before the events from i on are offered. The function it returns
+// counts the duplicate deliveries offered so far.
+func (p *emulatedPlatform) offer(ctx context.Context, rng *rand.Rand, total int, before func(i int)) (dups func() int) {
+	var offered atomic.Int64
+	p.mu.Lock()
+	p.open++ // the producer itself, so workers wait for it
+	p.mu.Unlock()
+	go func() {
+		defer p.done(&invocation{}, false)
+		start := time.Now()
+		for i := 0; i < total; {
+			if before != nil {
+				before(i)
+			}
+			n := 1
+			if rng.Float64() < loadBatched {
+				n = 2 + rng.IntN(7)
+			}
+			n = min(n, total-i)
+			var bodies, jobs []string
+			for k := range n {
+				_, job, body := loadEvent(i + k)
+				bodies, jobs = append(bodies, body), append(jobs, job)
+				if rng.Float64() < loadDupShare {
+					offered.Add(1)
+					p.add(&invocation{payload: []byte(body), jobs: []string{job}, dup: true,
+						at: time.Now().Add(time.Duration(rng.IntN(3000)) * time.Millisecond)})
+				}
+			}
+			payload := bodies[0]
+			if n > 1 {
+				payload = "[" + strings.Join(bodies, ",") + "]"
+			}
+			p.add(&invocation{payload: []byte(payload), jobs: jobs, at: time.Now()})
+			i += n
+			if ahead := time.Until(start.Add(time.Duration(i) * time.Second / loadArrival)); ahead > 0 {
+				select {
+				case <-time.After(ahead):
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return func() int { return int(offered.Load()) }
 }
