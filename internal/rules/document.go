@@ -477,8 +477,8 @@ func (r *reader) fields(n *yaml.Node) map[string]map[string]*scalar {
 	return out
 }
 
-// mentions reads the mentions: section: user -> {dingtalk: {atMobiles,
-// atUserIds}}. Other channels get their key when they exist.
+// mentions reads the mentions: section: user -> {channel: {atMobiles,
+// atUserIds}}, one entry per channel (dingtalk, wecom, lark, slack).
 func (r *reader) mentions(n *yaml.Node) []*rawMention {
 	if rn := r.resolve(n); rn != nil && rn.Kind == yaml.ScalarNode && rn.ShortTag() == "!!null" {
 		return nil

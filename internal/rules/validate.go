@@ -511,7 +511,7 @@ func (v *validator) target(rt *rawTarget) Target {
 	}
 	if known {
 		cannot := func(field string) {
-			v.add("%s: %s cannot mention people this way, so nobody would be notified; remove it (see the README's %s section for the mentions it supports)", field, spec.Name, spec.Name)
+			v.add("%s: %s cannot mention people this way, so nobody would be notified; remove it (docs/CHANNELS.md lists the mentions each channel supports)", field, spec.Name)
 		}
 		if len(t.AtMobiles) > 0 && !spec.Mentions.Mobiles {
 			cannot("target.atMobiles")

@@ -1,5 +1,6 @@
 // Package secret holds values that must never reach a log line, an error or
-// a result: DingTalk robot secrets and webhook URLs that carry access tokens.
+// a result: signing secrets, and webhook URLs that carry a token, a key or a
+// secret path (every chat channel's credential is in its URL).
 package secret
 
 import "log/slog"
