@@ -2,7 +2,6 @@ package event
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/pai-notifier/pai-notifier/internal/golden"
+)
 
 // received is the receive time every test passes; a Task's EventTime equals
 // it only when the event's own time was unreadable.
@@ -315,22 +314,7 @@ func TestSamplesGolden(t *testing.T) {
 			fmt.Fprintf(&out, "unreadable %d %q: %s\n  paths %s\n", u.Index, u.EventID, u.Reason, strings.Join(u.Paths, " "))
 		}
 	}
-	golden := filepath.Join("testdata", "samples.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, out.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(out.Bytes(), want) {
-		t.Errorf("samples changed; run go test ./internal/event -run Golden -update and review the diff\n%s", out.String())
-	}
+	golden.Check(t, "samples", out.Bytes())
 }
 
 func dumpTask(w *bytes.Buffer, task Task) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/event"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 )
 
 // TestSampleEventsGolden renders every task of every sample event in
@@ -33,7 +34,7 @@ func TestSampleEventsGolden(t *testing.T) {
 		for i := range b.Tasks {
 			for _, lang := range []string{"zh", "en"} {
 				name := fmt.Sprintf("event-%s.%d.%s", base, i, lang)
-				t.Run(name, func(t *testing.T) { golden(t, name, wire(t, render(&b.Tasks[i], Options{Lang: lang}))) })
+				t.Run(name, func(t *testing.T) { golden.Check(t, name, wire(t, render(&b.Tasks[i], Options{Lang: lang}))) })
 			}
 		}
 	}
@@ -99,14 +100,14 @@ func TestTimeZones(t *testing.T) {
 		}
 	}
 	loc, _ := event.LoadZone("America/New_York")
-	golden(t, "sagemaker-training-en-new-york", wire(t, render(task, Options{Lang: "en", Location: loc})))
+	golden.Check(t, "sagemaker-training-en-new-york", wire(t, render(task, Options{Lang: "en", Location: loc})))
 }
 
 func TestUnreadableAlarm(t *testing.T) {
 	paths := []string{"id", "source", "data.jobInfo.uuid", "data.jobInfo.lifecycle.current"}
 	now := at("2026-01-11T02:00:00Z")
-	golden(t, "unreadable-alarm-zh", wire(t, alarm(Options{Keyword: "PAI"}, 3, "6f1e2d3c-aa", paths, now)))
-	golden(t, "unreadable-alarm-en", wire(t, alarm(Options{Lang: "en", AtMobiles: []string{"13800000000"}}, 1, "6f1e2d3c-aa", paths, now)))
+	golden.Check(t, "unreadable-alarm-zh", wire(t, alarm(Options{Keyword: "PAI"}, 3, "6f1e2d3c-aa", paths, now)))
+	golden.Check(t, "unreadable-alarm-en", wire(t, alarm(Options{Lang: "en", AtMobiles: []string{"13800000000"}}, 1, "6f1e2d3c-aa", paths, now)))
 	many := make([]string, 100)
 	for i := range many {
 		many[i] = fmt.Sprintf("data.k%d", i)

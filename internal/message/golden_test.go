@@ -1,18 +1,12 @@
 package message
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pai-notifier/pai-notifier/internal/dingtalk"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
 // wire is the pretty-printed request body DingTalk would receive.
 func wire(t *testing.T, m dingtalk.Message) []byte {
@@ -24,33 +18,7 @@ func wire(t *testing.T, m dingtalk.Message) []byte {
 	if len(b) > dingtalk.MaxBodyBytes {
 		t.Errorf("%q: body is %d bytes, over %d", m.Title, len(b), dingtalk.MaxBodyBytes)
 	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, b, "", "  "); err != nil {
-		t.Fatalf("body of %q is not JSON: %v", m.Title, err)
-	}
-	out.WriteByte('\n')
-	return out.Bytes()
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	return golden.JSON(t, b)
 }
 
 var (
@@ -92,7 +60,7 @@ func TestRenderGolden(t *testing.T) {
 		{"test-en-keyword-mentions", testMsg(enKW, "", at("2026-01-06T07:18:21Z"))},
 		{"test-zh-custom-text", testMsg(zhAll, "来自运维：请忽略 @all [x](http://evil)", at("2026-01-06T07:18:21Z"))},
 	} {
-		t.Run(c.name, func(t *testing.T) { golden(t, c.name, wire(t, c.m)) })
+		t.Run(c.name, func(t *testing.T) { golden.Check(t, c.name, wire(t, c.m)) })
 	}
 }
 
@@ -109,7 +77,7 @@ func TestDigestGolden(t *testing.T) {
 			if len(c.ms) != 1 {
 				t.Fatalf("got %d messages, want 1", len(c.ms))
 			}
-			golden(t, c.name, wire(t, c.ms[0]))
+			golden.Check(t, c.name, wire(t, c.ms[0]))
 		})
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
-	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 )
 
 var (

@@ -16,8 +16,8 @@ import (
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
-	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/lark/larktest"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 

@@ -10,9 +10,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
-	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack"
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 )
 
 // hostile is job text that tries every Slack control sequence.

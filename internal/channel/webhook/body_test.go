@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
-	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/webhook"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 )
 
 var (

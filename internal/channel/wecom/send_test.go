@@ -14,8 +14,8 @@ import (
 
 	"github.com/pai-notifier/pai-notifier/internal/channel"
 	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
-	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
 	"github.com/pai-notifier/pai-notifier/internal/channel/wecom/wecomtest"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 	"github.com/pai-notifier/pai-notifier/internal/secret"
 )
 

@@ -7,21 +7,18 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/pai-notifier/pai-notifier/internal/golden"
+)
 
 const (
 	tok = "t0k3n"
@@ -362,22 +359,7 @@ func TestRender(t *testing.T) {
 		b.WriteString(Render(m))
 		b.WriteString("----\n")
 	}
-	golden := filepath.Join("testdata", "render.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Fatalf("Render =\n%s\nwant\n%s", b.Bytes(), want)
-	}
+	golden.Check(t, "render", b.Bytes())
 }
 
 // FuzzParse: the fake parses outside input; it must answer every body

@@ -11,7 +11,7 @@ import (
 	"github.com/pai-notifier/pai-notifier/internal/channel/slack/slacktest"
 
 	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest"
-	"github.com/pai-notifier/pai-notifier/internal/channel/channeltest/golden"
+	"github.com/pai-notifier/pai-notifier/internal/golden"
 )
 
 func section(text string) map[string]any {

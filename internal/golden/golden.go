@@ -1,7 +1,8 @@
 // Package golden compares test output with testdata/*.golden files and
-// rewrites them under `go test -update`. It is its own package, imported
-// by tests only, because it registers the -update flag: the fakes in
-// channeltest also run in the demo, whose flags must not grow one.
+// rewrites them under `go test -update`: the one golden-file helper of every
+// package's tests. It is its own package, imported by tests only, because it
+// registers the -update flag, which no binary (the demo runs the fakes) may
+// grow.
 package golden
 
 import (
@@ -21,6 +22,9 @@ func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
