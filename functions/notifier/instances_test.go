@@ -114,7 +114,6 @@ func runInstances(t *testing.T, mode, stateURL string, kill *redistest.Server) i
 
 	var invocations, failedInvocations atomic.Int64
 	var wg sync.WaitGroup
-	var faultMu sync.Mutex
 	for w := range instWorkers {
 		wg.Go(func() {
 			wr := rand.New(rand.NewPCG(uint64(w), 13))
@@ -123,15 +122,7 @@ func runInstances(t *testing.T, mode, stateURL string, kill *redistest.Server) i
 				if inv == nil {
 					return
 				}
-				robotIdx, _ := strconv.Atoi(inv.jobs[0][len(inv.jobs[0])-5:])
-				faultMu.Lock()
-				switch x := wr.Float64(); {
-				case x < loadFail500:
-					robot.Fault(tokens[robotIdx%loadRobots], 1, dingtalktest.StatusFault(500))
-				case x < loadFail500+loadHang:
-					robot.Fault(tokens[robotIdx%loadRobots], 1, dingtalktest.HangFault())
-				}
-				faultMu.Unlock()
+				p.faultNext(robot, tokens, inv, wr)
 				var inst int
 				select {
 				case inst = <-free: // whichever instance is free: a redelivery rarely meets its first one
@@ -168,26 +159,9 @@ func runInstances(t *testing.T, mode, stateURL string, kill *redistest.Server) i
 	for i := range perInstance {
 		r.PerInstance = append(r.PerInstance, perInstance[i].Load())
 	}
-	for i := range instEvents {
-		_, job, _ := loadEvent(i)
-		switch n := seen[job]; {
-		case n == 0:
-			r.Lost++
-		case n > 1:
-			r.Duplicates += n - 1
-		}
-	}
+	o := countOutcomes(robot, seen, instEvents)
+	r.Lost, r.Duplicates, r.HTTP500, r.Hangs, r.TooFast = o.Lost, o.Duplicates, o.HTTP500, o.Hangs, o.TooFast
 	r.Delivered = instEvents - r.Lost
-	for _, q := range robot.Requests() {
-		switch {
-		case q.Fault == "HTTP 500":
-			r.HTTP500++
-		case q.Fault == "hang":
-			r.Hangs++
-		case !q.Plain && q.Code == dingtalktest.CodeTooFast:
-			r.TooFast++
-		}
-	}
 	return r
 }
 

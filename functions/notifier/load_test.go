@@ -94,7 +94,7 @@ type emulatedPlatform struct {
 	open    int // invocations scheduled or running
 	retried atomic.Int64
 	dead    []*invocation
-	faults  atomic.Int64
+	faultMu sync.Mutex // scripting a fault and the robot's next request pair up per robot
 }
 
 func (p *emulatedPlatform) add(inv *invocation) {
@@ -240,7 +240,6 @@ func TestLoadWithFaults(t *testing.T) {
 
 	var invocations, failedInvocations atomic.Int64
 	var wg sync.WaitGroup
-	var faultMu sync.Mutex
 	for w := range loadWorkers {
 		wg.Add(1)
 		go func() {
@@ -251,19 +250,7 @@ func TestLoadWithFaults(t *testing.T) {
 				if inv == nil {
 					return
 				}
-				// Faults land on the next request to this invocation's robot,
-				// whichever invocation makes it.
-				robotIdx, _ := strconv.Atoi(inv.jobs[0][len(inv.jobs[0])-5:])
-				faultMu.Lock()
-				switch x := wr.Float64(); {
-				case x < loadFail500:
-					robot.Fault(tokens[robotIdx%loadRobots], 1, dingtalktest.StatusFault(500))
-					p.faults.Add(1)
-				case x < loadFail500+loadHang:
-					robot.Fault(tokens[robotIdx%loadRobots], 1, dingtalktest.HangFault())
-					p.faults.Add(1)
-				}
-				faultMu.Unlock()
+				p.faultNext(robot, tokens, inv, wr)
 				invocations.Add(1)
 				res, err := rt.Invoke(ctx, inv.payload, runtimetest.WithTimeout(3*time.Second), runtimetest.WithRetryCount(inv.attempt))
 				failed := err != nil || res.Err != nil
@@ -285,39 +272,19 @@ func TestLoadWithFaults(t *testing.T) {
 	}
 
 	seen := namedJobs(robot)
-	lost, dups := 0, 0
-	for i := range loadEvents {
-		_, job, _ := loadEvent(i)
-		switch n := seen[job]; {
-		case n == 0:
-			lost++
-		case n > 1:
-			dups += n - 1
-		}
-	}
+	o := countOutcomes(robot, seen, loadEvents)
 	reqs := robot.Requests()
-	var got500, gotHang, tooFast int
-	for _, r := range reqs {
-		switch {
-		case r.Fault == "HTTP 500":
-			got500++
-		case r.Fault == "hang":
-			gotHang++
-		case !r.Plain && r.Code == dingtalktest.CodeTooFast:
-			tooFast++
-		}
-	}
 	report := map[string]any{
 		"eventsIn": loadEvents, "duplicateDeliveriesOffered": dupInvocations(), "notificationsExpected": loadEvents,
-		"delivered": len(seen), "duplicates": dups, "lost": lost, "deadLettered": len(p.dead),
+		"delivered": len(seen), "duplicates": o.Duplicates, "lost": o.Lost, "deadLettered": len(p.dead),
 		"invocations": invocations.Load(), "invocationsFailed": failedInvocations.Load(), "invocationsRetried": p.retried.Load(),
-		"robotRequests": len(reqs), "robotMessages": len(robot.Messages()), "http500": got500, "hangs": gotHang,
-		"tooFast130101": tooFast, "connections": robot.Connections(),
+		"robotRequests": len(reqs), "robotMessages": len(robot.Messages()), "http500": o.HTTP500, "hangs": o.Hangs,
+		"tooFast130101": o.TooFast, "connections": robot.Connections(),
 		"wallSeconds": wall.Seconds(), "childCPUSeconds": cpu.Seconds(), "childPeakRSSKiB": hwm,
 	}
 	// LOAD_DEBUG=1 keeps the child's info-level log and names the first
 	// duplicated jobs, to follow one through its deliveries.
-	if dups > 0 && os.Getenv("LOAD_DEBUG") != "" {
+	if o.Duplicates > 0 && os.Getenv("LOAD_DEBUG") != "" {
 		path := filepath.Join(os.TempDir(), "pai-notifier-load-child.log")
 		if err := os.WriteFile(path, []byte(rt.Logs()), 0o644); err == nil {
 			t.Logf("child log: %s", path)
@@ -334,8 +301,8 @@ func TestLoadWithFaults(t *testing.T) {
 	}
 	js, _ := json.MarshalIndent(report, "", "  ")
 	t.Logf("load report:\n%s", js)
-	if lost != 0 || dups != 0 {
-		t.Errorf("%d notifications lost, %d duplicated; want 0 and 0", lost, dups)
+	if o.Lost != 0 || o.Duplicates != 0 {
+		t.Errorf("%d notifications lost, %d duplicated; want 0 and 0", o.Lost, o.Duplicates)
 	}
 	if len(p.dead) != 0 {
 		t.Errorf("%d invocations dead-lettered after %d attempts", len(p.dead), loadAttempts)
@@ -444,4 +411,50 @@ func (p *emulatedPlatform) offer(ctx context.Context, rng *rand.Rand, total int,
 		}
 	}()
 	return func() int { return int(offered.Load()) }
+}
+
+// faultNext scripts, with the load's odds, an HTTP 500 or a hang for the
+// next request to inv's robot, whichever invocation makes it.
+func (p *emulatedPlatform) faultNext(robot *dingtalktest.Server, tokens []string, inv *invocation, rng *rand.Rand) {
+	robotIdx, _ := strconv.Atoi(inv.jobs[0][len(inv.jobs[0])-5:])
+	p.faultMu.Lock()
+	defer p.faultMu.Unlock()
+	switch x := rng.Float64(); {
+	case x < loadFail500:
+		robot.Fault(tokens[robotIdx%loadRobots], 1, dingtalktest.StatusFault(500))
+	case x < loadFail500+loadHang:
+		robot.Fault(tokens[robotIdx%loadRobots], 1, dingtalktest.HangFault())
+	}
+}
+
+// outcomes is what a load run's robot saw: jobs never named or named more
+// than once, and the faults and "too fast" answers it served.
+type outcomes struct {
+	Lost, Duplicates, HTTP500, Hangs, TooFast int
+}
+
+// countOutcomes checks events 0..events-1 against seen (namedJobs) and
+// counts the robot's faults and 130101 answers.
+func countOutcomes(robot *dingtalktest.Server, seen map[string]int, events int) outcomes {
+	var o outcomes
+	for i := range events {
+		_, job, _ := loadEvent(i)
+		switch n := seen[job]; {
+		case n == 0:
+			o.Lost++
+		case n > 1:
+			o.Duplicates += n - 1
+		}
+	}
+	for _, q := range robot.Requests() {
+		switch {
+		case q.Fault == "HTTP 500":
+			o.HTTP500++
+		case q.Fault == "hang":
+			o.Hangs++
+		case !q.Plain && q.Code == dingtalktest.CodeTooFast:
+			o.TooFast++
+		}
+	}
+	return o
 }
